@@ -1,0 +1,285 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//DESCRIPTION An HTTP load balancer in one command: Undertow's reverse proxy over a pool of backends, with pluggable strategies.
+//JAVA 17+
+//DEPS info.picocli:picocli:4.7.7
+//DEPS io.undertow:undertow-core:2.4.4.Final
+//SOURCES proxy/*.java
+//SOURCES strategies/*.java
+//SOURCES backends-demo/DemoServer.java backends-demo/Json.java
+//RUNTIME_OPTIONS -Xss512k -XX:+UseSerialGC -Xmx256m
+
+import demo.DemoServer;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+import proxy.Backend;
+import proxy.BackendPool;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import proxy.Units;
+import strategies.Strategies;
+import strategies.StrategyOptions;
+
+/**
+ * The front door: reads the command line, starts the backends' pool (or three built-in demo backends),
+ * and runs the proxy until Ctrl-C or SIGTERM, then drains in-flight requests and exits 0.
+ */
+@Command(name = "LoadBalancer", mixinStandardHelpOptions = true, version = "LoadBalancer 0.1 (Undertow 2.4.4.Final)",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Balances HTTP requests over a pool of backends. With no --backend, starts three demo backends to try it on.",
+        footer = {"",
+                "Backends:  http://HOST:PORT, optionally followed by ,weight=N (1-" + Backend.MAX_WEIGHT + "), e.g.",
+                "           --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
+                "Durations: 500ms, 2s, 1m.  Sizes: 64k, 10m, 1g.",
+                "Errors the proxy answers itself: 502 backend failed after receiving the request, 503 no backend",
+                "could take it, 504 no answer within --timeout, 413 body over --max-body-size.",
+                "Example:   ./jbang LoadBalancer.java --port 8080 --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002"})
+public class LoadBalancer implements Callable<Integer> {
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080", converter = PortConverter.class,
+            description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Address to listen on; 127.0.0.1 keeps it private to this machine (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = {"-b", "--backend"}, paramLabel = "URL[,weight=N]", converter = BackendConverter.class,
+            description = "A backend to balance over; repeat for each one.")
+    List<Backend> backends = new ArrayList<>();
+
+    @Option(names = {"-s", "--strategy"}, paramLabel = "NAME", defaultValue = Strategies.DEFAULT, converter = StrategyConverter.class,
+            completionCandidates = StrategyNames.class,
+            description = "How to pick a backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Strategies.Entry strategy;
+
+    @Option(names = "--list-strategies", description = "List the strategies with a line on each, and exit.")
+    boolean listStrategies;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Longest wait for a backend to answer before replying 504 (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Close a client connection idle this long, or still sending its headers (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--max-body-size", paramLabel = "SIZE", defaultValue = "1g", converter = SizeConverter.class,
+            description = "Refuse larger request bodies with 413 (default: ${DEFAULT-VALUE}).")
+    long maxBodySize;
+
+    @Option(names = "--max-header-size", paramLabel = "SIZE", defaultValue = "64k", converter = SizeConverter.class,
+            description = "Refuse requests whose headers are larger (default: ${DEFAULT-VALUE}).")
+    long maxHeaderSize;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
+    Duration drainTimeout;
+
+    @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
+    Integer ioThreads;
+
+    @Option(names = "--demo-backends", paramLabel = "N", defaultValue = "3",
+            description = "How many demo backends to start when no --backend is given (default: ${DEFAULT-VALUE}).")
+    int demoBackends;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command with our error handling: one line naming the problem, exit 2 for bad input. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new LoadBalancer());
+        cli.setParameterExceptionHandler(LoadBalancer::reportBadInput);
+        cli.setExecutionExceptionHandler((e, command, parsed) -> {
+            command.getErr().println("error: " + e.getMessage());
+            return 1;
+        });
+        return cli;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (listStrategies) {
+            Strategies.ALL.forEach(entry -> System.out.printf("  %-22s %s%n", entry.name(), entry.description()));
+            return 0;
+        }
+        int threads = ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors();
+        if (threads < 1 || threads > 256) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--io-threads must be between 1 and 256, got " + threads);
+        }
+        if (demoBackends < 1 || demoBackends > 32) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--demo-backends must be between 1 and 32, got " + demoBackends);
+        }
+        if (maxHeaderSize > Integer.MAX_VALUE) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--max-header-size must be under 2g");
+        }
+        List<DemoServer> demos = new ArrayList<>();
+        if (backends.isEmpty()) {
+            for (int i = 1; i <= demoBackends; i++) {
+                DemoServer demo = DemoServer.start("demo-" + i, 0, DemoServer.Faults.NONE);
+                demos.add(demo);
+                backends.add(Backend.of(demo.url()));
+            }
+        }
+        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout);
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategy.create(StrategyOptions.defaults()));
+        printBanner(server, demos);
+
+        // The JVM exits with 143 after SIGTERM even when its hooks succeed; a load balancer that drained
+        // cleanly should exit 0, as nginx does on a graceful quit, hence halt(0) once the drain is done.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
+            boolean drained = server.stop();
+            demos.forEach(DemoServer::stop);
+            System.out.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
+            System.out.flush();
+            Runtime.getRuntime().halt(0);
+        }, "shutdown"));
+        Thread.currentThread().join();
+        return 0;
+    }
+
+    private void printBanner(ProxyServer server, List<DemoServer> demos) {
+        String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
+        System.out.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
+        for (int i = 0; i < backends.size(); i++) {
+            String note = demos.isEmpty() ? "" : "  built-in demo backend " + demos.get(i).name();
+            System.out.println("  backend " + backends.get(i) + note);
+        }
+        System.out.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
+        if (!demos.isEmpty()) {
+            System.out.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
+        }
+        System.out.println("Stop:     Ctrl-C (requests in flight finish first)");
+        System.out.flush();
+    }
+
+    private static int reportBadInput(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        String hint = "";
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            hint = "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?";
+        }
+        cli.getErr().println("error: " + e.getMessage() + hint + " (see --help)");
+        return cli.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** "http://host:port" with an optional ",weight=N". */
+    static final class BackendConverter implements ITypeConverter<Backend> {
+        @Override
+        public Backend convert(String text) {
+            String url = text;
+            int weight = 1;
+            int comma = text.indexOf(',');
+            if (comma >= 0) {
+                url = text.substring(0, comma);
+                String option = text.substring(comma + 1).trim();
+                if (!option.startsWith("weight=")) {
+                    throw new TypeConversionException("'" + text + "': after the URL only ,weight=N is understood");
+                }
+                try {
+                    weight = Integer.parseInt(option.substring("weight=".length()));
+                } catch (NumberFormatException e) {
+                    weight = -1;
+                }
+                if (weight < 1 || weight > Backend.MAX_WEIGHT) {
+                    throw new TypeConversionException("'" + text + "': weight must be a whole number from 1 to " + Backend.MAX_WEIGHT);
+                }
+            }
+            return new Backend(parseBackendUri(url.trim()), weight);
+        }
+
+        private static URI parseBackendUri(String url) {
+            if (!url.contains("://")) {
+                throw new TypeConversionException("'" + url + "' has no scheme; write it like http://" + url);
+            }
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (URISyntaxException e) {
+                throw new TypeConversionException("'" + url + "' is not a valid URL (" + e.getReason() + "); write it like http://127.0.0.1:9001");
+            }
+            if ("https".equalsIgnoreCase(uri.getScheme())) {
+                throw new TypeConversionException("'" + url + "': https backends are not supported yet; use http://");
+            }
+            if (!"http".equalsIgnoreCase(uri.getScheme())) {
+                throw new TypeConversionException("'" + url + "': the scheme must be http://");
+            }
+            if (uri.getHost() == null) {
+                throw new TypeConversionException("'" + url + "' has no valid host; write it like http://127.0.0.1:9001");
+            }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+                throw new TypeConversionException("'" + url + "': a backend is http://HOST:PORT, without user, query or fragment");
+            }
+            if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+                throw new TypeConversionException("'" + url + "': a backend is http://HOST:PORT, without a path");
+            }
+            int port = uri.getPort() == -1 ? 80 : uri.getPort();
+            return URI.create("http://" + uri.getRawAuthority().replaceFirst(":\\d+$", "") + ":" + port);
+        }
+    }
+
+    static final class PortConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String text) {
+            try {
+                int port = Integer.parseInt(text.trim());
+                if (port >= 0 && port <= 65535) {
+                    return port;
+                }
+            } catch (NumberFormatException e) {
+                // fall through
+            }
+            throw new TypeConversionException("'" + text + "' is not a port; use a number from 1 to 65535 (0 picks a free one)");
+        }
+    }
+
+    static final class StrategyConverter implements ITypeConverter<Strategies.Entry> {
+        @Override
+        public Strategies.Entry convert(String text) {
+            return Strategies.byName(text.trim()).orElseThrow(() -> new TypeConversionException(
+                    "unknown strategy '" + text + "'; choose one of: " + Strategies.names()));
+        }
+    }
+
+    static final class StrategyNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Strategies.ALL.stream().map(Strategies.Entry::name).iterator();
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            try {
+                Duration duration = Units.parseDuration(text);
+                if (duration.isZero()) {
+                    throw new TypeConversionException("'" + text + "' is zero; give a positive duration like 500ms or 30s");
+                }
+                return duration;
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String text) {
+            try {
+                return Units.parseSize(text);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//DESCRIPTION Demo backends for the load balancer: each says who it is and echoes what it received.
+//JAVA 17+
+//DEPS info.picocli:picocli:4.7.7
+//DEPS io.undertow:undertow-core:2.4.4.Final
+//SOURCES DemoServer.java Json.java ../proxy/Units.java
+
+package demo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import proxy.Units;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts one or more demo backends on loopback: {@code ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002}
+ * or {@code --count 3}. Each answers every request with its name and an echo of the request (see
+ * {@link DemoServer}), and can be made slow or flaky on purpose to show how a strategy reacts.
+ */
+@Command(name = "demo-backend", mixinStandardHelpOptions = true, version = "demo-backend 0.1",
+        description = "Starts demo HTTP backends on 127.0.0.1 that answer with their name and an echo of the request.",
+        footer = {"", "Endpoints: any path echoes the request as JSON; /health answers ok; /bytes?n=N streams N bytes.",
+                "Example: ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002 --delay 50ms"})
+public class DemoBackend implements Callable<Integer> {
+    @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (repeatable; 0 picks a free port).")
+    List<Integer> ports = new ArrayList<>();
+
+    @Option(names = "--count", paramLabel = "N", description = "Start N backends on free ports (default: 1 if no --port).")
+    int count;
+
+    @Option(names = "--name", paramLabel = "PREFIX", defaultValue = "demo", description = "Name prefix; backends are PREFIX-1, PREFIX-2... (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--delay", paramLabel = "DURATION", defaultValue = "0ms", converter = DurationConverter.class,
+            description = "Wait this long before answering, e.g. 200ms or 2s (default: ${DEFAULT-VALUE}).")
+    Duration delay;
+
+    @Option(names = "--error-rate", paramLabel = "FRACTION", defaultValue = "0",
+            description = "Answer this share of requests with 500, from 0 to 1 (default: ${DEFAULT-VALUE}).")
+    double errorRate;
+
+    /** Lets picocli read "200ms" or "2s"; a bad value becomes picocli's "Invalid value for option" line. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            try {
+                return Units.parseDuration(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DemoBackend()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (errorRate < 0 || errorRate > 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--error-rate must be between 0 and 1, got " + errorRate);
+        }
+        List<Integer> wanted = new ArrayList<>(ports);
+        for (int i = wanted.isEmpty() ? Math.max(count, 1) : count; i > 0; i--) {
+            wanted.add(0);
+        }
+        List<DemoServer> servers = new ArrayList<>();
+        for (int port : wanted) {
+            DemoServer server = DemoServer.start(name + "-" + (servers.size() + 1), port, new DemoServer.Faults(delay, errorRate));
+            servers.add(server);
+            System.out.println(server.name() + " listening on " + server.url());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            servers.forEach(DemoServer::stop);
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,101 @@
+package proxy;
+
+import io.undertow.server.ExchangeCompletionListener;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What happened to one client request so far: which backends were tried, which one has it now, and
+ * whether a backend failed after the request was sent to it. Keeps the in-flight bookkeeping honest:
+ * each backend's count goes up when it is handed the request and down exactly once, when the next
+ * attempt replaces it or the exchange completes. Confined to the exchange's IO thread, so unsynchronized.
+ */
+final class Attempts implements ExchangeCompletionListener {
+    private static final AttachmentKey<Attempts> KEY = AttachmentKey.create(Attempts.class);
+
+    private final List<Backend> tried = new ArrayList<>(2);
+    private Backend current;
+    private long sentAtNanos;
+    private boolean backendFailedAfterSend;
+    private boolean exchangeComplete;
+
+    /** The request's attempts, created and tied to the exchange's completion on first use. */
+    static Attempts of(HttpServerExchange exchange) {
+        Attempts attempts = exchange.getAttachment(KEY);
+        if (attempts == null) {
+            attempts = new Attempts();
+            exchange.putAttachment(KEY, attempts);
+            exchange.addExchangeCompleteListener(attempts);
+        }
+        return attempts;
+    }
+
+    /** The request's attempts, or null when it never reached the proxy client. */
+    static Attempts peek(HttpServerExchange exchange) {
+        return exchange.getAttachment(KEY);
+    }
+
+    /** The pool's backends minus those already tried; the pool's own list when none was. */
+    List<Backend> untried(List<Backend> pool) {
+        if (tried.isEmpty()) {
+            return pool;
+        }
+        List<Backend> left = new ArrayList<>(pool.size());
+        for (Backend backend : pool) {
+            if (!tried.contains(backend)) {
+                left.add(backend);
+            }
+        }
+        return left;
+    }
+
+    void chose(Backend backend) {
+        tried.add(backend);
+    }
+
+    int count() {
+        return tried.size();
+    }
+
+    /** The backend now holding the request, or null before one accepted a connection. */
+    Backend current() {
+        return current;
+    }
+
+    /** A connection to {@code backend} was handed to the proxy: the request goes there now. */
+    void sending(Backend backend) {
+        finishCurrent(-1);
+        if (exchangeComplete) {
+            return; // a connect that finished after a timeout already answered the client
+        }
+        current = backend;
+        sentAtNanos = System.nanoTime();
+        backendFailedAfterSend = false;
+        backend.requestStarted();
+    }
+
+    /** The backend holding the request failed before answering (reset, closed, unreadable reply). */
+    void backendFailed() {
+        backendFailedAfterSend = true;
+    }
+
+    boolean didBackendFailAfterSend() {
+        return backendFailedAfterSend;
+    }
+
+    @Override
+    public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
+        exchangeComplete = true;
+        finishCurrent(backendFailedAfterSend ? -1 : System.nanoTime() - sentAtNanos);
+        next.proceed();
+    }
+
+    private void finishCurrent(long latencyNanos) {
+        if (current != null) {
+            current.requestFinished(latencyNanos);
+            current = null;
+        }
+    }
+}

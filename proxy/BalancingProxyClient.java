@@ -1,0 +1,101 @@
+package proxy;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.proxy.ProxyCallback;
+import io.undertow.server.handlers.proxy.ProxyClient;
+import io.undertow.server.handlers.proxy.ProxyConnection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import strategies.Strategy;
+
+/**
+ * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks the strategy for one of the
+ * backends not yet tried for this request, {@link #getConnection} borrows a keep-alive connection from
+ * that backend's own pool. A refused connect moves on to the next untried backend at once (nothing was
+ * sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear of the
+ * failure, and answer 503. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
+ */
+public final class BalancingProxyClient implements ProxyClient {
+    private final BackendPool pool;
+    private volatile Strategy strategy;
+
+    public BalancingProxyClient(BackendPool pool, Strategy strategy) {
+        this.pool = pool;
+        this.strategy = strategy;
+    }
+
+    public void setStrategy(Strategy strategy) {
+        this.strategy = strategy;
+    }
+
+    /** A backend chosen for one request: Undertow hands it back to {@link #getConnection}. */
+    record BackendTarget(Backend backend) implements ProxyTarget {}
+
+    @Override
+    public ProxyTarget findTarget(HttpServerExchange exchange) {
+        Attempts attempts = Attempts.of(exchange);
+        List<Backend> candidates = attempts.untried(pool.snapshot());
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        Backend chosen = strategy.pick(candidates, new ExchangeRequestView(exchange));
+        attempts.chose(chosen);
+        return new BackendTarget(chosen);
+    }
+
+    @Override
+    public void getConnection(ProxyTarget target, HttpServerExchange exchange, ProxyCallback<ProxyConnection> callback,
+                              long timeout, TimeUnit timeUnit) {
+        Backend backend = ((BackendTarget) target).backend();
+        backend.connections().connect(target, exchange, new ConnectionCallback(backend, callback, timeout, timeUnit), timeout, timeUnit, false);
+    }
+
+    @Override
+    public List<ProxyTarget> getAllTargets() {
+        return pool.snapshot().stream().<ProxyTarget>map(BackendTarget::new).toList();
+    }
+
+    /**
+     * Counts the request against the backend once a connection is handed out, and turns a failed
+     * connect into a try on the next untried backend.
+     */
+    private final class ConnectionCallback implements ProxyCallback<ProxyConnection> {
+        private final Backend backend;
+        private final ProxyCallback<ProxyConnection> proxyHandler;
+        private final long timeout;
+        private final TimeUnit timeUnit;
+
+        ConnectionCallback(Backend backend, ProxyCallback<ProxyConnection> proxyHandler, long timeout, TimeUnit timeUnit) {
+            this.backend = backend;
+            this.proxyHandler = proxyHandler;
+            this.timeout = timeout;
+            this.timeUnit = timeUnit;
+        }
+
+        @Override
+        public void completed(HttpServerExchange exchange, ProxyConnection connection) {
+            Attempts.of(exchange).sending(backend);
+            proxyHandler.completed(exchange, connection);
+        }
+
+        @Override
+        public void failed(HttpServerExchange exchange) {
+            ProxyTarget next = exchange.isComplete() ? null : findTarget(exchange);
+            if (next == null) {
+                proxyHandler.failed(exchange);
+            } else {
+                getConnection(next, exchange, proxyHandler, timeout, timeUnit);
+            }
+        }
+
+        @Override
+        public void queuedRequestFailed(HttpServerExchange exchange) {
+            failed(exchange);
+        }
+
+        @Override
+        public void couldNotResolveBackend(HttpServerExchange exchange) {
+            failed(exchange);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package proxy;
+
+import io.undertow.server.DefaultResponseListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+
+/**
+ * The short plain-text bodies the proxy answers with when it, not a backend, ends a request: 502 when a
+ * backend failed after the request was sent to it, 503 when no backend could take it, 504 when the
+ * backend did not answer in time, 413 and 431/400 for requests over the limits. Undertow's ProxyHandler
+ * ends such requests with a bare status; this listener runs just before that empty response is sent.
+ * Stateless.
+ */
+final class ErrorResponses implements DefaultResponseListener {
+    static final ErrorResponses INSTANCE = new ErrorResponses();
+
+    /** ProxyHandler's "next" handler: reached when the pool had no backend to offer at all. */
+    static final HttpHandler NO_BACKEND = exchange -> {
+        exchange.setStatusCode(503);
+        exchange.endExchange();
+    };
+
+    private ErrorResponses() {}
+
+    @Override
+    public boolean handleDefaultResponse(HttpServerExchange exchange) {
+        if (!exchange.isResponseChannelAvailable()) {
+            return false;
+        }
+        Attempts attempts = Attempts.peek(exchange);
+        // ProxyHandler says 503 for a backend that reset or closed after receiving the request too;
+        // nginx and HAProxy call that 502, and so do we: the gateway got no valid answer.
+        if (exchange.getStatusCode() == 503 && attempts != null && attempts.didBackendFailAfterSend()) {
+            exchange.setStatusCode(502);
+        }
+        String body = switch (exchange.getStatusCode()) {
+            case 400 -> "400 Bad Request: the request could not be parsed\n";
+            case 413 -> "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n";
+            case 431 -> "431 Request Header Fields Too Large: the headers are over the proxy's limit (--max-header-size)\n";
+            case 502 -> "502 Bad Gateway: the backend closed the connection without answering\n";
+            case 503 -> "503 Service Unavailable: no backend could take the request\n";
+            case 504 -> "504 Gateway Timeout: the backend did not answer in time (--timeout)\n";
+            default -> null;
+        };
+        if (body == null) {
+            return false;
+        }
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseSender().send(body);
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+package proxy;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ResponseCommitListener;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.util.List;
+
+/**
+ * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
+ * every response before it goes back: enforce the body limit, drop hop-by-hop headers both ways, drop
+ * client-supplied forwarding headers (ProxyHandler then sets its own X-Forwarded-For, -Proto, -Host,
+ * -Port and -Server from the real connection, instead of trusting, say, a client's X-Forwarded-Host),
+ * and give proxy-made errors a short body. Stateless, runs on the IO thread.
+ */
+final class GatewayHandler implements HttpHandler {
+    private static final List<HttpString> CLIENT_FORWARDING_HEADERS = List.of(
+            Headers.X_FORWARDED_FOR, Headers.X_FORWARDED_PROTO, Headers.X_FORWARDED_HOST, Headers.X_FORWARDED_PORT,
+            Headers.X_FORWARDED_SERVER, Headers.FORWARDED);
+
+    private static final ResponseCommitListener STRIP_RESPONSE_HOP_BY_HOP =
+            exchange -> HopByHopHeaders.stripResponse(exchange.getResponseHeaders(), exchange.getStatusCode());
+
+    private final HttpHandler proxy;
+    private final long maxBodyBytes;
+
+    GatewayHandler(HttpHandler proxy, long maxBodyBytes) {
+        this.proxy = proxy;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        exchange.addDefaultResponseListener(ErrorResponses.INSTANCE);
+        if (exchange.getRequestContentLength() > maxBodyBytes) {
+            exchange.setPersistent(false); // the unread body would otherwise be parsed as the next request
+            exchange.setStatusCode(413);
+            exchange.endExchange();
+            return;
+        }
+        // A chunked body has no length up front: Undertow fails the read once it passes the limit.
+        exchange.setMaxEntitySize(maxBodyBytes);
+
+        // Undertow only notices "Connection: close" alone; a client may list it among other options.
+        if (HopByHopHeaders.connectionLists(exchange.getRequestHeaders(), Headers.CLOSE.toString())) {
+            exchange.setPersistent(false);
+        }
+        HopByHopHeaders.stripRequest(exchange.getRequestHeaders());
+        for (HttpString name : CLIENT_FORWARDING_HEADERS) {
+            exchange.getRequestHeaders().remove(name);
+        }
+        exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
+        proxy.handleRequest(exchange);
+    }
+}

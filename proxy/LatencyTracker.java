@@ -1,0 +1,35 @@
+package proxy;
+
+/**
+ * Peak-EWMA of response latency, as in Finagle's and Linkerd's "peak EWMA" load balancer: a slower
+ * sample than the average is taken at once (react fast to trouble), a faster one is blended in with a
+ * weight that grows with the time since the last sample, and a reading decays toward zero while no
+ * sample arrives, so a backend that was slow once is tried again later instead of starved forever.
+ * Thread-safe: updates and reads synchronize on the tracker, once per response per backend.
+ */
+final class LatencyTracker {
+    /** Finagle's default decay time: a sample's influence halves in about 7 seconds. */
+    static final double DECAY_NANOS = 10e9;
+
+    private double ewmaNanos;
+    private long stampNanos;
+
+    synchronized void record(long sampleNanos, long nowNanos) {
+        if (sampleNanos > ewmaNanos) {
+            ewmaNanos = sampleNanos;
+        } else {
+            double w = Math.exp(-Math.max(0, nowNanos - stampNanos) / DECAY_NANOS);
+            ewmaNanos = ewmaNanos * w + sampleNanos * (1 - w);
+        }
+        stampNanos = nowNanos;
+    }
+
+    synchronized long peakEwmaNanos(long nowNanos) {
+        return (long) decayed(nowNanos);
+    }
+
+    private double decayed(long nowNanos) {
+        long elapsed = Math.max(0, nowNanos - stampNanos);
+        return ewmaNanos * Math.exp(-elapsed / DECAY_NANOS);
+    }
+}

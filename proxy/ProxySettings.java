@@ -1,0 +1,32 @@
+package proxy;
+
+import java.time.Duration;
+
+/**
+ * How the proxy listens and what it tolerates, as the command line set it.
+ *
+ * @param bindAddress    address to listen on ("0.0.0.0" for every interface)
+ * @param port           port to listen on; 0 picks a free one
+ * @param timeout        longest wait for a backend's answer before a 504
+ * @param idleTimeout    a client connection idle (or a request's headers unfinished) this long is closed
+ * @param maxBodyBytes   larger request bodies get 413
+ * @param maxHeaderBytes larger request heads (request line and headers) are refused
+ * @param ioThreads      Undertow IO threads; every proxied request runs on one of them, never blocking
+ * @param drainTimeout   on shutdown, how long in-flight requests may take to finish
+ */
+public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
+                            long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout) {
+    /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
+    public static ProxySettings forTests() {
+        return new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(30), Duration.ofSeconds(60),
+                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10));
+    }
+
+    public ProxySettings withTimeout(Duration timeout) {
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout);
+    }
+
+    public ProxySettings withLimits(long maxBodyBytes, int maxHeaderBytes) {
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout);
+    }
+}

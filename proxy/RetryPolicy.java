@@ -1,0 +1,27 @@
+package proxy;
+
+import io.undertow.predicate.IdempotentPredicate;
+import io.undertow.predicate.Predicate;
+import io.undertow.server.HttpServerExchange;
+
+/**
+ * Decides, when a backend fails after the request was sent to it, whether ProxyHandler may send it to
+ * another backend: only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), since a POST may
+ * already have taken effect. ProxyHandler asks this exactly on that failure path, so it is also where
+ * we note the failure, for the 502 in {@link ErrorResponses}. ProxyHandler itself never replays a body
+ * it has started streaming. Stateless.
+ */
+final class RetryPolicy implements Predicate {
+    static final RetryPolicy INSTANCE = new RetryPolicy();
+
+    private RetryPolicy() {}
+
+    @Override
+    public boolean resolve(HttpServerExchange exchange) {
+        Attempts attempts = Attempts.peek(exchange);
+        if (attempts != null) {
+            attempts.backendFailed();
+        }
+        return IdempotentPredicate.INSTANCE.resolve(exchange);
+    }
+}

@@ -1,0 +1,229 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.DemoServer;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+import strategies.Strategy;
+
+/**
+ * A dead, slow or misbehaving backend gets a fast, clear answer to the client: a retry where that is
+ * safe, otherwise 502, 503 or 504 with a short body; never a hang.
+ */
+class BackendFailureTest {
+    private final TestSupport support = new TestSupport();
+
+    @AfterEach
+    void stopEverything() {
+        support.close();
+    }
+
+    @Test
+    void oneDeadBackendIsRoutedAround() throws Exception {
+        DemoServer a = support.demo("a"), c = support.demo("c");
+        String dead = "http://127.0.0.1:" + TestSupport.deadPort();
+        ProxyServer proxy = support.proxy(a.url(), dead, c.url());
+
+        for (int i = 0; i < 30; i++) {
+            assertEquals(200, support.get(proxy, "/").statusCode(), "request " + i);
+        }
+        assertEquals(30, a.requestCount() + c.requestCount());
+    }
+
+    @Test
+    void postsAreRoutedAroundARefusedConnectToo() throws Exception {
+        DemoServer live = support.demo("live");
+        ProxyServer proxy = support.proxy("http://127.0.0.1:" + TestSupport.deadPort(), live.url());
+
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/")
+                    .POST(HttpRequest.BodyPublishers.ofString("nothing was sent to the dead one")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), "a refused connect sent nothing, so any method may go elsewhere");
+        }
+    }
+
+    @Test
+    void allBackendsDeadAnswers503Fast() throws Exception {
+        ProxyServer proxy = support.proxy("http://127.0.0.1:" + TestSupport.deadPort(), "http://127.0.0.1:" + TestSupport.deadPort(),
+                "http://127.0.0.1:" + TestSupport.deadPort());
+
+        long started = System.nanoTime();
+        HttpResponse<String> response = support.get(proxy, "/");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertEquals(503, response.statusCode());
+        assertTrue(response.body().startsWith("503 Service Unavailable"), response.body());
+        assertTrue(millis < 1_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void slowBackendAnswers504AtTheTimeout() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)), new RoundRobin(), List.of(slow.url()));
+
+        long started = System.nanoTime();
+        HttpResponse<String> response = support.get(proxy, "/");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertEquals(504, response.statusCode());
+        assertTrue(response.body().startsWith("504 Gateway Timeout"), response.body());
+        assertTrue(millis >= 450 && millis < 3_000, "504 should come at the 500 ms timeout, came after " + millis + " ms");
+    }
+
+    @Test
+    void getIsRetriedOnAnotherBackendWhenOneResetsBeforeAnswering() throws Exception {
+        RawBackend resetting = support.raw(RawBackend.RESET);
+        DemoServer live = support.demo("live");
+        ProxyServer proxy = support.proxy(resetting.url(), live.url());
+
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> response = support.get(proxy, "/idempotent");
+            assertEquals(200, response.statusCode(), "request " + i + ": " + response.body());
+            assertEquals("live", TestSupport.json(response).get("backend").getAsString());
+        }
+        assertTrue(resetting.requestHeads().size() >= 3, "round robin did send to the resetting backend");
+    }
+
+    @Test
+    void postToABackendThatResetsGets502AtOnceAndIsNotReplayed() throws Exception {
+        RawBackend resetting = support.raw(RawBackend.RESET);
+        DemoServer live = support.demo("live");
+        ProxyServer proxy = support.proxy(resetting.url(), live.url());
+
+        HttpRequest post = TestSupport.request(proxy, "/pay").POST(HttpRequest.BodyPublishers.ofString("amount=10")).build();
+        long started = System.nanoTime();
+        HttpResponse<String> first = support.http.send(post, HttpResponse.BodyHandlers.ofString());
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertEquals(502, first.statusCode(), first.body());
+        assertTrue(first.body().startsWith("502 Bad Gateway"), first.body());
+        assertTrue(millis < 2_000, "502 must come at once, not at the timeout; took " + millis + " ms");
+        assertEquals(1, resetting.requestHeads().size());
+        assertEquals(0, live.requestCount(), "a POST the backend may have acted on is never sent again");
+    }
+
+    @Test
+    void backendClosingWithoutAnswerGets502NotAHang() throws Exception {
+        RawBackend closing = support.raw(RawBackend.CLOSE);
+        ProxyServer proxy = support.proxy(closing.url());
+
+        for (String method : new String[] {"GET", "POST"}) {
+            long started = System.nanoTime();
+            HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/")
+                    .method(method, HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertEquals(502, response.statusCode(), method + ": " + response.body());
+            assertTrue(millis < 2_000, method + " took " + millis + " ms");
+        }
+    }
+
+    @Test
+    void backendThatAnswersGarbageGets502() throws Exception {
+        RawBackend garbage = support.raw(RawBackend.answer("this is not HTTP\r\n\r\n"));
+        ProxyServer proxy = support.proxy(garbage.url());
+
+        HttpResponse<String> response = support.get(proxy, "/");
+
+        assertEquals(502, response.statusCode(), response.body());
+    }
+
+    @Test
+    void backendsOwn503PassesThroughUnchanged() throws Exception {
+        RawBackend busy = support.raw(RawBackend.answer("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\nRetry-After: 5\r\n\r\nbusy, sry"));
+        ProxyServer proxy = support.proxy(busy.url());
+
+        HttpResponse<String> response = support.get(proxy, "/");
+
+        assertEquals(503, response.statusCode());
+        assertEquals("busy, sry", response.body());
+        assertEquals("5", response.headers().firstValue("Retry-After").orElse(""));
+    }
+
+    @Test
+    void resetWhileTheClientIsStillUploadingGets502NotAHang() throws Exception {
+        RawBackend resetting = support.raw(RawBackend.RESET);
+        ProxyServer proxy = support.proxy(resetting.url());
+        byte[] body = new byte[8 * 1024 * 1024];
+
+        long started = System.nanoTime();
+        HttpResponse<String> response;
+        try {
+            response = support.http.send(TestSupport.request(proxy, "/upload").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException closedMidUpload) {
+            response = null; // the proxy may close the client's connection while the body is still coming
+        }
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        if (response != null) {
+            assertEquals(502, response.statusCode(), response.body());
+        }
+        assertTrue(millis < 5_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void resetAfterAPartialStatusLineGets502() throws Exception {
+        RawBackend partial = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 20");
+            RawBackend.RESET.answer(connection, head);
+        });
+        ProxyServer proxy = support.proxy(partial.url());
+
+        long started = System.nanoTime();
+        HttpResponse<String> response = support.get(proxy, "/");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertEquals(502, response.statusCode(), response.body());
+        assertTrue(millis < 2_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void resetOnAReusedKeepAliveConnectionIsRetriedForGet() throws Exception {
+        int[] served = {0};
+        RawBackend flaky = support.raw((connection, head) -> {
+            if (served[0]++ % 2 == 0) {
+                TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            } else {
+                RawBackend.RESET.answer(connection, head); // the second request on the same connection
+            }
+        });
+        DemoServer live = support.demo("live");
+        // Always the flaky backend first, so only the retry can save the second request.
+        Strategy flakyFirst = (candidates, request) -> candidates.get(0);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests(), flakyFirst, List.of(flaky.url(), live.url()));
+
+        assertEquals("first", support.get(proxy, "/1").body());
+        long started = System.nanoTime();
+        HttpResponse<String> second = support.get(proxy, "/2");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertEquals(200, second.statusCode(), second.body());
+        assertTrue(millis < 2_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void resetInTheMiddleOfTheResponseBodyClosesTheClientConnection() throws Exception {
+        RawBackend truncating = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+            RawBackend.RESET.answer(connection, head);
+        });
+        ProxyServer proxy = support.proxy(truncating.url());
+
+        long started = System.nanoTime();
+        String response = TestSupport.rawExchange(proxy.port(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertTrue(response.startsWith("HTTP/1.1 200"), response);
+        assertTrue(response.endsWith("only ten b"), "the client sees the body cut short, as the backend sent it: " + response);
+        assertTrue(millis < 4_000, "the proxy closes the client's connection instead of leaving it waiting; took " + millis + " ms");
+    }
+}

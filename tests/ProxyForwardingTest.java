@@ -1,0 +1,167 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import demo.DemoServer;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.ProxyServer;
+
+/** Requests through a real load balancer over real demo backends arrive as the client sent them. */
+class ProxyForwardingTest {
+    private final TestSupport support = new TestSupport();
+
+    @AfterEach
+    void stopEverything() {
+        support.close();
+    }
+
+    @Test
+    void roundRobinSpreadsThirtyRequestsTenPerBackend() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        ProxyServer proxy = support.proxy(a.url(), b.url(), c.url());
+
+        Map<String, Integer> perBackend = new TreeMap<>();
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            HttpResponse<String> response = support.get(proxy, "/");
+            assertEquals(200, response.statusCode());
+            String backend = TestSupport.json(response).get("backend").getAsString();
+            perBackend.merge(backend, 1, Integer::sum);
+            order.add(backend);
+        }
+        assertEquals(Map.of("a", 10, "b", 10, "c", 10), perBackend);
+        assertEquals(List.of("a", "b", "c", "a", "b", "c"), order.subList(0, 6), "round robin goes in pool order");
+        assertEquals(10, a.requestCount());
+    }
+
+    @Test
+    void methodPathQueryHeadersAndHostArriveUnchanged() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+
+        HttpRequest request = TestSupport.request(proxy, "/a/b%20c/d.txt?x=1&y=%2F&x=2")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("patch body"))
+                .header("X-Custom", "value 1")
+                .header("Accept", "text/plain")
+                .header("Authorization", "Bearer t0k3n")
+                .build();
+        JsonObject echo = TestSupport.json(support.http.send(request, HttpResponse.BodyHandlers.ofString()));
+
+        assertEquals("PATCH", echo.get("method").getAsString());
+        assertEquals("/a/b c/d.txt", echo.get("path").getAsString());
+        assertEquals("x=1&y=%2F&x=2", echo.get("query").getAsString());
+        JsonObject headers = echo.getAsJsonObject("headers");
+        assertEquals("value 1", headers.get("x-custom").getAsString());
+        assertEquals("text/plain", headers.get("accept").getAsString());
+        assertEquals("Bearer t0k3n", headers.get("authorization").getAsString());
+        assertEquals("127.0.0.1:" + proxy.port(), headers.get("host").getAsString(), "the client's Host is kept, not rewritten to the backend's");
+        assertEquals(10, echo.get("bodyLength").getAsLong());
+    }
+
+    @Test
+    void forwardingHeadersAreSetByTheProxyAndSpoofedOnesReplaced() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+
+        HttpRequest spoofed = TestSupport.request(proxy, "/")
+                .header("X-Forwarded-For", "6.6.6.6")
+                .header("X-Forwarded-Host", "evil.example")
+                .header("X-Forwarded-Proto", "https")
+                .header("X-Forwarded-Port", "443")
+                .header("Forwarded", "for=6.6.6.6;host=evil.example")
+                .build();
+        JsonObject headers = TestSupport.json(support.http.send(spoofed, HttpResponse.BodyHandlers.ofString())).getAsJsonObject("headers");
+
+        assertEquals("127.0.0.1", headers.get("x-forwarded-for").getAsString());
+        assertEquals("127.0.0.1", headers.get("x-forwarded-host").getAsString());
+        assertEquals("http", headers.get("x-forwarded-proto").getAsString());
+        assertEquals(String.valueOf(proxy.port()), headers.get("x-forwarded-port").getAsString());
+        assertFalse(headers.has("forwarded"), "a client's Forwarded header is dropped: " + headers);
+    }
+
+    @Test
+    void twentyMebibytePostArrivesByteForByte() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+        byte[] body = new byte[20 * 1024 * 1024];
+        new Random(42).nextBytes(body);
+
+        HttpRequest upload = TestSupport.request(proxy, "/upload").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        JsonObject echo = TestSupport.json(support.http.send(upload, HttpResponse.BodyHandlers.ofString()));
+
+        assertEquals(body.length, echo.get("bodyLength").getAsLong());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), echo.get("bodySha256").getAsString());
+    }
+
+    @Test
+    void chunkedUploadOfUnknownLengthArrivesWhole() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+        byte[] body = new byte[3 * 1024 * 1024 + 17];
+        new Random(7).nextBytes(body);
+
+        // ofInputStream has no length, so the JDK client sends Transfer-Encoding: chunked.
+        HttpRequest upload = TestSupport.request(proxy, "/chunked")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
+        JsonObject echo = TestSupport.json(support.http.send(upload, HttpResponse.BodyHandlers.ofString()));
+
+        assertEquals(body.length, echo.get("bodyLength").getAsLong());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), echo.get("bodySha256").getAsString());
+    }
+
+    @Test
+    void largeDownloadStreamsThroughIntact() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+        long size = 32L * 1024 * 1024 + 5;
+
+        HttpResponse<java.io.InputStream> response = support.http.send(
+                TestSupport.request(proxy, "/bytes?n=" + size).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        long index = 0;
+        try (java.io.InputStream in = response.body()) {
+            byte[] buffer = new byte[65536];
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                for (int i = 0; i < n; i++, index++) {
+                    if (buffer[i] != DemoServer.patternByte(index)) {
+                        throw new AssertionError("byte " + index + " differs");
+                    }
+                }
+            }
+        }
+        assertEquals(size, index);
+    }
+
+    @Test
+    void twoHundredConcurrentRequestsAllSucceed() throws Exception {
+        DemoServer a = support.demo("a", new DemoServer.Faults(java.time.Duration.ofMillis(50), 0));
+        DemoServer b = support.demo("b", new DemoServer.Faults(java.time.Duration.ofMillis(50), 0));
+        ProxyServer proxy = support.proxy(a.url(), b.url());
+
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            responses.add(support.http.sendAsync(TestSupport.request(proxy, "/c?i=" + i).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertEquals(200, response.get().statusCode());
+        }
+        assertEquals(200, a.requestCount() + b.requestCount());
+        assertTrue(Math.abs(a.requestCount() - b.requestCount()) <= 2, "round robin under concurrency: " + a.requestCount() + " vs " + b.requestCount());
+    }
+}

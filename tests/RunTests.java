@@ -1,0 +1,87 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//DESCRIPTION Runs every JUnit test of the project and ends with "N passed, N failed".
+//JAVA 17+
+//DEPS org.junit.jupiter:junit-jupiter:5.14.1
+//DEPS org.junit.platform:junit-platform-launcher:1.14.1
+//DEPS com.google.code.gson:gson:2.13.2
+//SOURCES ../LoadBalancer.java
+//SOURCES *Test.java TestSupport.java RawBackend.java
+//RUNTIME_OPTIONS -Xmx1g
+
+package tests;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
+
+import java.io.PrintWriter;
+import java.util.regex.Pattern;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.ClassNameFilter;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * The test runner: discovers every test class in the {@code tests} package (optionally only those
+ * whose name contains the first argument), prints one line per test as it finishes, then the failures
+ * in full, then the closing line "N passed, N failed, N skipped". Exits 1 if anything failed.
+ */
+public class RunTests {
+    public static void main(String[] args) {
+        String filter = args.length > 0 ? args[0] : "";
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("tests"))
+                .filters(ClassNameFilter.includeClassNamePatterns(".*" + Pattern.quote(filter) + ".*Test"))
+                .build();
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        launcher.execute(request, summary, new ProgressPrinter());
+
+        TestExecutionSummary result = summary.getSummary();
+        PrintWriter out = new PrintWriter(System.out, true);
+        if (result.getTotalFailureCount() > 0) {
+            out.println();
+            result.printFailuresTo(out, 12);
+        }
+        long failed = result.getTestsFailedCount() + result.getContainersFailedCount();
+        out.printf("%d passed, %d failed, %d skipped%n",
+                result.getTestsSucceededCount(), failed, result.getTestsSkippedCount());
+        System.exit(failed == 0 && result.getTestsFoundCount() > 0 ? 0 : 1);
+    }
+
+    /** One line per finished test, so a slow or stuck test is visible while the run goes on. */
+    static final class ProgressPrinter implements TestExecutionListener {
+        private long started;
+
+        @Override
+        public void executionStarted(TestIdentifier test) {
+            started = System.nanoTime();
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+            if (!test.isTest() && result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                return;
+            }
+            String name = test.getParentIdObject().map(Object::toString).map(RunTests::className).orElse("") + " " + test.getDisplayName();
+            System.out.printf("%-6s %s (%d ms)%n", result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? "ok" : "FAILED",
+                    name.trim(), (System.nanoTime() - started) / 1_000_000);
+        }
+
+        @Override
+        public void executionSkipped(TestIdentifier test, String reason) {
+            System.out.printf("%-6s %s: %s%n", "skip", test.getDisplayName(), reason);
+        }
+    }
+
+    private static String className(String uniqueId) {
+        int at = uniqueId.lastIndexOf("[class:");
+        if (at < 0) return "";
+        String cls = uniqueId.substring(at + 7, uniqueId.indexOf(']', at));
+        return cls.substring(cls.lastIndexOf('.') + 1);
+    }
+}

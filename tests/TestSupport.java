@@ -1,0 +1,161 @@
+package tests;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import demo.DemoServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import proxy.Backend;
+import proxy.BackendPool;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+import strategies.Strategy;
+
+/**
+ * What the end-to-end tests share: real demo backends and a real load balancer on ephemeral loopback
+ * ports, a real HTTP client, and a list of everything started so {@link #close()} stops it all.
+ * One instance per test, used from the test's thread.
+ */
+final class TestSupport implements AutoCloseable {
+    /** Undertow's INFO lines and expected proxy errors would bury the test output. Held: JUL keeps loggers weakly. */
+    private static final List<Logger> QUIET = List.of(Logger.getLogger("io.undertow"), Logger.getLogger("org.xnio"));
+
+    static {
+        QUIET.forEach(logger -> logger.setLevel(Level.OFF));
+    }
+
+    final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    DemoServer demo(String name) {
+        return demo(name, DemoServer.Faults.NONE);
+    }
+
+    DemoServer demo(String name, DemoServer.Faults faults) {
+        DemoServer server = DemoServer.start(name, 0, faults);
+        started.add(server::stop);
+        return server;
+    }
+
+    ProxyServer proxy(ProxySettings settings, Strategy strategy, List<String> backendUrls) {
+        List<Backend> backends = backendUrls.stream().map(Backend::of).toList();
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategy);
+        started.add(server::stop);
+        return server;
+    }
+
+    /** A round-robin load balancer with test settings over the given backends. */
+    ProxyServer proxy(String... backendUrls) {
+        return proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backendUrls));
+    }
+
+    RawBackend raw(RawBackend.Behaviour behaviour) throws IOException {
+        RawBackend backend = new RawBackend(behaviour);
+        started.add(backend);
+        return backend;
+    }
+
+    HttpResponse<String> get(ProxyServer proxy, String pathAndQuery) throws IOException, InterruptedException {
+        return http.send(request(proxy, pathAndQuery).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpRequest.Builder request(ProxyServer proxy, String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + pathAndQuery)).timeout(Duration.ofSeconds(30));
+    }
+
+    static JsonObject json(HttpResponse<String> response) {
+        return JsonParser.parseString(response.body()).getAsJsonObject();
+    }
+
+    /** A loopback port with nothing listening on it: connecting is refused at once. */
+    static int deadPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Sends {@code request} as raw bytes on a fresh connection and reads until the server closes it or 5 s pass. */
+    static String rawExchange(int port, String request) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return readUntilClosed(socket.getInputStream());
+        }
+    }
+
+    static String readUntilClosed(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                out.write(buffer, 0, n);
+            }
+        } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+            // a timeout or reset ends the read; what arrived is the answer
+        }
+        return out.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Reads one HTTP/1.1 response with a Content-Length body from a kept-alive connection. */
+    static String readOneResponse(InputStream in) throws IOException {
+        String head = readHead(in);
+        int length = 0;
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return head + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
+    }
+
+    /** Reads up to and including the blank line that ends a request or response head. */
+    static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b == -1) {
+                break;
+            }
+            head.write(b);
+            matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    static void write(OutputStream out, String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                // keep stopping the rest
+            }
+        }
+    }
+}
