@@ -24,6 +24,7 @@ import proxy.Backend;
 import proxy.BackendPool;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
+import proxy.UndertowLogging;
 import proxy.Units;
 import strategies.Strategies;
 import strategies.StrategyOptions;
@@ -91,6 +92,7 @@ public class LoadBalancer implements Callable<Integer> {
     int demoBackends;
 
     public static void main(String[] args) {
+        UndertowLogging.quiet();
         System.exit(commandLine().execute(args));
     }
 

@@ -1,27 +1,41 @@
 package proxy;
 
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
 import strategies.Strategy;
 
 /**
- * The running load balancer: an Undertow HTTP listener whose handler chain is
+ * The running load balancer: a listening socket whose requests go through
  * graceful-shutdown → {@link GatewayHandler} → Undertow's {@link ProxyHandler} → {@link BalancingProxyClient}.
  * Every proxied request stays on the IO thread that accepted it, from picking a backend to streaming the
- * answer back. Thread-safe; {@link #stop()} may be called from any thread, once.
+ * answer back. We open the listening channel ourselves rather than through {@code Undertow.builder()}
+ * because Undertow's own way to stop accepting ({@code ListenerInfo.suspend()}) also closes every open
+ * connection, in-flight requests included, and a drain must not. Thread-safe; {@link #stop()} once.
  */
 public final class ProxyServer {
+    private final ProxySettings settings;
     private final BackendPool pool;
     private final BalancingProxyClient client;
     private final GracefulShutdownHandler shutdown;
-    private final Undertow undertow;
-    private final ProxySettings settings;
+    private final XnioWorker worker;
+    private final AcceptingChannel<StreamConnection> listener;
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, Strategy strategy) {
+    private ProxyServer(ProxySettings settings, BackendPool pool, Strategy strategy) throws IOException {
         this.settings = settings;
         this.pool = pool;
         this.client = new BalancingProxyClient(pool, strategy);
@@ -35,20 +49,35 @@ public final class ProxyServer {
                 .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
                 .build();
         this.shutdown = new GracefulShutdownHandler(new GatewayHandler(proxy, settings.maxBodyBytes()));
+
         int idleMillis = (int) settings.idleTimeout().toMillis();
-        this.undertow = Undertow.builder()
-                .addHttpListener(settings.port(), settings.bindAddress())
-                .setIoThreads(settings.ioThreads())
-                .setWorkerThreads(2) // proxying never leaves the IO threads; the workers stay idle
-                .setSocketOption(Options.BACKLOG, 1024)
-                .setSocketOption(Options.TCP_NODELAY, true)
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, settings.maxHeaderBytes())
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, settings.maxBodyBytes())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, idleMillis)
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, idleMillis)
-                .setHandler(shutdown)
-                .build();
+        OptionMap httpOptions = OptionMap.builder()
+                .set(UndertowOptions.MAX_HEADER_SIZE, settings.maxHeaderBytes())
+                .set(UndertowOptions.MAX_ENTITY_SIZE, settings.maxBodyBytes())
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, idleMillis)
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
+                .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
+                .getMap();
+        ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
+        HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
+        http.setRootHandler(shutdown);
+
+        this.worker = Xnio.getInstance(ProxyServer.class.getClassLoader()).createWorker(OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, settings.ioThreads())
+                .set(Options.WORKER_TASK_CORE_THREADS, 2) // proxying never leaves the IO threads
+                .set(Options.WORKER_TASK_MAX_THREADS, 2)
+                .set(Options.TCP_NODELAY, true)
+                .getMap());
+        try {
+            this.listener = worker.createStreamConnectionServer(
+                    new InetSocketAddress(settings.bindAddress(), settings.port()),
+                    ChannelListeners.openListenerAdapter(http),
+                    OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true).getMap());
+        } catch (IOException e) {
+            worker.shutdownNow();
+            throw e;
+        }
+        listener.resumeAccepts();
     }
 
     /**
@@ -57,19 +86,16 @@ public final class ProxyServer {
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local)
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, Strategy strategy) {
-        ProxyServer server = new ProxyServer(settings, pool, strategy);
         try {
-            server.undertow.start();
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IllegalStateException("cannot listen on " + settings.bindAddress() + ":" + settings.port() + ": " + cause.getMessage(), e);
+            return new ProxyServer(settings, pool, strategy);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen on " + settings.bindAddress() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
-        return server;
     }
 
     /** The port it listens on: the chosen one when started with port 0. */
     public int port() {
-        return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        return listener.getLocalAddress(InetSocketAddress.class).getPort();
     }
 
     public BackendPool pool() {
@@ -81,11 +107,12 @@ public final class ProxyServer {
     }
 
     /**
-     * Stops accepting connections, lets requests in flight finish (up to the drain timeout), then closes
+     * Stops accepting connections (new ones are refused), lets requests in flight finish up to the
+     * drain timeout while answering 503 to any new request on an already open connection, then closes
      * everything. Returns whether every request finished in time.
      */
     public boolean stop() {
-        undertow.getListenerInfo().forEach(Undertow.ListenerInfo::suspend);
+        IoUtils.safeClose(listener);
         shutdown.shutdown();
         boolean drained;
         try {
@@ -94,7 +121,12 @@ public final class ProxyServer {
             Thread.currentThread().interrupt();
             drained = false;
         }
-        undertow.stop();
+        worker.shutdownNow(); // closes the connections left: idle keep-alives, and requests past the drain timeout
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         pool.close();
         return drained;
     }

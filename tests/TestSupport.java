@@ -18,12 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import proxy.Backend;
 import proxy.BackendPool;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
+import proxy.UndertowLogging;
 import strategies.RoundRobin;
 import strategies.Strategy;
 
@@ -33,11 +32,8 @@ import strategies.Strategy;
  * One instance per test, used from the test's thread.
  */
 final class TestSupport implements AutoCloseable {
-    /** Undertow's INFO lines and expected proxy errors would bury the test output. Held: JUL keeps loggers weakly. */
-    private static final List<Logger> QUIET = List.of(Logger.getLogger("io.undertow"), Logger.getLogger("org.xnio"));
-
     static {
-        QUIET.forEach(logger -> logger.setLevel(Level.OFF));
+        UndertowLogging.quiet(); // the failures these tests provoke on purpose would bury the output
     }
 
     final HttpClient http = HttpClient.newBuilder()
