@@ -1,0 +1,179 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./jbang} launcher, run by /bin/sh as a user runs it: it passes arguments and exit codes
+ * through untouched from any folder, prefers an installed jbang, fetches JBang with Maven when it must,
+ * and says clearly what is missing otherwise. Each case builds the PATH it needs in a temporary folder.
+ */
+class LauncherTest {
+    private static Path project;
+    private static Path launcher;
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void findLauncher() {
+        project = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path dir = project; dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("jbang")) && Files.isRegularFile(dir.resolve("LoadBalancer.java"))) {
+                project = dir;
+                break;
+            }
+        }
+        launcher = project.resolve("jbang");
+        assertTrue(Files.isExecutable(launcher), "the launcher is committed executable: " + launcher);
+    }
+
+    @Test
+    void argumentsAndExitCodePassThroughUntouchedFromAnotherFolder() throws Exception {
+        Result result = run(temp, Map.of(), launcher.toString(), project.resolve("tests/fixtures/PrintArgs.java").toString(),
+                "two words", "$HOME", "*", "", "quote'and\"double", "--help");
+
+        assertEquals(6, result.exitCode, result.err);
+        assertEquals(List.of("[two words]", "[$HOME]", "[*]", "[]", "[quote'and\"double]", "[--help]"), result.out.lines().toList());
+    }
+
+    @Test
+    void theProjectCatalogsAliasesRun() throws Exception {
+        Result result = run(project, Map.of("PATH", pathWithoutJbang()), launcher.toString(), "loadbalancer", "--version");
+
+        assertEquals(0, result.exitCode, result.err);
+        assertTrue(result.out.startsWith("LoadBalancer "), result.out);
+    }
+
+    @Test
+    void anInstalledJbangOnThePathIsUsedInstead() throws Exception {
+        Path bin = toolbox("dirname", "basename", "sed", "head");
+        script(bin.resolve("jbang"), "#!/bin/sh\necho \"installed jbang got: $*\"\nexit 7\n");
+
+        Result result = run(temp, Map.of("PATH", bin.toString()), launcher.toString(), "run", "x y");
+
+        assertEquals(7, result.exitCode);
+        assertEquals("installed jbang got: run x y", result.out.trim());
+    }
+
+    @Test
+    void withTheProjectItselfOnThePathItDoesNotCallItselfForever() throws Exception {
+        String path = project + File.pathSeparator + System.getenv("PATH");
+
+        Result result = run(temp, Map.of("PATH", path), launcher.toString(), "version");
+
+        assertEquals(0, result.exitCode, result.err);
+        assertTrue(result.out.trim().startsWith("0.132.1") || result.err.contains("0.132.1"), result.out + result.err);
+    }
+
+    @Test
+    void fetchesJbangWithMavenIntoTheCacheFolderWhenNeeded() throws Exception {
+        Path cache = temp.resolve("cache");
+
+        Result result = run(temp, Map.of("JBANG_BOOTSTRAP_DIR", cache.toString(), "PATH", pathWithoutJbang()), launcher.toString(), "version");
+
+        assertEquals(0, result.exitCode, result.err);
+        assertTrue(result.err.contains("fetching JBang 0.132.1"), result.err);
+        assertTrue(Files.isRegularFile(cache.resolve("0.132.1/lib/jbang-cli-0.132.1.jar")));
+        try (var files = Files.list(cache.resolve("0.132.1"))) {
+            assertEquals(List.of("lib"), files.map(p -> p.getFileName().toString()).toList(), "no half-finished fetch left behind");
+        }
+    }
+
+    @Test
+    void noJavaAtAllIsOneClearMessage() throws Exception {
+        Path bin = toolbox("dirname", "basename", "sed", "head");
+
+        Result result = run(temp, Map.of("PATH", bin.toString()), launcher.toString(), "LoadBalancer.java");
+
+        assertEquals(1, result.exitCode);
+        assertTrue(result.err.contains("no Java found"), result.err);
+    }
+
+    @Test
+    void anOldJavaIsNamedWithItsVersion() throws Exception {
+        Path bin = toolbox("dirname", "basename", "sed", "head");
+        script(bin.resolve("java"), "#!/bin/sh\necho 'openjdk version \"11.0.22\" 2024-01-16' >&2\n");
+        script(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+
+        Result result = run(temp, Map.of("PATH", bin.toString()), launcher.toString(), "LoadBalancer.java");
+
+        assertEquals(1, result.exitCode);
+        assertTrue(result.err.contains("Java 11") && result.err.contains("17 or newer"), result.err);
+    }
+
+    @Test
+    void noJbangAndNoMavenIsOneClearMessage() throws Exception {
+        Path bin = toolbox("dirname", "basename", "sed", "head", "java", "javac");
+
+        Result result = run(temp, Map.of("PATH", bin.toString(), "JBANG_BOOTSTRAP_DIR", temp.resolve("empty").toString()),
+                launcher.toString(), "LoadBalancer.java");
+
+        assertEquals(1, result.exitCode);
+        assertTrue(result.err.contains("neither jbang nor mvn"), result.err);
+    }
+
+    private record Result(int exitCode, String out, String err) {}
+
+    private Result run(Path workingDir, Map<String, String> env, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(List.of(command)).directory(workingDir.toFile());
+        builder.environment().remove("JAVA_HOME");
+        builder.environment().putAll(env);
+        Path out = temp.resolve("out.txt"), err = temp.resolve("err.txt");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the launcher did not finish in 120 s");
+        }
+        return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /** A folder holding just these commands from the real PATH, each a one-line forwarder: a PATH without the rest. */
+    private Path toolbox(String... commands) throws IOException {
+        Path bin = Files.createDirectories(temp.resolve("bin"));
+        for (String command : commands) {
+            script(bin.resolve(command), "#!/bin/sh\nexec '" + which(command) + "' \"$@\"\n");
+        }
+        return bin;
+    }
+
+    private static Path which(String command) {
+        for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
+            Path candidate = Path.of(dir, command);
+            if (Files.isExecutable(candidate) && !candidate.toAbsolutePath().startsWith(project)) {
+                return candidate.toAbsolutePath();
+            }
+        }
+        throw new AssertionError(command + " is not on PATH");
+    }
+
+    /** The real PATH minus any folder that holds a jbang. */
+    private static String pathWithoutJbang() {
+        List<String> kept = new ArrayList<>();
+        for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
+            if (!Files.exists(Path.of(dir, "jbang"))) {
+                kept.add(dir);
+            }
+        }
+        return String.join(File.pathSeparator, kept);
+    }
+
+    private static void script(Path path, String text) throws IOException {
+        Files.writeString(path, text);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+}

@@ -1,0 +1,97 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.DemoServer;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+
+/** Oversized or never-finished requests get a clear refusal or a closed connection, never a hang. */
+class RequestLimitsTest {
+    private static final ProxySettings SMALL_LIMITS = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(700),
+            1024, 4096, 1, Duration.ofSeconds(2));
+    private final TestSupport support = new TestSupport();
+
+    @AfterEach
+    void stopEverything() {
+        support.close();
+    }
+
+    private ProxyServer proxyWithSmallLimits(DemoServer backend) {
+        return support.proxy(SMALL_LIMITS, new RoundRobin(), List.of(backend.url()));
+    }
+
+    @Test
+    void bodyOverTheLimitIs413BeforeAnythingReachesTheBackend() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = proxyWithSmallLimits(backend);
+
+        HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1025])).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(413, response.statusCode());
+        assertTrue(response.body().startsWith("413 Content Too Large"), response.body());
+        assertEquals(0, backend.requestCount());
+
+        HttpResponse<String> atTheLimit = support.http.send(TestSupport.request(proxy, "/")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1024])).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, atTheLimit.statusCode());
+    }
+
+    @Test
+    void chunkedBodyThatGrowsOverTheLimitIsCutOff() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = proxyWithSmallLimits(backend);
+
+        StringBuilder request = new StringBuilder("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 4; i++) {
+            request.append("200\r\n").append("x".repeat(0x200)).append("\r\n"); // 4 × 512 bytes: twice the limit
+        }
+        request.append("0\r\n\r\n");
+        long started = System.nanoTime();
+        String response = TestSupport.rawExchange(proxy.port(), request.toString());
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertTrue(!response.startsWith("HTTP/1.1 200"), "a body over the limit must not be answered 200: " + response);
+        assertTrue(millis < 4_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void headersOverTheLimitAreRefused() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = proxyWithSmallLimits(backend);
+
+        String response = TestSupport.rawExchange(proxy.port(), "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "y".repeat(8000) + "\r\n\r\n");
+
+        assertTrue(response.startsWith("HTTP/1.1 431") || response.startsWith("HTTP/1.1 400"), "got: " + response);
+        assertEquals(0, backend.requestCount());
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsHeadersIsDisconnected() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = proxyWithSmallLimits(backend);
+
+        try (Socket slowloris = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            slowloris.setSoTimeout(5_000);
+            TestSupport.write(slowloris.getOutputStream(), "GET / HTTP/1.1\r\nHost: a\r\n"); // and never the blank line
+            long started = System.nanoTime();
+            InputStream in = slowloris.getInputStream();
+            TestSupport.readUntilClosed(in);
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(millis < 4_000, "closed after " + millis + " ms; the idle timeout is 700 ms");
+        }
+        assertEquals(0, backend.requestCount());
+    }
+}
