@@ -37,12 +37,17 @@ import strategies.StrategyOptions;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Balances HTTP requests over a pool of backends. With no --backend, starts three demo backends to try it on.",
         footer = {"",
-                "Backends:  http://HOST:PORT, optionally followed by ,weight=N (1-" + Backend.MAX_WEIGHT + "), e.g.",
-                "           --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
-                "Durations: 500ms, 2s, 1m.  Sizes: 64k, 10m, 1g.",
-                "Errors the proxy answers itself: 502 backend failed after receiving the request, 503 no backend",
-                "could take it, 504 no answer within --timeout, 413 body over --max-body-size.",
-                "Example:   ./jbang LoadBalancer.java --port 8080 --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002"})
+                "Backends are http://HOST:PORT, optionally with a weight from 1 to " + Backend.MAX_WEIGHT + ":",
+                "  --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
+                "Durations: 500ms, 2s, 1m. Sizes: 64k, 10m, 1g.",
+                "",
+                "The proxy answers these itself, with a short plain-text body:",
+                "  502  a backend failed after it received the request",
+                "  503  no backend could take the request",
+                "  504  no answer within --timeout",
+                "  413  a request body over --max-body-size",
+                "",
+                "Example: ./jbang LoadBalancer.java --port 8080 --backend http://127.0.0.1:9001"})
 public class LoadBalancer implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080", converter = PortConverter.class,
             description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
@@ -65,7 +70,7 @@ public class LoadBalancer implements Callable<Integer> {
     boolean listStrategies;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
-            description = "Longest wait for a backend to answer before replying 504 (default: ${DEFAULT-VALUE}).")
+            description = "Longest a request may take, from arrival to the last byte of its answer; 504 if no answer came by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,

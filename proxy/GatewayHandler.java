@@ -3,6 +3,7 @@ package proxy;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
+import io.undertow.server.handlers.HttpContinueAcceptingHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.util.List;
@@ -23,6 +24,7 @@ final class GatewayHandler implements HttpHandler {
             exchange -> HopByHopHeaders.stripResponse(exchange.getResponseHeaders(), exchange.getStatusCode());
 
     private final HttpHandler proxy;
+    private final HttpHandler continueThenForward = new HttpContinueAcceptingHandler(this::forward);
     private final long maxBodyBytes;
 
     GatewayHandler(HttpHandler proxy, long maxBodyBytes) {
@@ -51,6 +53,14 @@ final class GatewayHandler implements HttpHandler {
             exchange.getRequestHeaders().remove(name);
         }
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
+        // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like
+        // nginx, we give it as soon as the request passed the checks above, and do not forward the
+        // expectation: a backend that never says 100 would otherwise leave the client waiting.
+        continueThenForward.handleRequest(exchange);
+    }
+
+    private void forward(HttpServerExchange exchange) throws Exception {
+        exchange.getRequestHeaders().remove(Headers.EXPECT);
         proxy.handleRequest(exchange);
     }
 }

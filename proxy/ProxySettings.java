@@ -25,8 +25,4 @@ public record ProxySettings(String bindAddress, int port, Duration timeout, Dura
     public ProxySettings withTimeout(Duration timeout) {
         return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout);
     }
-
-    public ProxySettings withLimits(long maxBodyBytes, int maxHeaderBytes) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout);
-    }
 }

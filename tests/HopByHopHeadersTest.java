@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import demo.DemoServer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -96,5 +97,35 @@ class HopByHopHeadersTest {
             }
         }
         assertEquals(3, backend.requestHeads().size());
+    }
+
+    @Test
+    void theRequestLineReachesTheBackendByteForByte() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer(OK));
+        ProxyServer proxy = support.proxy(backend.url());
+
+        String target = "/a%2Fb/c%20d/%E2%82%AC;v=1?q=%26x%3D1&empty=&flag";
+        TestSupport.rawExchange(proxy.port(), "DELETE " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+
+        String requestLine = backend.requestHeads().get(0).lines().findFirst().orElse("");
+        assertEquals("DELETE " + target + " HTTP/1.1", requestLine);
+    }
+
+    @Test
+    void expectContinueIsHonouredAndTheBodyStillArrives() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxyServer proxy = support.proxy(backend.url());
+
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(5_000);
+            TestSupport.write(client.getOutputStream(),
+                    "PUT /doc HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            String interim = TestSupport.readHead(client.getInputStream());
+            assertTrue(interim.startsWith("HTTP/1.1 100"), "the client is told to go on before sending its body: " + interim);
+            TestSupport.write(client.getOutputStream(), "hello");
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 200"), response);
+            assertTrue(response.contains("\"bodyLength\":5"), response);
+        }
     }
 }
