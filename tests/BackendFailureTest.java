@@ -226,4 +226,30 @@ class BackendFailureTest {
         assertTrue(response.endsWith("only ten b"), "the client sees the body cut short, as the backend sent it: " + response);
         assertTrue(millis < 4_000, "the proxy closes the client's connection instead of leaving it waiting; took " + millis + " ms");
     }
+
+    @Test
+    void aPooledConnectionTheBackendClosedWhileIdleIsNotUsedForTheNextPost() throws Exception {
+        // Like a backend with a short keep-alive timeout (Node's is 5 s): it answers, then closes the idle connection.
+        RawBackend shortKeepAlive = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            sleep(100);
+            connection.close();
+        });
+        ProxyServer proxy = support.proxy(shortKeepAlive.url());
+
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/")
+                    .POST(HttpRequest.BodyPublishers.ofString("not idempotent")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), "POST " + i + " went out on a connection the backend had closed: " + response.body());
+            sleep(400);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
