@@ -59,6 +59,11 @@ final class Attempts implements ExchangeCompletionListener {
         return tried.size();
     }
 
+    /** The backend chosen last: the one that answered, if any did; null before any was chosen. */
+    Backend lastTried() {
+        return tried.isEmpty() ? null : tried.get(tried.size() - 1);
+    }
+
     /** The backend now holding the request, or null before one accepted a connection. */
     Backend current() {
         return current;

@@ -1,12 +1,15 @@
 package proxy;
 
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
 import io.undertow.server.handlers.HttpContinueAcceptingHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
@@ -26,14 +29,22 @@ final class GatewayHandler implements HttpHandler {
     private final HttpHandler proxy;
     private final HttpHandler continueThenForward = new HttpContinueAcceptingHandler(this::forward);
     private final long maxBodyBytes;
+    private final List<TrafficObserver> observers = new CopyOnWriteArrayList<>();
 
     GatewayHandler(HttpHandler proxy, long maxBodyBytes) {
         this.proxy = proxy;
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    void addObserver(TrafficObserver observer) {
+        observers.add(observer);
+    }
+
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (!observers.isEmpty()) {
+            exchange.addExchangeCompleteListener(new CompletionReport(System.nanoTime(), observers));
+        }
         exchange.addDefaultResponseListener(ErrorResponses.INSTANCE);
         if (exchange.getRequestContentLength() > maxBodyBytes) {
             exchange.setPersistent(false); // the unread body would otherwise be parsed as the next request
@@ -62,5 +73,26 @@ final class GatewayHandler implements HttpHandler {
     private void forward(HttpServerExchange exchange) throws Exception {
         exchange.getRequestHeaders().remove(Headers.EXPECT);
         proxy.handleRequest(exchange);
+    }
+
+    /** Tells the observers about one request when its exchange completes. Confined to the exchange's IO thread. */
+    private record CompletionReport(long startNanos, List<TrafficObserver> observers) implements ExchangeCompletionListener {
+        @Override
+        public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
+            try {
+                Attempts attempts = Attempts.peek(exchange);
+                InetSocketAddress client = exchange.getSourceAddress();
+                CompletedRequest request = new CompletedRequest(
+                        client == null || client.getAddress() == null ? "" : client.getAddress().getHostAddress(),
+                        exchange.getRequestMethod().toString(), exchange.getRequestPath(), exchange.getQueryString(),
+                        exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
+                        attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count());
+                for (TrafficObserver observer : observers) {
+                    observer.completed(request);
+                }
+            } finally {
+                next.proceed();
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ public final class ProxyServer {
     private final ProxySettings settings;
     private final BackendPool pool;
     private final BalancingProxyClient client;
+    private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
     private final XnioWorker worker;
     private final AcceptingChannel<StreamConnection> listener;
@@ -48,7 +49,8 @@ public final class ProxyServer {
                 .setMaxConnectionRetries(1)
                 .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
                 .build();
-        this.shutdown = new GracefulShutdownHandler(new GatewayHandler(proxy, settings.maxBodyBytes()));
+        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes());
+        this.shutdown = new GracefulShutdownHandler(gateway);
 
         int idleMillis = (int) settings.idleTimeout().toMillis();
         OptionMap httpOptions = OptionMap.builder()
@@ -104,6 +106,11 @@ public final class ProxyServer {
 
     public void setStrategy(Strategy strategy) {
         client.setStrategy(strategy);
+    }
+
+    /** From now on, tell {@code observer} about every completed request. */
+    public void addObserver(TrafficObserver observer) {
+        gateway.addObserver(observer);
     }
 
     /**

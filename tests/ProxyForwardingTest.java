@@ -164,4 +164,30 @@ class ProxyForwardingTest {
         assertEquals(200, a.requestCount() + b.requestCount());
         assertTrue(Math.abs(a.requestCount() - b.requestCount()) <= 2, "round robin under concurrency: " + a.requestCount() + " vs " + b.requestCount());
     }
+
+    @Test
+    void observersHearOfEveryCompletedRequestWithItsBackendAndStatus() throws Exception {
+        DemoServer a = support.demo("a");
+        String dead = "http://127.0.0.1:" + TestSupport.deadPort();
+        ProxyServer proxy = support.proxy(dead, a.url());
+        List<proxy.CompletedRequest> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        proxy.addObserver(seen::add);
+
+        support.get(proxy, "/first?x=1");
+        support.get(proxy, "/second");
+
+        for (int i = 0; i < 100 && seen.size() < 2; i++) {
+            Thread.sleep(10); // completion is reported on the IO thread, just after the response went out
+        }
+        assertEquals(2, seen.size());
+        proxy.CompletedRequest first = seen.get(0);
+        assertEquals("GET", first.method());
+        assertEquals("/first", first.path());
+        assertEquals("x=1", first.query());
+        assertEquals(200, first.status());
+        assertEquals(a.url(), first.backend().uri().toString());
+        assertEquals(2, first.attempts(), "the dead backend came first in rotation and was tried before a");
+        assertTrue(first.bytesSent() > 0 && first.durationNanos() > 0);
+        assertEquals("/second", seen.get(1).path());
+    }
 }

@@ -1,0 +1,18 @@
+package proxy;
+
+/**
+ * One finished client request, as {@link TrafficObserver}s see it.
+ *
+ * @param clientAddress the TCP peer's IP address
+ * @param method        the request method
+ * @param path          the path as the client sent it, without the query
+ * @param query         the query string without '?', or "" when there was none
+ * @param status        the status the client got (a backend's, or the proxy's own 502/503/504/413)
+ * @param bytesSent     response body bytes sent to the client
+ * @param startNanos    {@link System#nanoTime()} when the request arrived
+ * @param durationNanos from arrival to the end of the response
+ * @param backend       the backend that was sent the request last, or null when none was
+ * @param attempts      how many backends were tried (0 when the proxy answered by itself)
+ */
+public record CompletedRequest(String clientAddress, String method, String path, String query, int status,
+                               long bytesSent, long startNanos, long durationNanos, Backend backend, int attempts) {}
