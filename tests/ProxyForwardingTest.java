@@ -96,32 +96,33 @@ class ProxyForwardingTest {
 
     @Test
     void twentyMebibytePostArrivesByteForByte() throws Exception {
+        byte[] body = randomBytes(20 * 1024 * 1024, 42);
+        assertBackendReceived(body, HttpRequest.BodyPublishers.ofByteArray(body));
+    }
+
+    @Test
+    void chunkedUploadOfUnknownLengthArrivesWhole() throws Exception {
+        byte[] body = randomBytes(3 * 1024 * 1024 + 17, 7);
+        // ofInputStream has no length, so the JDK client sends Transfer-Encoding: chunked.
+        assertBackendReceived(body, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+    }
+
+    /** Uploads through a load balancer and checks the demo backend's echo of the body's length and SHA-256. */
+    private void assertBackendReceived(byte[] body, HttpRequest.BodyPublisher publisher) throws Exception {
         DemoServer backend = support.demo("only");
         ProxyServer proxy = support.proxy(backend.url());
-        byte[] body = new byte[20 * 1024 * 1024];
-        new Random(42).nextBytes(body);
 
-        HttpRequest upload = TestSupport.request(proxy, "/upload").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        JsonObject echo = TestSupport.json(support.http.send(upload, HttpResponse.BodyHandlers.ofString()));
+        JsonObject echo = TestSupport.json(support.http.send(TestSupport.request(proxy, "/upload").POST(publisher).build(),
+                HttpResponse.BodyHandlers.ofString()));
 
         assertEquals(body.length, echo.get("bodyLength").getAsLong());
         assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), echo.get("bodySha256").getAsString());
     }
 
-    @Test
-    void chunkedUploadOfUnknownLengthArrivesWhole() throws Exception {
-        DemoServer backend = support.demo("only");
-        ProxyServer proxy = support.proxy(backend.url());
-        byte[] body = new byte[3 * 1024 * 1024 + 17];
-        new Random(7).nextBytes(body);
-
-        // ofInputStream has no length, so the JDK client sends Transfer-Encoding: chunked.
-        HttpRequest upload = TestSupport.request(proxy, "/chunked")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
-        JsonObject echo = TestSupport.json(support.http.send(upload, HttpResponse.BodyHandlers.ofString()));
-
-        assertEquals(body.length, echo.get("bodyLength").getAsLong());
-        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), echo.get("bodySha256").getAsString());
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
     }
 
     @Test
