@@ -26,7 +26,9 @@ import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import proxy.Units;
+import java.util.random.RandomGenerator;
 import strategies.Strategies;
+import strategies.Strategy;
 import strategies.StrategyOptions;
 
 /**
@@ -68,6 +70,17 @@ public class LoadBalancer implements Callable<Integer> {
 
     @Option(names = "--list-strategies", description = "List the strategies with a line on each, and exit.")
     boolean listStrategies;
+
+    @Option(names = "--hash-key", paramLabel = "KEY",
+            description = "What hash and consistent-hash hash on: client, path, header:NAME or cookie:NAME (default: client).")
+    String hashKey;
+
+    @Option(names = "--hash-balance-factor", paramLabel = "C", defaultValue = "1.25",
+            description = "consistent-hash keeps every backend under C times its fair share of requests in flight (default: ${DEFAULT-VALUE}).")
+    double balanceFactor;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed the random strategies, so a run can be repeated.")
+    Long seed;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
             description = "Longest a request may take, from arrival to the last byte of its answer; 504 if no answer came by then (default: ${DEFAULT-VALUE}).")
@@ -128,6 +141,17 @@ public class LoadBalancer implements Callable<Integer> {
         if (maxHeaderSize > Integer.MAX_VALUE) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-header-size must be under 2g");
         }
+        if (hashKey != null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
+        }
+        Strategy picker;
+        try {
+            RandomGenerator random = seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed);
+            picker = strategy.create(new StrategyOptions(random, hashKey, balanceFactor));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
         List<DemoServer> demos = new ArrayList<>();
         if (backends.isEmpty()) {
             for (int i = 1; i <= demoBackends; i++) {
@@ -137,7 +161,7 @@ public class LoadBalancer implements Callable<Integer> {
             }
         }
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout);
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategy.create(StrategyOptions.defaults()));
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), picker);
         printBanner(server, demos);
 
         // The JVM exits with 143 after SIGTERM even when its hooks succeed; a load balancer that drained

@@ -22,21 +22,22 @@ public final class Backend {
     private final int weight;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
-    private final LatencyTracker latency = new LatencyTracker();
+    private final LatencyTracker latency;
     private final ProxyConnectionPool connections;
 
     /** A backend with default connection settings; opens no connection until a request needs one. */
     public Backend(URI uri, int weight) {
-        this(uri, weight, ConnectionSettings.DEFAULTS);
+        this(uri, weight, BackendSettings.DEFAULTS);
     }
 
-    public Backend(URI uri, int weight, ConnectionSettings settings) {
+    public Backend(URI uri, int weight, BackendSettings settings) {
         if (weight < 1 || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight must be between 1 and " + MAX_WEIGHT + ", got " + weight);
         }
         this.uri = uri;
         this.name = uri.getHost() + ":" + uri.getPort();
         this.weight = weight;
+        this.latency = new LatencyTracker(settings.latencyDecay().toNanos());
         // The pool keeps its own error state (a refused connect marks the host as a problem for a
         // while), so each backend gets its own manager instance.
         this.connections = new ProxyConnectionPool(settings.newManager(), uri, UndertowClient.getInstance(),

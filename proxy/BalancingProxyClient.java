@@ -1,11 +1,13 @@
 package proxy;
 
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import strategies.StickySession;
 import strategies.Strategy;
 
 /**
@@ -38,9 +40,22 @@ public final class BalancingProxyClient implements ProxyClient {
         if (candidates.isEmpty()) {
             return null;
         }
-        Backend chosen = strategy.pick(candidates, new ExchangeRequestView(exchange));
+        Strategy current = strategy;
+        ExchangeRequestView request = new ExchangeRequestView(exchange);
+        Backend chosen = current.pick(candidates, request);
         attempts.chose(chosen);
+        if (current instanceof StickySession sticky) {
+            pin(exchange, request, sticky, chosen);
+        }
         return new BackendTarget(chosen);
+    }
+
+    /** Sets the sticky cookie for {@code chosen} unless the client already sent it (a retry overwrites it). */
+    private static void pin(HttpServerExchange exchange, ExchangeRequestView request, StickySession sticky, Backend chosen) {
+        String value = sticky.cookieValue(chosen);
+        if (!value.equals(request.cookie(sticky.cookieName()))) {
+            exchange.setResponseCookie(new CookieImpl(sticky.cookieName(), value).setPath("/").setHttpOnly(true).setSameSiteMode("Lax"));
+        }
     }
 
     @Override

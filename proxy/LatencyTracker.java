@@ -8,17 +8,20 @@ package proxy;
  * Thread-safe: updates and reads synchronize on the tracker, once per response per backend.
  */
 final class LatencyTracker {
-    /** Finagle's default decay time: a sample's influence halves in about 7 seconds. */
-    static final double DECAY_NANOS = 10e9;
-
+    private final double decayNanos;
     private double ewmaNanos;
     private long stampNanos;
+
+    /** @param decayNanos time for an old sample's weight to fall to 1/e; Finagle's default is 10 s */
+    LatencyTracker(long decayNanos) {
+        this.decayNanos = decayNanos;
+    }
 
     synchronized void record(long sampleNanos, long nowNanos) {
         if (sampleNanos > ewmaNanos) {
             ewmaNanos = sampleNanos;
         } else {
-            double w = Math.exp(-Math.max(0, nowNanos - stampNanos) / DECAY_NANOS);
+            double w = Math.exp(-Math.max(0, nowNanos - stampNanos) / decayNanos);
             ewmaNanos = ewmaNanos * w + sampleNanos * (1 - w);
         }
         stampNanos = nowNanos;
@@ -30,6 +33,6 @@ final class LatencyTracker {
 
     private double decayed(long nowNanos) {
         long elapsed = Math.max(0, nowNanos - stampNanos);
-        return ewmaNanos * Math.exp(-elapsed / DECAY_NANOS);
+        return ewmaNanos * Math.exp(-elapsed / decayNanos);
     }
 }

@@ -1,27 +1,72 @@
 package strategies;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * The one registry of strategies: the command line, its help text, {@code --list-strategies} and the
  * conformance tests are all generated from {@link #ALL}. To add a strategy, write its class in this
- * folder and add one line here. Immutable, so thread-safe.
+ * folder and add one line here; its traits tell the conformance tests which promises to check.
+ * Immutable, so thread-safe.
  */
 public final class Strategies {
-    /** A strategy's command-line name, its one-line description and how to build it. */
-    public record Entry(String name, String description, Function<StrategyOptions, Strategy> factory) {
+    /** Promises a strategy makes, which the conformance tests hold it to. */
+    public enum Trait {
+        /** With equal weights and equal load, every backend gets about the same share. */
+        EVEN,
+        /** With equal load, each backend's share follows its weight. */
+        WEIGHTED,
+        /** The same key goes to the same backend; a departing backend moves only its own keys. */
+        HASHING,
+        /** Sends less to a backend with many requests in flight. */
+        LOAD_AWARE,
+        /** Sends less to a backend that answers slowly, and more again once it recovers. */
+        LATENCY_AWARE,
+        /** Never puts more than its cap of the requests in flight on one backend. */
+        BOUNDED_LOAD
+    }
+
+    /** A strategy's command-line name, its one-line description, its traits and how to build it. */
+    public record Entry(String name, String description, Set<Trait> traits, Function<StrategyOptions, Strategy> factory) {
+        /** @throws IllegalArgumentException when an option it reads (such as the hash key) is malformed */
         public Strategy create(StrategyOptions options) {
             return factory.apply(options);
+        }
+
+        public boolean has(Trait trait) {
+            return traits.contains(trait);
         }
     }
 
     public static final String DEFAULT = "round-robin";
 
     public static final List<Entry> ALL = List.of(
-            new Entry("round-robin", "each backend in turn; ignores weights", options -> new RoundRobin()));
+            new Entry("round-robin", "each backend in turn; ignores weights",
+                    EnumSet.of(Trait.EVEN), options -> new RoundRobin()),
+            new Entry("weighted-round-robin", "in turn, in proportion to weight, spread out (nginx's smooth WRR)",
+                    EnumSet.of(Trait.EVEN, Trait.WEIGHTED), options -> new WeightedRoundRobin()),
+            new Entry("random", "at random, in proportion to weight",
+                    EnumSet.of(Trait.EVEN, Trait.WEIGHTED), options -> new WeightedRandom(options.random())),
+            new Entry("power-of-two", "the less busy of two random picks (Envoy's least-request)",
+                    EnumSet.of(Trait.EVEN, Trait.WEIGHTED, Trait.LOAD_AWARE), options -> new PowerOfTwo(options.random())),
+            new Entry("least-connections", "the fewest requests in flight per unit of weight",
+                    EnumSet.of(Trait.EVEN, Trait.LOAD_AWARE), options -> new LeastConnections(options.random())),
+            new Entry("least-latency", "the lower latency x load of two random picks (Finagle's peak EWMA)",
+                    EnumSet.of(Trait.EVEN, Trait.LOAD_AWARE, Trait.LATENCY_AWARE), options -> new LeastLatency(options.random())),
+            new Entry("ip-hash", "the same client address to the same backend (consistent hashing)",
+                    EnumSet.of(Trait.HASHING), options -> new ConsistentHash(HashKey.CLIENT)),
+            new Entry("hash", "the same --hash-key (header, cookie, path) to the same backend",
+                    EnumSet.of(Trait.HASHING), options -> new ConsistentHash(HashKey.parse(options.hashKey()))),
+            new Entry("consistent-hash", "sticky by --hash-key, but no backend over its fair share x --hash-balance-factor",
+                    EnumSet.of(Trait.HASHING, Trait.BOUNDED_LOAD), options -> new BoundedLoadHash(HashKey.parse(options.hashKey()), options.balanceFactor())),
+            new Entry("sticky", "a signed cookie brings each client back to its first backend",
+                    EnumSet.of(Trait.EVEN), options -> new Sticky(new RoundRobin())),
+            new Entry("first", "the first backend that is up, in the order given (fallbacks)",
+                    EnumSet.noneOf(Trait.class), options -> new First()));
 
     private Strategies() {}
 

@@ -1,19 +1,28 @@
 package strategies;
 
+import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * Settings a strategy may need, from the command line: the source of randomness (seeded with
- * {@code --seed} so a run can be reproduced) and the request key hash strategies hash on.
+ * Settings a strategy may need, from the command line.
  *
- * @param random  shared by IO threads, so it must be thread-safe
- * @param hashKey what hash strategies hash on, as given to {@code --hash-key}, or null for the default
+ * @param random        where random strategies draw from; shared by IO threads, so thread-safe
+ * @param hashKey       what hash strategies hash on, as given to {@code --hash-key}; null means the client address
+ * @param balanceFactor how far over its fair share {@code consistent-hash} lets a backend go (1.25: 25%)
  */
-public record StrategyOptions(RandomGenerator random, String hashKey) {
-    /** Unseeded randomness and default keys. */
+public record StrategyOptions(RandomGenerator random, String hashKey, double balanceFactor) {
+    /** Unseeded randomness, hashing on the client address, the usual balance factor. */
     public static StrategyOptions defaults() {
-        return new StrategyOptions(ThreadLocalRandomSource.INSTANCE, null);
+        return new StrategyOptions(ThreadLocalRandomSource.INSTANCE, null, BoundedLoadHash.DEFAULT_FACTOR);
+    }
+
+    /**
+     * Randomness from {@code seed}, so a run can be repeated: {@link Random} is thread-safe, at the
+     * cost of one compare-and-set per draw that threads contend on.
+     */
+    public static RandomGenerator seeded(long seed) {
+        return new Random(seed);
     }
 
     /** Each IO thread draws from its own ThreadLocalRandom: no contention, not reproducible. */
@@ -23,6 +32,16 @@ public record StrategyOptions(RandomGenerator random, String hashKey) {
         @Override
         public long nextLong() {
             return ThreadLocalRandom.current().nextLong();
+        }
+
+        @Override
+        public int nextInt(int bound) {
+            return ThreadLocalRandom.current().nextInt(bound);
+        }
+
+        @Override
+        public long nextLong(long bound) {
+            return ThreadLocalRandom.current().nextLong(bound);
         }
     }
 }

@@ -59,7 +59,10 @@ class CommandLineTest {
             "--max-body-size lots                          | --max-body-size",
             "--bogus                                       | --bogus",
             "--backnd http://127.0.0.1:9001                | did you mean --backend",
-            "--io-threads 0                                | --io-threads"})
+            "--io-threads 0                                | --io-threads",
+            "--strategy hash --hash-key header:            | --hash-key",
+            "--strategy round-robin --hash-key path        | only applies",
+            "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
         Process process = start(List.of(), args.trim().split("\\s+"));
         String err = read(process.getErrorStream());

@@ -2,6 +2,7 @@ package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -20,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+import strategies.Sticky;
 
 /** Requests through a real load balancer over real demo backends arrive as the client sent them. */
 class ProxyForwardingTest {
@@ -190,5 +194,26 @@ class ProxyForwardingTest {
         assertEquals(2, first.attempts(), "the dead backend came first in rotation and was tried before a");
         assertTrue(first.bytesSent() > 0 && first.durationNanos() > 0);
         assertEquals("/second", seen.get(1).path());
+    }
+
+    @Test
+    void stickyStrategySetsACookieThatBringsTheClientBack() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        ProxyServer proxy = support.proxy(ProxySettings.forTests(), new Sticky(new RoundRobin()),
+                List.of(a.url(), b.url(), c.url()));
+
+        HttpResponse<String> first = support.get(proxy, "/");
+        String setCookie = first.headers().firstValue("Set-Cookie").orElseThrow();
+        assertTrue(setCookie.startsWith("lb_sticky=") && setCookie.contains("HttpOnly"), setCookie);
+        String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+        String pinned = TestSupport.json(first).get("backend").getAsString();
+
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> again = support.http.send(TestSupport.request(proxy, "/").header("Cookie", cookie).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(pinned, TestSupport.json(again).get("backend").getAsString());
+            assertTrue(again.headers().firstValue("Set-Cookie").isEmpty(), "no new cookie while the old one holds");
+        }
+        assertNotEquals(pinned, TestSupport.json(support.get(proxy, "/")).get("backend").getAsString(), "without the cookie, round robin");
     }
 }

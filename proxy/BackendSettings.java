@@ -2,15 +2,18 @@ package proxy;
 
 import io.undertow.server.handlers.proxy.ConnectionPoolErrorHandler;
 import io.undertow.server.handlers.proxy.ConnectionPoolManager;
+import java.time.Duration;
 
 /**
- * How many keep-alive connections each backend's pool keeps per IO thread, and for how long a backend
- * that refused a connection is skipped by its pool. Immutable; each pool gets its own
+ * How the proxy treats each backend: how many keep-alive connections its pool keeps per IO thread, how
+ * long an idle one is kept, how long a backend that refused a connection is skipped by its pool, and
+ * how fast its latency average forgets a slow spell. Immutable; each pool gets its own
  * {@link ConnectionPoolManager} from {@link #newManager()} because the error state lives there.
+ *
+ * @param latencyDecay time for an old latency sample's weight to fall to 1/e (Finagle's default: 10 s)
  */
-public record ConnectionSettings(int maxConnectionsPerThread, long idleTtlMillis, int problemRetrySeconds) {
-    /** nginx's upstream keepalive default is 32 idle connections per worker; Undertow's pool default is 10 per IO thread. */
-    public static final ConnectionSettings DEFAULTS = new ConnectionSettings(512, 30_000, 1);
+public record BackendSettings(int maxConnectionsPerThread, long idleTtlMillis, int problemRetrySeconds, Duration latencyDecay) {
+    public static final BackendSettings DEFAULTS = new BackendSettings(512, 30_000, 1, Duration.ofSeconds(10));
 
     ConnectionPoolManager newManager() {
         return new Manager(this);
@@ -19,9 +22,9 @@ public record ConnectionSettings(int maxConnectionsPerThread, long idleTtlMillis
     /** One backend pool's settings plus its "was the last connect refused?" state. */
     private static final class Manager extends ConnectionPoolErrorHandler.SimpleConnectionPoolErrorHandler
             implements ConnectionPoolManager {
-        private final ConnectionSettings settings;
+        private final BackendSettings settings;
 
-        Manager(ConnectionSettings settings) {
+        Manager(BackendSettings settings) {
             this.settings = settings;
         }
 

@@ -1,0 +1,33 @@
+package strategies;
+
+import java.util.List;
+import proxy.Backend;
+
+/**
+ * Consistent hashing: the same key (client address, header, cookie or path: see {@link HashKey}) goes
+ * to the same backend for as long as that backend is in the pool, and when one of N backends leaves,
+ * only the keys it had (about 1/N) move. Weights scale a backend's share of the ring. Uses a
+ * {@link HashRing} (Karger et al. 1997; libketama) rebuilt only when the pool changes; a retry walks on
+ * round the same ring to the next backend that is still a candidate. Thread-safe: the ring is immutable
+ * and swapped through a volatile field.
+ */
+public final class ConsistentHash implements Strategy {
+    private final HashKey key;
+    private final PoolCache<HashRing> rings = new PoolCache<>(HashRing::new);
+
+    public ConsistentHash(HashKey key) {
+        this.key = key;
+    }
+
+    @Override
+    public Backend pick(List<Backend> candidates, RequestView request) {
+        long hash = Hashing.hash(key.of(request));
+        HashRing ring = rings.get(candidates);
+        if (ring != null) {
+            return ring.owner(hash, null);
+        }
+        // A retry: walk on round the pool's ring to the next backend still a candidate.
+        Backend owner = rings.last().owner(hash, HashRing.identitySet(candidates));
+        return owner != null ? owner : new HashRing(candidates).owner(hash, null);
+    }
+}

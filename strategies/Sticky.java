@@ -1,0 +1,80 @@
+package strategies;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import proxy.Backend;
+
+/**
+ * Sticky sessions by cookie: a client's first request goes wherever the base strategy (round robin)
+ * sends it, and the proxy sets a cookie naming that backend; later requests carrying the cookie go back
+ * there for as long as it is a candidate, and fall back to the base strategy when it is not (HAProxy's
+ * "cookie insert", nginx Plus's "sticky cookie"). The cookie is an HMAC-SHA256 of the backend's name
+ * under a key drawn at start, so it reveals no address and a client cannot forge one that names a
+ * backend of its choosing; a restart draws a new key and clients are pinned afresh. Thread-safe: the
+ * lookup table is immutable per pool; each thread keeps its own Mac.
+ */
+public final class Sticky implements Strategy, StickySession {
+    public static final String COOKIE = "lb_sticky";
+
+    private final Strategy base;
+    private final SecretKeySpec key;
+    private final ThreadLocal<Mac> macs;
+    private final PoolCache<Map<String, Backend>> byCookie = new PoolCache<>(this::cookieTable);
+
+    public Sticky(Strategy base) {
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        this.base = base;
+        this.key = new SecretKeySpec(secret, "HmacSHA256");
+        this.macs = ThreadLocal.withInitial(this::newMac);
+    }
+
+    @Override
+    public Backend pick(List<Backend> candidates, RequestView request) {
+        String cookie = request.cookie(COOKIE);
+        if (cookie != null) {
+            Map<String, Backend> table = byCookie.get(candidates);
+            Backend pinned = (table != null ? table : cookieTable(candidates)).get(cookie);
+            if (pinned != null) {
+                return pinned;
+            }
+        }
+        return base.pick(candidates, request);
+    }
+
+    @Override
+    public String cookieName() {
+        return COOKIE;
+    }
+
+    @Override
+    public String cookieValue(Backend backend) {
+        byte[] mac = macs.get().doFinal(backend.name().getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(mac).substring(0, 22); // 132 bits
+    }
+
+    private Map<String, Backend> cookieTable(List<Backend> backends) {
+        Map<String, Backend> table = new HashMap<>();
+        for (Backend backend : backends) {
+            table.put(cookieValue(backend), backend);
+        }
+        return Map.copyOf(table);
+    }
+
+    private Mac newMac() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has HmacSHA256", e);
+        }
+    }
+}
