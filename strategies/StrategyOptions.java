@@ -17,6 +17,10 @@ public record StrategyOptions(RandomGenerator random, String hashKey, double bal
         return new StrategyOptions(ThreadLocalRandomSource.INSTANCE, null, BoundedLoadHash.DEFAULT_FACTOR);
     }
 
+    public StrategyOptions withHashKey(String key) {
+        return new StrategyOptions(random, key, balanceFactor);
+    }
+
     /**
      * Randomness from {@code seed}, so a run can be repeated: {@link Random} is thread-safe, at the
      * cost of one compare-and-set per draw that threads contend on.

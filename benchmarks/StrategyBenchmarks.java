@@ -1,0 +1,115 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//DESCRIPTION JMH: how long each strategy's pick takes, at 3, 100 and 1,000 backends, on 1 and 2 threads.
+//JAVA 17+
+//DEPS org.openjdk.jmh:jmh-core:1.37
+//DEPS org.openjdk.jmh:jmh-generator-annprocess:1.37
+//DEPS io.undertow:undertow-core:2.4.4.Final
+//SOURCES ../proxy/Backend.java ../proxy/BackendSettings.java ../proxy/LatencyTracker.java
+//SOURCES ../strategies/*.java
+
+package benchmarks;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import proxy.Backend;
+import strategies.RequestView;
+import strategies.Strategies;
+import strategies.Strategy;
+import strategies.StrategyOptions;
+
+/**
+ * The cost of one {@code pick}, per strategy and pool size, next to a bare atomic increment (the floor
+ * for anything that counts). The pool is the same list instance every time, as in the proxy, with
+ * weights 1 to 4, a little load in flight and measured latencies; the request cycles through 1,024
+ * client addresses so hash strategies do not hit one cached path.
+ *
+ * <pre>./jbang benchmarks/StrategyBenchmarks.java            # the full table (about 9 minutes)
+ * ./jbang benchmarks/StrategyBenchmarks.java --quick    # one short iteration each, to try it</pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx512m"})
+@State(Scope.Benchmark)
+public class StrategyBenchmarks {
+    @Param({"round-robin", "weighted-round-robin", "random", "power-of-two", "least-connections", "least-latency",
+            "ip-hash", "hash", "consistent-hash", "sticky", "first"})
+    public String strategy;
+
+    @Param({"3", "100", "1000"})
+    public int backends;
+
+    private Strategy picker;
+    private List<Backend> pool;
+    private RequestView[] requests;
+    private final AtomicLong counter = new AtomicLong();
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        picker = Strategies.byName(strategy).orElseThrow().create(StrategyOptions.defaults().withHashKey("header:X-User"));
+        List<Backend> list = new ArrayList<>();
+        for (int i = 0; i < backends; i++) {
+            Backend backend = new Backend(URI.create("http://10.0." + (i / 250) + "." + (i % 250 + 1) + ":8080"), 1 + i % 4);
+            for (int load = 0; load < i % 3; load++) {
+                backend.requestStarted();
+            }
+            backend.requestStarted();
+            backend.requestFinished(1_000_000L + 1_000L * (i % 7));
+            list.add(backend);
+        }
+        pool = List.copyOf(list);
+        requests = new RequestView[1024];
+        for (int i = 0; i < requests.length; i++) {
+            requests[i] = RequestView.of("192.0." + (i / 256) + "." + (i % 256), "GET", "/item/" + i, Map.of("X-User", "user-" + i), Map.of());
+        }
+        picker.pick(pool, requests[0]); // builds whatever the strategy caches for this pool
+    }
+
+    @Benchmark
+    public Backend pick() {
+        return picker.pick(pool, requests[(int) (counter.getAndIncrement() & 1023)]);
+    }
+
+    /** The floor: what the request cycling above costs by itself, an atomic increment and an array read. */
+    @Benchmark
+    public RequestView baselineAtomicIncrement() {
+        return requests[(int) (counter.getAndIncrement() & 1023)];
+    }
+
+    public static void main(String[] args) throws RunnerException {
+        boolean quick = List.of(args).contains("--quick");
+        for (int threads : new int[] {1, 2}) {
+            ChainedOptionsBuilder options = new OptionsBuilder()
+                    .include(StrategyBenchmarks.class.getName() + ".pick")
+                    .threads(threads);
+            if (quick) {
+                options.warmupIterations(1).warmupTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(300))
+                        .measurementIterations(1).measurementTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(300));
+            }
+            new Runner(options.build()).run();
+            new Runner(new OptionsBuilder().include(StrategyBenchmarks.class.getName() + ".baseline").threads(threads)
+                    .param("strategy", "round-robin").param("backends", "3").build()).run();
+        }
+    }
+}
