@@ -6,7 +6,8 @@
 //SOURCES proxy/*.java
 //SOURCES strategies/*.java
 //SOURCES backends-demo/DemoServer.java backends-demo/Json.java
-//RUNTIME_OPTIONS -Xss512k -XX:+UseSerialGC -Xmx256m
+//JAVAC_OPTIONS -XDignore.symbol.file
+//RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 
 import demo.DemoServer;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -30,6 +32,7 @@ import java.util.random.RandomGenerator;
 import strategies.Strategies;
 import strategies.Strategy;
 import strategies.StrategyOptions;
+import sun.misc.Signal;
 
 /**
  * The front door: reads the command line, starts the backends' pool (or three built-in demo backends),
@@ -164,17 +167,18 @@ public class LoadBalancer implements Callable<Integer> {
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), picker);
         printBanner(server, demos);
 
-        // The JVM exits with 143 after SIGTERM even when its hooks succeed; a load balancer that drained
-        // cleanly should exit 0, as nginx does on a graceful quit, hence halt(0) once the drain is done.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
-            boolean drained = server.stop();
-            demos.forEach(DemoServer::stop);
-            System.out.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
-            System.out.flush();
-            Runtime.getRuntime().halt(0);
-        }, "shutdown"));
-        Thread.currentThread().join();
+        // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful
+        // quit. A signal handler rather than a shutdown hook: after a hook the JVM exits 143 whatever
+        // happened, and other hooks (a JFR recording's dump, say) must still run after the drain.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        for (String name : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+        }
+        stopRequested.await();
+        System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
+        boolean drained = server.stop();
+        demos.forEach(DemoServer::stop);
+        System.out.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
         return 0;
     }
 

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark: our load balancer beside nginx and HAProxy, each balancing round robin
+# with keep-alive over the same two nginx backends, driven by wrk on loopback, targets interleaved over
+# several rounds. Prints one table of medians: requests/s, p50/p99, errors, CPU per request, peak RSS,
+# and each target's throughput as a share of nginx's and of the backend served directly.
+#
+#   benchmarks/load/run.sh            # 3 rounds of 5 s per cell, about 6 minutes
+#   benchmarks/load/run.sh --quick    # 1 round of 2 s per cell, about 1.5 minutes
+#
+# Installs nginx, haproxy and wrk from Debian if they are missing (as root). Everything it starts
+# listens on 127.0.0.1, runs in a temporary folder, and is stopped by PID when the script ends.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=3 seconds=5 warmup=20
+if [ "${1:-}" = "--quick" ]; then rounds=1 seconds=2 warmup=8; fi
+
+need=()
+for tool in nginx haproxy wrk python3 curl; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "benchmark: missing ${need[*]}; install them (e.g. sudo apt-get install nginx-light haproxy wrk) and run again" >&2
+        exit 1
+    fi
+    packages=$(printf '%s\n' "${need[@]}" | sed 's/^nginx$/nginx-light/' | tr '\n' ' ')
+    echo "benchmark: installing $packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages >/dev/null 2>&1 \
+        || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages >/dev/null; }
+fi
+PATH="$PATH:/usr/sbin"
+
+work=$(mktemp -d)
+pids=()
+stop_all() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    sleep 0.5
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap stop_all EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_200() { # url, deadline in seconds
+    local deadline=$((SECONDS + $2))
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ]; do
+        [ $SECONDS -lt $deadline ] || { echo "benchmark: $1 did not answer 200 within $2 s" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+backend1=$(free_port) backend2=$(free_port) ours=$(free_port) nginx_proxy=$(free_port) haproxy_proxy=$(free_port)
+kib=$(head -c 1024 /dev/zero | tr '\0' 'x')
+
+# Two backends in one single-worker nginx: /small answers "ok", /1k answers 1 KiB.
+mkdir -p "$work/backends" "$work/nginx"
+cat > "$work/backends/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/backends/nginx.pid;
+error_log $work/backends/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server { listen 127.0.0.1:$backend1; location /small { return 200 "ok\n"; } location /1k { return 200 "$kib"; } }
+    server { listen 127.0.0.1:$backend2; location /small { return 200 "ok\n"; } location /1k { return 200 "$kib"; } }
+}
+CONF
+nginx -p "$work/backends" -c "$work/backends/nginx.conf" -e "$work/backends/error.log" &
+pids+=($!)
+
+# nginx as a proxy: round robin over both, keep-alive to them.
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    upstream backends { server 127.0.0.1:$backend1; server 127.0.0.1:$backend2; keepalive 64; }
+    server {
+        listen 127.0.0.1:$nginx_proxy;
+        location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+pids+=($!)
+
+# HAProxy: round robin, connections to the backends reused across requests.
+cat > "$work/haproxy.cfg" <<CONF
+global
+    nbthread $(nproc)
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+    http-reuse always
+frontend lb
+    bind 127.0.0.1:$haproxy_proxy
+    default_backend backends
+backend backends
+    balance roundrobin
+    server b1 127.0.0.1:$backend1
+    server b2 127.0.0.1:$backend2
+CONF
+haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 &
+pids+=($!)
+
+# Ours, with the options a user gets from the README; start-up timed to the first proxied 200.
+./jbang LoadBalancer.java --help >/dev/null 2>&1 # compiles once, so start-up below is a warm start
+started=$(date +%s%N)
+./jbang LoadBalancer.java --bind 127.0.0.1 --port "$ours" \
+    --backend "http://127.0.0.1:$backend1" --backend "http://127.0.0.1:$backend2" > "$work/ours.log" 2>&1 &
+pids+=($!)
+ours_pid=$!
+wait_for_200 "http://127.0.0.1:$ours/small" 60
+startup_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+
+wait_for_200 "http://127.0.0.1:$backend1/small" 10
+wait_for_200 "http://127.0.0.1:$nginx_proxy/small" 10
+wait_for_200 "http://127.0.0.1:$haproxy_proxy/small" 10
+
+# The processes whose CPU and memory count for a target: the proxy and its children (nginx workers).
+tree_of() {
+    local pid=$1
+    echo "$pid"
+    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do tree_of "$child"; done
+}
+cpu_ticks() { # utime + stime of the process tree
+    local total=0
+    for pid in $(tree_of "$1"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        set -- $(sed 's/^.*) //' "/proc/$pid/stat")
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+peak_rss_kib() {
+    local total=0
+    for pid in $(tree_of "$1"); do
+        local hwm
+        hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        total=$((total + ${hwm:-0}))
+    done
+    echo "$total"
+}
+
+declare -A port pid
+port[direct]=$backend1;     pid[direct]=${pids[0]}
+port[nginx]=$nginx_proxy;   pid[nginx]=${pids[1]}
+port[haproxy]=$haproxy_proxy; pid[haproxy]=${pids[2]}
+port[ours]=$ours;           pid[ours]=$ours_pid
+
+echo "warming up ($warmup s on our load balancer, 2 s on the others)..." >&2
+wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/small" >/dev/null
+wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/1k" >/dev/null
+for target in direct nginx haproxy; do wrk -t1 -c64 -d2s "http://127.0.0.1:${port[$target]}/small" >/dev/null; done
+
+ticks_per_second=$(getconf CLK_TCK)
+results="$work/results.tsv"
+for round in $(seq 1 "$rounds"); do
+    for conns in 8 64; do
+        for body in small 1k; do
+            for target in direct nginx haproxy ours; do
+                before=$(cpu_ticks "${pid[$target]}")
+                out=$(wrk -t1 -c"$conns" -d"${seconds}s" --latency "http://127.0.0.1:${port[$target]}/$body")
+                after=$(cpu_ticks "${pid[$target]}")
+                rss=$(peak_rss_kib "${pid[$target]}")
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" "$body" "$((after - before))" "$rss" "$ticks_per_second" \
+                    "$(echo "$out" | tr '\n' '|')" >> "$results"
+                echo "round $round: $target, $conns connections, /$body done" >&2
+            done
+        done
+    done
+done
+
+python3 - "$results" "$startup_ms" "$rounds" "$seconds" <<'PY'
+import re, statistics, sys
+path, startup_ms, rounds, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+def millis(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+cells = {}
+for line in open(path):
+    target, conns, body, ticks, rss, hz, out = line.rstrip("\n").split("\t")
+    out = out.replace("|", "\n")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    p50 = millis(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = millis(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    errors += int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    cpu_us = int(ticks) / int(hz) * 1e6 / max(total, 1)
+    cells.setdefault((conns, body, target), []).append((rps, p50, p99, errors, cpu_us, int(rss) / 1024))
+
+print(f"\nMedians of {rounds} round(s) of {seconds} s per cell; wrk -t1, keep-alive; two nginx backends on loopback.")
+print(f"Our load balancer: first proxied 200 {startup_ms} ms after launch (warm JBang cache).\n")
+print("| connections | body | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MiB | vs nginx | vs direct |")
+print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for conns in ("8", "64"):
+    for body in ("small", "1k"):
+        med = {t: [statistics.median(v) for v in zip(*cells[(conns, body, t)])] for t in ("direct", "nginx", "haproxy", "ours")}
+        for target, label in (("direct", "backend direct"), ("nginx", "nginx"), ("haproxy", "HAProxy"), ("ours", "**LoadBalancer**")):
+            rps, p50, p99, errors, cpu, rss = med[target]
+            cpu_text = "—" if target == "direct" else f"{cpu:.1f}"
+            print(f"| {conns} | {body} | {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {errors:.0f} | {cpu_text} | {rss:.0f} | "
+                  f"{rps / med['nginx'][0]:.2f} | {rps / med['direct'][0]:.2f} |")
+PY
