@@ -3,8 +3,17 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES proxy/*.java
-//SOURCES strategies/*.java
+// Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
+//SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
+//SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
+//SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
+//SOURCES proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
+//SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
+//SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
+//SOURCES strategies/LeastLatency.java strategies/Load.java strategies/PoolCache.java strategies/PowerOfTwo.java
+//SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
+//SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
+//SOURCES strategies/WeightedRoundRobin.java
 //SOURCES backends-demo/DemoServer.java backends-demo/Json.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m

@@ -7,17 +7,49 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Every alias in jbang-catalog.json points at a script that exists and says how to use it. */
+/**
+ * What running the scripts through JBang's catalog needs: every alias points at a script that exists
+ * and says how to use it, and LoadBalancer.java lists each of its source files by name (a script run
+ * from a remote alias cannot expand a glob).
+ */
 class CatalogTest {
-    @Test
-    void everyAliasNamesAnExistingScriptAndGivesAnExample() throws Exception {
+    private static Path project() {
         Path project = Path.of(System.getProperty("user.dir")).toAbsolutePath();
         while (!Files.exists(project.resolve("jbang-catalog.json"))) {
             project = project.getParent();
         }
+        return project;
+    }
+
+    @Test
+    void loadBalancerListsEverySourceFileByName() throws Exception {
+        Path project = project();
+        Set<String> listed = new HashSet<>();
+        for (String line : Files.readAllLines(project.resolve("LoadBalancer.java"))) {
+            if (line.startsWith("//SOURCES ")) {
+                listed.addAll(List.of(line.substring("//SOURCES ".length()).trim().split("\\s+")));
+            }
+        }
+        for (String folder : List.of("proxy", "strategies")) {
+            try (Stream<Path> files = Files.list(project.resolve(folder))) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    String name = folder + "/" + file.getFileName();
+                    assertTrue(listed.contains(name), name + " is missing from LoadBalancer.java's //SOURCES lines");
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyAliasNamesAnExistingScriptAndGivesAnExample() throws Exception {
+        Path project = project();
         JsonObject aliases = JsonParser.parseString(Files.readString(project.resolve("jbang-catalog.json")))
                 .getAsJsonObject().getAsJsonObject("aliases");
 
