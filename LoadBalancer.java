@@ -6,6 +6,7 @@
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 //SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
+//SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
@@ -33,6 +34,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 import proxy.Backend;
 import proxy.BackendPool;
+import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
@@ -114,6 +116,32 @@ public class LoadBalancer implements Callable<Integer> {
             description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
 
+    @Option(names = "--health-path", paramLabel = "PATH",
+            description = "Check every backend by asking for this path (e.g. /health); 2xx and 3xx are good. Off unless given.")
+    String healthPath;
+
+    @Option(names = "--health-interval", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
+            description = "How often to check each backend (default: ${DEFAULT-VALUE}).")
+    Duration healthInterval;
+
+    @Option(names = "--health-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "A check not answered within this fails (default: ${DEFAULT-VALUE}).")
+    Duration healthTimeout;
+
+    @Option(names = "--rise", paramLabel = "N", defaultValue = "2", description = "Good checks in a row that bring a backend back (default: ${DEFAULT-VALUE}).")
+    int rise;
+
+    @Option(names = "--fall", paramLabel = "N", defaultValue = "3", description = "Failed checks in a row that take a backend down (default: ${DEFAULT-VALUE}).")
+    int fall;
+
+    @Option(names = "--max-fails", paramLabel = "N", defaultValue = "3",
+            description = "Requests failing in a row (refused, reset, timed out, or answered 502/503/504) that eject a backend; 0: never (default: ${DEFAULT-VALUE}).")
+    int maxFails;
+
+    @Option(names = "--fail-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "How long an ejected backend stays out, times the number of ejections in a row, up to 10x (default: ${DEFAULT-VALUE}).")
+    Duration failTimeout;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -150,6 +178,12 @@ public class LoadBalancer implements Callable<Integer> {
         if (demoBackends < 1 || demoBackends > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--demo-backends must be between 1 and 32, got " + demoBackends);
         }
+        if (healthPath != null && !healthPath.startsWith("/")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--health-path must start with /, like /health");
+        }
+        if (rise < 1 || fall < 1 || maxFails < 0) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rise and --fall must be 1 or more, --max-fails 0 or more");
+        }
         if (maxHeaderSize > Integer.MAX_VALUE) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-header-size must be under 2g");
         }
@@ -172,7 +206,8 @@ public class LoadBalancer implements Callable<Integer> {
                 backends.add(Backend.of(demo.url()));
             }
         }
-        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout);
+        HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50);
+        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), picker);
         printBanner(server, demos);
 

@@ -15,17 +15,22 @@ import java.util.List;
 final class Attempts implements ExchangeCompletionListener {
     private static final AttachmentKey<Attempts> KEY = AttachmentKey.create(Attempts.class);
 
+    private final HealthMonitor health;
     private final List<Backend> tried = new ArrayList<>(2);
     private Backend current;
     private long sentAtNanos;
     private boolean backendFailedAfterSend;
     private boolean exchangeComplete;
 
+    private Attempts(HealthMonitor health) {
+        this.health = health;
+    }
+
     /** The request's attempts, created and tied to the exchange's completion on first use. */
-    static Attempts of(HttpServerExchange exchange) {
+    static Attempts of(HttpServerExchange exchange, HealthMonitor health) {
         Attempts attempts = exchange.getAttachment(KEY);
         if (attempts == null) {
-            attempts = new Attempts();
+            attempts = new Attempts(health);
             exchange.putAttachment(KEY, attempts);
             exchange.addExchangeCompleteListener(attempts);
         }
@@ -84,6 +89,9 @@ final class Attempts implements ExchangeCompletionListener {
     /** The backend holding the request failed before answering (reset, closed, unreadable reply). */
     void backendFailed() {
         backendFailedAfterSend = true;
+        if (current != null) {
+            health.failed(current, "closed the connection without answering");
+        }
     }
 
     boolean didBackendFailAfterSend() {
@@ -93,6 +101,14 @@ final class Attempts implements ExchangeCompletionListener {
     @Override
     public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
         exchangeComplete = true;
+        if (current != null && !backendFailedAfterSend) {
+            int status = exchange.getStatusCode();
+            if (status == 502 || status == 503 || status == 504) {
+                health.failed(current, "status " + status); // a 504 may be ours: it did not answer in time
+            } else {
+                health.succeeded(current);
+            }
+        }
         finishCurrent(backendFailedAfterSend ? -1 : System.nanoTime() - sentAtNanos);
         next.proceed();
     }

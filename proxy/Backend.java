@@ -24,6 +24,7 @@ public final class Backend {
     private final AtomicLong requests = new AtomicLong();
     private final LatencyTracker latency;
     private final ProxyConnectionPool connections;
+    private final BackendHealth health = new BackendHealth();
 
     /** A backend with default connection settings; opens no connection until a request needs one. */
     public Backend(URI uri, int weight) {
@@ -55,6 +56,9 @@ public final class Backend {
     public String name() { return name; }
 
     public int weight() { return weight; }
+
+    /** Whether it may take requests, and the counters behind that. */
+    public BackendHealth health() { return health; }
 
     /** Requests sent to this backend whose exchange has not completed yet. */
     public int inFlight() { return inFlight.get(); }

@@ -15,15 +15,18 @@ import strategies.Strategy;
  * backends not yet tried for this request, {@link #getConnection} borrows a keep-alive connection from
  * that backend's own pool. A refused connect moves on to the next untried backend at once (nothing was
  * sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear of the
- * failure, and answer 503. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
+ * failure, and answer 503. Only backends the {@link HealthMonitor} lets take traffic are offered, and
+ * it hears of every failure. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
  */
 public final class BalancingProxyClient implements ProxyClient {
     private final BackendPool pool;
+    private final HealthMonitor health;
     private volatile Strategy strategy;
 
-    public BalancingProxyClient(BackendPool pool, Strategy strategy) {
+    public BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health) {
         this.pool = pool;
         this.strategy = strategy;
+        this.health = health;
     }
 
     public void setStrategy(Strategy strategy) {
@@ -35,8 +38,8 @@ public final class BalancingProxyClient implements ProxyClient {
 
     @Override
     public ProxyTarget findTarget(HttpServerExchange exchange) {
-        Attempts attempts = Attempts.of(exchange);
-        List<Backend> candidates = attempts.untried(pool.snapshot());
+        Attempts attempts = Attempts.of(exchange, health);
+        List<Backend> candidates = attempts.untried(pool.eligible());
         if (candidates.isEmpty()) {
             return null;
         }
@@ -89,12 +92,13 @@ public final class BalancingProxyClient implements ProxyClient {
 
         @Override
         public void completed(HttpServerExchange exchange, ProxyConnection connection) {
-            Attempts.of(exchange).sending(backend);
+            Attempts.of(exchange, health).sending(backend);
             proxyHandler.completed(exchange, connection);
         }
 
         @Override
         public void failed(HttpServerExchange exchange) {
+            health.failed(backend, "connect failed");
             ProxyTarget next = exchange.isComplete() ? null : findTarget(exchange);
             if (next == null) {
                 proxyHandler.failed(exchange);

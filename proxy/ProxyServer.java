@@ -31,6 +31,7 @@ public final class ProxyServer {
     private final ProxySettings settings;
     private final BackendPool pool;
     private final BalancingProxyClient client;
+    private final HealthMonitor health;
     private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
     private final XnioWorker worker;
@@ -39,7 +40,8 @@ public final class ProxyServer {
     private ProxyServer(ProxySettings settings, BackendPool pool, Strategy strategy) throws IOException {
         this.settings = settings;
         this.pool = pool;
-        this.client = new BalancingProxyClient(pool, strategy);
+        this.health = new HealthMonitor(pool, settings.health(), System.out::println);
+        this.client = new BalancingProxyClient(pool, strategy, health);
         ProxyHandler proxy = ProxyHandler.builder()
                 .setProxyClient(client)
                 .setMaxRequestTime((int) settings.timeout().toMillis())
@@ -80,6 +82,7 @@ public final class ProxyServer {
             throw e;
         }
         listener.resumeAccepts();
+        health.start();
     }
 
     /**
@@ -120,6 +123,7 @@ public final class ProxyServer {
      */
     public boolean stop() {
         IoUtils.safeClose(listener);
+        health.stop();
         shutdown.shutdown();
         boolean drained;
         try {

@@ -13,16 +13,21 @@ import java.time.Duration;
  * @param maxHeaderBytes larger request heads (request line and headers) are refused
  * @param ioThreads      Undertow IO threads; every proxied request runs on one of them, never blocking
  * @param drainTimeout   on shutdown, how long in-flight requests may take to finish
+ * @param health         how backends are judged up, down or ejected
  */
 public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
-                            long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout) {
+                            long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health) {
     /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
     public static ProxySettings forTests() {
         return new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(30), Duration.ofSeconds(60),
-                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10));
+                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10), HealthSettings.DEFAULTS);
     }
 
     public ProxySettings withTimeout(Duration timeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health);
+    }
+
+    public ProxySettings withHealth(HealthSettings health) {
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health);
     }
 }

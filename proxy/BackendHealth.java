@@ -1,0 +1,75 @@
+package proxy;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Whether a backend may be sent requests: not while active health checks say it is down, and not while
+ * passive detection has ejected it. Also the counters those decisions rest on. Thread-safe: the flags
+ * are volatile, the counts atomic; the check streak is touched by the health monitor's one thread only.
+ */
+public final class BackendHealth {
+    private volatile boolean checkedUp = true;
+    private volatile boolean ejected;
+    private final AtomicInteger failuresInARow = new AtomicInteger();
+    private final AtomicInteger ejections = new AtomicInteger();
+    private int checkStreak; // > 0: good checks in a row; < 0: failed checks in a row
+
+    /** Up by the checks and not ejected. */
+    public boolean isAvailable() {
+        return checkedUp && !ejected;
+    }
+
+    public boolean isCheckedUp() {
+        return checkedUp;
+    }
+
+    public boolean isEjected() {
+        return ejected;
+    }
+
+    /** Counts a failed request; returns how many have failed in a row now. */
+    int failed() {
+        return failuresInARow.incrementAndGet();
+    }
+
+    /**
+     * A good answer ends the run of failures, and the next ejection starts from the base time again.
+     * Reads first and writes only on a change: this runs on every request.
+     */
+    void succeeded() {
+        if (failuresInARow.get() != 0) {
+            failuresInARow.set(0);
+        }
+        if (!ejected && ejections.get() != 0) {
+            ejections.set(0);
+        }
+    }
+
+    /** Takes the backend out; returns how many times it has been ejected in a row, this time included. */
+    int eject() {
+        ejected = true;
+        failuresInARow.set(0);
+        return ejections.incrementAndGet();
+    }
+
+    void readmit() {
+        ejected = false;
+    }
+
+    /**
+     * Records one active check's result; returns the new checked state when {@code rise} good or
+     * {@code fall} bad checks in a row change it, or null when it stays as it was.
+     */
+    Boolean checked(boolean good, int rise, int fall) {
+        checkStreak = good ? Math.max(checkStreak, 0) + 1 : Math.min(checkStreak, 0) - 1;
+        if (!checkedUp && checkStreak >= rise) {
+            checkedUp = true;
+            return true;
+        }
+        if (checkedUp && -checkStreak >= fall) {
+            checkedUp = false;
+            return false;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,112 @@
+package proxy;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Decides which backends take traffic. Passively, from the proxy's own requests: a backend that fails
+ * {@code maxFails} times in a row is ejected for a while (Envoy's outlier detection, nginx's max_fails).
+ * Actively, when a health path is set: every backend is asked for it on a timer, and {@code fall} bad
+ * or {@code rise} good answers in a row take it down or bring it back (HAProxy's checks). Each change is
+ * one log line and a refresh of the pool's eligible list. Thread-safe: the proxy reports from IO
+ * threads with a few atomic operations; checks and readmissions run on this monitor's one thread, and
+ * the checks' HTTP client is asynchronous, so nothing here blocks an IO thread.
+ */
+public final class HealthMonitor {
+    private final BackendPool pool;
+    private final HealthSettings settings;
+    private final Consumer<String> log;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "health-monitor");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final HttpClient checks;
+
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
+        this.pool = pool;
+        this.settings = settings;
+        this.log = log;
+        this.checks = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.checkTimeout()).executor(timer).build();
+    }
+
+    /** Starts the active checks, if a health path is set. */
+    public void start() {
+        if (settings.checksActively()) {
+            long every = settings.checkInterval().toMillis();
+            timer.scheduleWithFixedDelay(this::checkAll, 0, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public void stop() {
+        timer.shutdownNow();
+    }
+
+    /** A request to {@code backend} failed at the gateway level: refused, reset, timed out, or answered 502/503/504. */
+    void failed(Backend backend, String why) {
+        if (settings.maxFails() <= 0 || backend.health().isEjected()) {
+            return;
+        }
+        if (backend.health().failed() >= settings.maxFails()) {
+            eject(backend, why);
+        }
+    }
+
+    /** {@code backend} answered. */
+    void succeeded(Backend backend) {
+        backend.health().succeeded();
+    }
+
+    private void eject(Backend backend, String why) {
+        synchronized (this) {
+            List<Backend> all = pool.snapshot();
+            long ejected = all.stream().filter(b -> b.health().isEjected()).count();
+            if ((ejected + 1) * 100 > (long) settings.maxEjectedPercent() * all.size()) {
+                return; // keep serving from a degraded pool rather than eject most of it
+            }
+            int times = backend.health().eject();
+            long millis = settings.failTimeout().toMillis() * Math.min(times, 10);
+            log.accept("backend " + backend.name() + " ejected for " + millis + " ms after " + settings.maxFails()
+                    + " failures in a row (last: " + why + ")");
+            pool.refresh();
+            timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void readmit(Backend backend) {
+        backend.health().readmit();
+        log.accept("backend " + backend.name() + " back in rotation after its ejection");
+        pool.refresh();
+    }
+
+    private void checkAll() {
+        for (Backend backend : pool.snapshot()) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(backend.uri() + settings.checkPath()))
+                    .timeout(settings.checkTimeout()).header("User-Agent", "LoadBalancer-health-check").GET().build();
+            checks.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((response, error) -> {
+                boolean good = error == null && response.statusCode() >= 200 && response.statusCode() < 400;
+                String detail = error != null ? describe(error) : "status " + response.statusCode();
+                Boolean change = backend.health().checked(good, settings.rise(), settings.fall());
+                if (change != null) {
+                    log.accept("backend " + backend.name() + (change
+                            ? " UP after " + settings.rise() + " good health checks"
+                            : " DOWN after " + settings.fall() + " failed health checks (" + detail + ")"));
+                    pool.refresh();
+                }
+            }, timer);
+        }
+    }
+
+    private static String describe(Throwable error) {
+        Throwable cause = error.getCause() != null ? error.getCause() : error;
+        String name = cause.getClass().getSimpleName();
+        return cause.getMessage() == null ? name : name + ": " + cause.getMessage();
+    }
+}

@@ -1,0 +1,142 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.DemoServer;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.Backend;
+import proxy.CompletedRequest;
+import proxy.HealthSettings;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+
+/**
+ * Backends that die and come back, with real demo servers stopped and restarted on their own ports:
+ * passive detection ejects a failing backend and readmits it later; active checks take a dead one
+ * down and bring it back; clients see no failure while one of three comes and goes.
+ */
+class HealthTest {
+    private final TestSupport support = new TestSupport();
+    private final List<DemoServer> restarted = new ArrayList<>();
+
+    @AfterEach
+    void stopEverything() {
+        restarted.forEach(DemoServer::stop);
+        support.close();
+    }
+
+    @Test
+    void aBackendThatKeepsFailingIsEjectedAndNoLongerTried() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        ProxyServer proxy = support.proxy("http://127.0.0.1:" + TestSupport.deadPort(), a.url(), b.url());
+        List<CompletedRequest> seen = observe(proxy);
+
+        for (int i = 0; i < 30; i++) {
+            assertEquals(200, support.get(proxy, "/").statusCode());
+        }
+
+        awaitTrue(() -> seen.size() == 30, "30 requests reported");
+        assertEquals(2, proxy.pool().eligible().size(), "the dead backend is out of rotation");
+        assertTrue(seen.subList(10, 30).stream().allMatch(request -> request.attempts() == 1),
+                "once ejected, the dead backend costs no request a retry");
+    }
+
+    @Test
+    void anEjectedBackendComesBackAfterTheFailTimeout() throws Exception {
+        DemoServer a = support.demo("a");
+        int port = TestSupport.deadPort();
+        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(quick), new RoundRobin(), List.of(a.url(), "http://127.0.0.1:" + port));
+
+        for (int i = 0; i < 6; i++) {
+            assertEquals(200, support.get(proxy, "/").statusCode());
+        }
+        assertEquals(1, proxy.pool().eligible().size(), "ejected after 2 refused connects");
+
+        DemoServer revived = restart("revived", port);
+        awaitTrue(() -> proxy.pool().eligible().size() == 2, "readmitted after 300 ms");
+        for (int i = 0; i < 4; i++) {
+            support.get(proxy, "/");
+        }
+        assertTrue(revived.requestCount() >= 1, "the revived backend takes traffic again");
+    }
+
+    @Test
+    void activeChecksTakeADeadBackendDownAndBringItBack() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url(), b.url()));
+        Backend backendB = proxy.pool().snapshot().get(1);
+
+        b.stop();
+        awaitTrue(() -> !backendB.health().isCheckedUp(), "b DOWN after 2 failed checks");
+        for (int i = 0; i < 6; i++) {
+            assertEquals(200, support.get(proxy, "/").statusCode(), "no request goes to the backend that is down");
+        }
+
+        restart("b", b.port());
+        awaitTrue(() -> backendB.health().isCheckedUp(), "b UP after 2 good checks");
+        assertEquals(2, proxy.pool().eligible().size());
+    }
+
+    @Test
+    void clientsSeeNoFailureWhileOneOfThreeBackendsDiesAndReturns() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(both), new RoundRobin(), List.of(a.url(), b.url(), c.url()));
+
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 600; i++) {
+                try {
+                    statuses.add(support.get(proxy, "/load?i=" + i).statusCode());
+                } catch (Exception e) {
+                    statuses.add(-1);
+                }
+            }
+        });
+        DemoServer current = b;
+        for (int cycle = 0; cycle < 3 && !load.isDone(); cycle++) {
+            Thread.sleep(150);
+            current.stop(); // killed while requests flow...
+            Thread.sleep(300);
+            current = restart("b", b.port()); // ...and back on its port
+        }
+        load.get(60, TimeUnit.SECONDS);
+
+        assertEquals(600, statuses.size());
+        assertTrue(statuses.stream().allMatch(status -> status == 200), "failed: " + statuses.stream().filter(s -> s != 200).toList());
+    }
+
+    private DemoServer restart(String name, int port) {
+        DemoServer server = DemoServer.start(name, port, DemoServer.Faults.NONE);
+        restarted.add(server);
+        return server;
+    }
+
+    private static List<CompletedRequest> observe(ProxyServer proxy) {
+        List<CompletedRequest> seen = new CopyOnWriteArrayList<>();
+        proxy.addObserver(seen::add);
+        return seen;
+    }
+
+    /** Polls every 20 ms for up to 5 s. */
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        for (int i = 0; i < 250 && !condition.getAsBoolean(); i++) {
+            Thread.sleep(20);
+        }
+        assertTrue(condition.getAsBoolean(), "timed out waiting: " + what);
+    }
+}
