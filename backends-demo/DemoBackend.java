@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
-import proxy.Units;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import proxy.Units;
 
 /**
  * Starts one or more demo backends on loopback: {@code ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002}
@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo-backend", mixinStandardHelpOptions = true, version = "demo-backend 0.1",
         description = "Starts demo HTTP backends on 127.0.0.1 that answer with their name and an echo of the request.",
-        footer = {"", "Endpoints: any path echoes the request as JSON; /health answers ok; /bytes?n=N streams N bytes.",
+        footer = {"", "Endpoints: any path echoes the request as JSON; /health answers ok; /bytes?n=N streams N bytes;",
+                "/_control shows the faults, and POST /_control?delay=200ms&error-rate=0.1&mode=reset|hang|ok or ?kill=5s",
+                "changes them while it runs.",
                 "Example: ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002 --delay 50ms"})
 public class DemoBackend implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (repeatable; 0 picks a free port).")
@@ -40,9 +42,17 @@ public class DemoBackend implements Callable<Integer> {
             description = "Wait this long before answering, e.g. 200ms or 2s (default: ${DEFAULT-VALUE}).")
     Duration delay;
 
+    @Option(names = "--jitter", paramLabel = "DURATION", defaultValue = "0ms", converter = DurationConverter.class,
+            description = "Wait up to this much longer, at random (default: ${DEFAULT-VALUE}).")
+    Duration jitter;
+
     @Option(names = "--error-rate", paramLabel = "FRACTION", defaultValue = "0",
             description = "Answer this share of requests with 500, from 0 to 1 (default: ${DEFAULT-VALUE}).")
     double errorRate;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "ok",
+            description = "ok, reset (reset the connection before answering), reset-mid-body, or hang (never answer) (default: ${DEFAULT-VALUE}).")
+    String mode;
 
     /** Lets picocli read "200ms" or "2s"; a bad value becomes picocli's "Invalid value for option" line. */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
@@ -62,8 +72,11 @@ public class DemoBackend implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (errorRate < 0 || errorRate > 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--error-rate must be between 0 and 1, got " + errorRate);
+        DemoServer.Faults faults;
+        try {
+            faults = new DemoServer.Faults(delay, jitter, errorRate, DemoServer.Mode.parse(mode));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--" + e.getMessage());
         }
         List<Integer> wanted = new ArrayList<>(ports);
         for (int i = wanted.isEmpty() ? Math.max(count, 1) : count; i > 0; i--) {
@@ -71,7 +84,7 @@ public class DemoBackend implements Callable<Integer> {
         }
         List<DemoServer> servers = new ArrayList<>();
         for (int port : wanted) {
-            DemoServer server = DemoServer.start(name + "-" + (servers.size() + 1), port, new DemoServer.Faults(delay, errorRate));
+            DemoServer server = DemoServer.start(name + "-" + (servers.size() + 1), port, faults);
             servers.add(server);
             System.out.println(server.name() + " listening on " + server.url());
         }

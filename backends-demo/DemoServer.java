@@ -2,9 +2,12 @@ package demo;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.io.IoCallback;
+import io.undertow.io.Sender;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -14,47 +17,92 @@ import java.time.Duration;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import io.undertow.util.SameThreadExecutor;
 import org.xnio.IoUtils;
+import org.xnio.Options;
+import proxy.Units;
 
 /**
  * One demo backend: a small Undertow server on 127.0.0.1 that answers
  * <ul>
  *   <li>{@code /health}: {@code 200 ok};</li>
  *   <li>{@code /bytes?n=N}: N bytes of {@link #patternByte(long)}, streamed (for large-download tests);</li>
+ *   <li>{@code /_control}: GET shows the faults, POST changes them at run time:
+ *       {@code ?delay=200ms&jitter=100ms&error-rate=0.1&mode=ok|reset|reset-mid-body|hang}, and
+ *       {@code ?kill=5s} stops listening for that long, then comes back on the same port;</li>
  *   <li>anything else: JSON naming this backend and echoing the method, path, query, headers, and the
  *       body's length and SHA-256 (hashed as it streams in, so any size fits in bounded memory).</li>
  * </ul>
- * {@link Faults} make it slow or flaky on purpose. Thread-safe; the delay is a timer on the IO thread,
- * not a sleeping thread.
+ * {@link Faults} make it slow or flaky on purpose; {@code /health} and {@code /_control} always answer
+ * while it listens. Thread-safe: the faults are one immutable value swapped whole; a delay is a timer
+ * on the IO thread, not a sleeping thread.
  */
 public final class DemoServer {
-    /** Deliberate misbehaviour: wait {@code delay} before answering; answer 500 to a share of requests. */
-    public record Faults(Duration delay, double errorRate) {
+    /**
+     * Deliberate misbehaviour: wait {@code delay} plus up to {@code jitter} more before answering,
+     * answer 500 to a share {@code errorRate} of requests, or break the connection as {@code mode} says.
+     */
+    public record Faults(Duration delay, Duration jitter, double errorRate, Mode mode) {
         public static final Faults NONE = new Faults(Duration.ZERO, 0);
+
+        public Faults(Duration delay, double errorRate) {
+            this(delay, Duration.ZERO, errorRate, Mode.OK);
+        }
+
+        public Faults {
+            if (errorRate < 0 || errorRate > 1) {
+                throw new IllegalArgumentException("error-rate must be between 0 and 1, got " + errorRate);
+            }
+        }
     }
 
+    /** How a request's connection ends: answered, reset before any byte, reset halfway through the body, or never. */
+    public enum Mode {
+        OK, RESET, RESET_MID_BODY, HANG;
+
+        static Mode parse(String text) {
+            try {
+                return valueOf(text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("mode must be ok, reset, reset-mid-body or hang, got '" + text + "'");
+            }
+        }
+    }
+
+    private static final ScheduledExecutorService REVIVALS = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "demo-revivals");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final String name;
-    private final Undertow server;
+    private volatile Undertow server;
     private final int port;
-    private final Faults faults;
+    private volatile Faults faults;
     private final AtomicLong requests = new AtomicLong();
 
     private DemoServer(String name, int port, Faults faults) {
         this.name = name;
         this.faults = faults;
-        this.server = Undertow.builder()
+        this.server = listen(port);
+        this.port = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+    }
+
+    private Undertow listen(int port) {
+        Undertow undertow = Undertow.builder()
                 .setIoThreads(1)
                 .setWorkerThreads(4)
                 .addHttpListener(port, "127.0.0.1")
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // Undertow's default is 2 MiB
                 .setHandler(this::handle)
                 .build();
-        server.start();
-        this.port = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+        undertow.start();
+        return undertow;
     }
 
     /** Starts a backend on {@code port} (0: a free one) and returns once it accepts connections. */
@@ -73,6 +121,17 @@ public final class DemoServer {
 
     public void stop() { server.stop(); }
 
+    public Faults faults() { return faults; }
+
+    /** Changes how it misbehaves from the next request on. */
+    public void setFaults(Faults faults) { this.faults = faults; }
+
+    /** Stops listening (open connections close) and starts again on the same port after {@code downtime}. */
+    public void kill(Duration downtime) {
+        server.stop();
+        REVIVALS.schedule(() -> server = listen(port), downtime.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The byte at {@code index} of every {@code /bytes} body: cheap to check without storing it. */
     public static byte patternByte(long index) {
         return (byte) (index % 251);
@@ -81,7 +140,9 @@ public final class DemoServer {
     private void handle(HttpServerExchange exchange) {
         requests.incrementAndGet();
         String path = exchange.getRequestPath();
-        if (path.equals("/health")) {
+        if (path.equals("/_control")) {
+            control(exchange);
+        } else if (path.equals("/health")) {
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
             exchange.getResponseSender().send("ok\n");
         } else if (path.equals("/bytes")) {
@@ -102,20 +163,89 @@ public final class DemoServer {
         }
     }
 
+    private void control(HttpServerExchange exchange) {
+        Map<String, Deque<String>> query = exchange.getQueryParameters();
+        if (exchange.getRequestMethod().equalToString("POST")) {
+            try {
+                Faults now = faults;
+                setFaults(new Faults(
+                        query.containsKey("delay") ? Units.parseDuration(query.get("delay").getFirst()) : now.delay(),
+                        query.containsKey("jitter") ? Units.parseDuration(query.get("jitter").getFirst()) : now.jitter(),
+                        query.containsKey("error-rate") ? Double.parseDouble(query.get("error-rate").getFirst()) : now.errorRate(),
+                        query.containsKey("mode") ? Mode.parse(query.get("mode").getFirst()) : now.mode()));
+                if (query.containsKey("kill")) {
+                    Duration downtime = Units.parseDuration(query.get("kill").getFirst());
+                    exchange.getResponseSender().send("{\"backend\":" + Json.quote(name) + ",\"down for ms\":" + downtime.toMillis() + "}\n");
+                    REVIVALS.schedule(() -> kill(downtime), 50, TimeUnit.MILLISECONDS); // after this answer has gone out
+                    return;
+                }
+            } catch (IllegalArgumentException e) {
+                exchange.setStatusCode(400);
+                exchange.getResponseSender().send(e.getMessage() + "\n");
+                return;
+            }
+        }
+        Faults now = faults;
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+        exchange.getResponseSender().send("{\"backend\":" + Json.quote(name) + ",\"delay ms\":" + now.delay().toMillis()
+                + ",\"jitter ms\":" + now.jitter().toMillis() + ",\"error-rate\":" + now.errorRate()
+                + ",\"mode\":" + Json.quote(now.mode().name().toLowerCase(Locale.ROOT).replace('_', '-')) + "}\n");
+    }
+
     private void answerAfterDelay(HttpServerExchange exchange, String echo) {
+        Faults faults = this.faults;
         Runnable answer = () -> {
+            switch (faults.mode()) {
+                case RESET -> {
+                    abort(exchange);
+                    return;
+                }
+                case HANG -> {
+                    return; // the exchange stays open until the client gives up
+                }
+                case RESET_MID_BODY -> {
+                    exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, echo.length() * 2L);
+                    exchange.getResponseSender().send(echo, new ResetAfterSend());
+                    return;
+                }
+                default -> { }
+            }
             boolean fail = faults.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < faults.errorRate();
             exchange.setStatusCode(fail ? 500 : 200);
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
             exchange.getResponseHeaders().put(Headers.SERVER, name);
             exchange.getResponseSender().send(fail ? "{\"backend\":" + Json.quote(name) + ",\"error\":\"injected failure\"}\n" : echo);
         };
-        long delayMillis = faults.delay().toMillis();
-        if (delayMillis > 0) {
+        long jitter = faults.jitter().toMillis();
+        long delayMillis = faults.delay().toMillis() + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
+        if (delayMillis > 0 || faults.mode() == Mode.HANG) {
             // Marks the exchange as still running, then answers from a timer: no thread sleeps.
             exchange.dispatch(SameThreadExecutor.INSTANCE, () -> exchange.getIoThread().executeAfter(answer, delayMillis, TimeUnit.MILLISECONDS));
         } else {
             answer.run();
+        }
+    }
+
+    /** Closes the connection with a TCP reset (SO_LINGER 0), not a clean FIN. */
+    private static void abort(HttpServerExchange exchange) {
+        try {
+            exchange.getConnection().setOption(Options.CLOSE_ABORT, true);
+        } catch (IOException e) {
+            // closing below is what matters
+        }
+        IoUtils.safeClose(exchange.getConnection());
+    }
+
+    /** After the first half of a body has gone out, resets the connection instead of sending the rest. */
+    private static final class ResetAfterSend implements IoCallback {
+        @Override
+        public void onComplete(HttpServerExchange exchange, Sender sender) {
+            abort(exchange);
+        }
+
+        @Override
+        public void onException(HttpServerExchange exchange, Sender sender, IOException exception) {
+            abort(exchange);
         }
     }
 
