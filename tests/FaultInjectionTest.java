@@ -1,0 +1,106 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.DemoServer;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+
+/** Demo backends broken on purpose, the way a class would break them, behind a real load balancer. */
+class FaultInjectionTest {
+    private final TestSupport support = new TestSupport();
+
+    @AfterEach
+    void stopEverything() {
+        support.close();
+    }
+
+    @Test
+    void aSlowBackendTimesOutWithoutSlowingTheOthers() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
+        DemoServer fast = support.demo("fast");
+        ProxySettings settings = ProxySettings.forTests().withTimeout(Duration.ofMillis(400))
+                .withHealth(new proxy.HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50));
+        ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of(slow.url(), fast.url()));
+
+        List<Long> fastMillis = new ArrayList<>(), slowMillis = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            long started = System.nanoTime();
+            int status = support.get(proxy, "/").statusCode();
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            (status == 200 ? fastMillis : slowMillis).add(millis);
+            assertTrue(status == 200 || status == 504, "status " + status);
+        }
+
+        assertEquals(4, fastMillis.size(), "round robin alternates: half to each");
+        assertTrue(slowMillis.stream().allMatch(millis -> millis >= 380 && millis < 2_000), "504s at the 400 ms timeout: " + slowMillis);
+        assertTrue(fastMillis.stream().allMatch(millis -> millis < 200), "the fast backend stays fast: " + fastMillis);
+    }
+
+    @Test
+    void aBackendThatResetsBeforeAnsweringGets502AtOnceThenIsEjected() throws Exception {
+        DemoServer resetting = support.demo("resetting", new DemoServer.Faults(Duration.ZERO, Duration.ZERO, 0, DemoServer.Mode.RESET));
+        DemoServer good = support.demo("good");
+        ProxyServer proxy = support.proxy(resetting.url(), good.url());
+
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            long started = System.nanoTime();
+            HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/order")
+                    .POST(HttpRequest.BodyPublishers.ofString("item=" + i)).build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue((System.nanoTime() - started) / 1_000_000 < 1_000, "answered at once");
+            statuses.add(response.statusCode());
+        }
+
+        assertEquals(3, statuses.stream().filter(status -> status == 502).count(), "502 until 3 failures in a row eject it: " + statuses);
+        assertTrue(statuses.subList(6, 20).stream().allMatch(status -> status == 200), statuses.toString());
+        assertEquals(1, proxy.pool().eligible().size());
+    }
+
+    @Test
+    void postsWhileABackendIsKilledAndRevivedAreNeverExecutedTwice() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        ProxyServer proxy = support.proxy(a.url(), b.url(), c.url());
+
+        int sent = 300;
+        int[] ok = {0};
+        List<Integer> others = new ArrayList<>();
+        CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < sent; i++) {
+                try {
+                    long started = System.nanoTime();
+                    HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/pay")
+                            .POST(HttpRequest.BodyPublishers.ofString("payment " + i)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (response.statusCode() == 200) ok[0]++;
+                    else others.add(response.statusCode());
+                    assertTrue((System.nanoTime() - started) / 1_000_000 < 2_000, "a failure is answered at once");
+                } catch (Exception e) {
+                    others.add(-1);
+                }
+            }
+        });
+        for (int kill = 0; kill < 3 && !load.isDone(); kill++) {
+            Thread.sleep(100);
+            b.kill(Duration.ofMillis(200));
+            Thread.sleep(250);
+        }
+        load.get(60, TimeUnit.SECONDS);
+
+        long executed = a.requestCount() + b.requestCount() + c.requestCount();
+        assertTrue(executed <= sent, executed + " executions for " + sent + " POSTs: some ran twice");
+        assertEquals(ok[0], executed - others.stream().filter(status -> status == 502).count(),
+                "every 200 is one execution; a 502 may have reached the backend once before it died");
+        assertTrue(others.stream().allMatch(status -> status == 502 || status == 503), "failures are 502/503: " + others);
+    }
+}
