@@ -8,7 +8,7 @@
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
-//SOURCES proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
+//SOURCES proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
 //SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
 //SOURCES strategies/LeastLatency.java strategies/Load.java strategies/PoolCache.java strategies/PowerOfTwo.java
@@ -142,6 +142,14 @@ public class LoadBalancer implements Callable<Integer> {
             description = "How long an ejected backend stays out, times the number of ejections in a row, up to 10x (default: ${DEFAULT-VALUE}).")
     Duration failTimeout;
 
+    @Option(names = "--retry-budget", paramLabel = "PERCENT", defaultValue = "20",
+            description = "Retries allowed per 100 requests over the last 10 s (at least 10); 0 never retries (default: ${DEFAULT-VALUE}).")
+    int retryBudget;
+
+    @Option(names = "--max-conns", paramLabel = "N", defaultValue = "0",
+            description = "Requests in flight a backend may have before others are chosen, or 503 when all are full; 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxConns;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -181,6 +189,9 @@ public class LoadBalancer implements Callable<Integer> {
         if (healthPath != null && !healthPath.startsWith("/")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--health-path must start with /, like /health");
         }
+        if (retryBudget < 0 || retryBudget > 100 || maxConns < 0) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--retry-budget must be 0 to 100, --max-conns 0 or more");
+        }
         if (rise < 1 || fall < 1 || maxFails < 0) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rise and --fall must be 1 or more, --max-fails 0 or more");
         }
@@ -207,7 +218,8 @@ public class LoadBalancer implements Callable<Integer> {
             }
         }
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50);
-        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health);
+        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
+                retryBudget, maxConns);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), picker);
         printBanner(server, demos);
 

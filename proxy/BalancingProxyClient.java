@@ -15,18 +15,23 @@ import strategies.Strategy;
  * backends not yet tried for this request, {@link #getConnection} borrows a keep-alive connection from
  * that backend's own pool. A refused connect moves on to the next untried backend at once (nothing was
  * sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear of the
- * failure, and answer 503. Only backends the {@link HealthMonitor} lets take traffic are offered, and
- * it hears of every failure. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
+ * failure, and answer 503. Only backends the {@link HealthMonitor} lets take traffic, and that are under
+ * the in-flight limit, are offered; the monitor hears of every failure; every try after the first
+ * spends from the {@link RetryBudget}. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
  */
 public final class BalancingProxyClient implements ProxyClient {
     private final BackendPool pool;
     private final HealthMonitor health;
+    private final RetryBudget retries;
+    private final int maxInFlightPerBackend;
     private volatile Strategy strategy;
 
-    public BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health) {
+    BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health, RetryBudget retries, int maxInFlightPerBackend) {
         this.pool = pool;
         this.strategy = strategy;
         this.health = health;
+        this.retries = retries;
+        this.maxInFlightPerBackend = maxInFlightPerBackend;
     }
 
     public void setStrategy(Strategy strategy) {
@@ -39,7 +44,15 @@ public final class BalancingProxyClient implements ProxyClient {
     @Override
     public ProxyTarget findTarget(HttpServerExchange exchange) {
         Attempts attempts = Attempts.of(exchange, health);
+        if (attempts.count() == 0) {
+            retries.requestArrived();
+        } else if (!retries.tryRetry()) {
+            return null; // over the retry budget: fail this request rather than add load to a failing pool
+        }
         List<Backend> candidates = attempts.untried(pool.eligible());
+        if (maxInFlightPerBackend > 0) {
+            candidates = belowLimit(candidates);
+        }
         if (candidates.isEmpty()) {
             return null;
         }
@@ -51,6 +64,16 @@ public final class BalancingProxyClient implements ProxyClient {
             pin(exchange, request, sticky, chosen);
         }
         return new BackendTarget(chosen);
+    }
+
+    /** The candidates with room for one more request; the same list when all have room. */
+    private List<Backend> belowLimit(List<Backend> candidates) {
+        for (Backend backend : candidates) {
+            if (backend.inFlight() >= maxInFlightPerBackend) {
+                return candidates.stream().filter(b -> b.inFlight() < maxInFlightPerBackend).toList();
+            }
+        }
+        return candidates;
     }
 
     /** Sets the sticky cookie for {@code chosen} unless the client already sent it (a retry overwrites it). */
