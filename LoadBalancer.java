@@ -77,6 +77,10 @@ public class LoadBalancer implements Callable<Integer> {
             description = "A backend to balance over; repeat for each one.")
     List<Backend> backends = new ArrayList<>();
 
+    @Option(names = "--backup", paramLabel = "URL[,weight=N]", converter = BackendConverter.class,
+            description = "A backup backend: it gets requests only when no --backend can take them. Repeatable.")
+    List<Backend> backups = new ArrayList<>();
+
     @Option(names = {"-s", "--strategy"}, paramLabel = "NAME", defaultValue = Strategies.DEFAULT, converter = StrategyConverter.class,
             completionCandidates = StrategyNames.class,
             description = "How to pick a backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
@@ -220,7 +224,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns);
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), picker);
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
         printBanner(server, demos);
 
         // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful
@@ -245,6 +249,7 @@ public class LoadBalancer implements Callable<Integer> {
             String note = demos.isEmpty() ? "" : "  built-in demo backend " + demos.get(i).name();
             System.out.println("  backend " + backends.get(i) + note);
         }
+        backups.forEach(backup -> System.out.println("  backup  " + backup));
         System.out.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
         if (!demos.isEmpty()) {
             System.out.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");

@@ -4,19 +4,43 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The backends the proxy balances over, and those of them that may take requests now. Copy-on-write:
+ * The backends the proxy balances over, and those of them that may take requests now; plus backups,
+ * which take requests only when no primary backend can (nginx's and HAProxy's "backup"). Copy-on-write:
  * readers (every request, on every IO thread) take {@link #eligible()} without a lock and get an
  * immutable list that stays the same instance until the pool or a backend's health changes, so
  * strategies can cache what they derive from it; the rare writers lock and swap.
  */
 public final class BackendPool {
     private volatile List<Backend> backends;
+    private final List<Backend> backups;
     private volatile List<Backend> eligible;
+    private volatile List<Backend> eligibleBackups;
 
     public BackendPool(List<Backend> backends) {
+        this(backends, List.of());
+    }
+
+    public BackendPool(List<Backend> backends, List<Backend> backups) {
         this.backends = List.copyOf(backends);
+        this.backups = List.copyOf(backups);
         this.eligible = this.backends;
+        this.eligibleBackups = this.backups;
         refresh();
+    }
+
+    /** The backups that are up and not ejected: where requests go when no primary can take them. */
+    public List<Backend> eligibleBackups() {
+        return eligibleBackups;
+    }
+
+    /** Every backend, primaries then backups: what health checks and statistics look at. */
+    public List<Backend> all() {
+        if (backups.isEmpty()) {
+            return backends;
+        }
+        List<Backend> all = new ArrayList<>(backends);
+        all.addAll(backups);
+        return all;
     }
 
     /** The backends that are up and not ejected, in pool order; immutable. Empty when none is. */
@@ -26,10 +50,17 @@ public final class BackendPool {
 
     /** Recomputes {@link #eligible()} after a health change; keeps the same list when nothing changed. */
     public synchronized void refresh() {
-        List<Backend> next = backends.stream().filter(backend -> backend.health().isAvailable()).toList();
-        if (!next.equals(eligible)) {
-            eligible = next.size() == backends.size() ? backends : next;
+        eligible = available(backends, eligible);
+        eligibleBackups = available(backups, eligibleBackups);
+    }
+
+    /** The available ones of {@code list}: {@code previous} again if unchanged, so strategies' caches stay valid. */
+    private static List<Backend> available(List<Backend> list, List<Backend> previous) {
+        List<Backend> next = list.stream().filter(backend -> backend.health().isAvailable()).toList();
+        if (next.equals(previous)) {
+            return previous;
         }
+        return next.size() == list.size() ? list : next;
     }
 
     /** The current backends, in the order they were given; immutable. */
@@ -55,6 +86,6 @@ public final class BackendPool {
 
     /** Closes every backend's idle connections; call once the proxy has stopped. */
     public void close() {
-        backends.forEach(Backend::close);
+        all().forEach(Backend::close);
     }
 }

@@ -49,9 +49,9 @@ public final class BalancingProxyClient implements ProxyClient {
         } else if (!retries.tryRetry()) {
             return null; // over the retry budget: fail this request rather than add load to a failing pool
         }
-        List<Backend> candidates = attempts.untried(pool.eligible());
-        if (maxInFlightPerBackend > 0) {
-            candidates = belowLimit(candidates);
+        List<Backend> candidates = offered(attempts, pool.eligible());
+        if (candidates.isEmpty()) {
+            candidates = offered(attempts, pool.eligibleBackups()); // no primary could: the backups' turn
         }
         if (candidates.isEmpty()) {
             return null;
@@ -64,6 +64,12 @@ public final class BalancingProxyClient implements ProxyClient {
             pin(exchange, request, sticky, chosen);
         }
         return new BackendTarget(chosen);
+    }
+
+    /** Those of {@code backends} not yet tried for this request and under the in-flight limit. */
+    private List<Backend> offered(Attempts attempts, List<Backend> backends) {
+        List<Backend> candidates = attempts.untried(backends);
+        return maxInFlightPerBackend > 0 ? belowLimit(candidates) : candidates;
     }
 
     /** The candidates with room for one more request; the same list when all have room. */
@@ -93,7 +99,7 @@ public final class BalancingProxyClient implements ProxyClient {
 
     @Override
     public List<ProxyTarget> getAllTargets() {
-        return pool.snapshot().stream().<ProxyTarget>map(BackendTarget::new).toList();
+        return pool.all().stream().<ProxyTarget>map(BackendTarget::new).toList();
     }
 
     /**

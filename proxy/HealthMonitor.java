@@ -66,7 +66,7 @@ public final class HealthMonitor {
 
     private void eject(Backend backend, String why) {
         synchronized (this) {
-            List<Backend> all = pool.snapshot();
+            List<Backend> all = pool.all();
             long ejected = all.stream().filter(b -> b.health().isEjected()).count();
             if ((ejected + 1) * 100 > (long) settings.maxEjectedPercent() * all.size()) {
                 return; // keep serving from a degraded pool rather than eject most of it
@@ -87,7 +87,7 @@ public final class HealthMonitor {
     }
 
     private void checkAll() {
-        for (Backend backend : pool.snapshot()) {
+        for (Backend backend : pool.all()) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(backend.uri() + settings.checkPath()))
                     .timeout(settings.checkTimeout()).header("User-Agent", "LoadBalancer-health-check").GET().build();
             checks.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((response, error) -> {

@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.Backend;
+import proxy.BackendPool;
 import proxy.CompletedRequest;
 import proxy.HealthSettings;
 import proxy.ProxyServer;
@@ -118,6 +119,27 @@ class HealthTest {
 
         assertEquals(600, statuses.size());
         assertTrue(statuses.stream().allMatch(status -> status == 200), "failed: " + statuses.stream().filter(s -> s != 200).toList());
+    }
+
+    @Test
+    void backupsTakeRequestsOnlyWhenNoPrimaryCan() throws Exception {
+        DemoServer primary = support.demo("primary"), backup = support.demo("backup");
+        ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(),
+                new BackendPool(List.of(Backend.of(primary.url())), List.of(Backend.of(backup.url()))), new RoundRobin());
+        try {
+            for (int i = 0; i < 5; i++) {
+                assertEquals("primary", TestSupport.json(support.get(proxy, "/")).get("backend").getAsString());
+            }
+            primary.stop();
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> response = support.get(proxy, "/");
+                assertEquals(200, response.statusCode(), "the request the dead primary refused went to the backup at once");
+                assertEquals("backup", TestSupport.json(response).get("backend").getAsString());
+            }
+            assertEquals(5, backup.requestCount());
+        } finally {
+            proxy.stop();
+        }
     }
 
     private DemoServer restart(String name, int port) {
