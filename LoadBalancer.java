@@ -146,6 +146,10 @@ public class LoadBalancer implements Callable<Integer> {
             description = "How long an ejected backend stays out, times the number of ejections in a row, up to 10x (default: ${DEFAULT-VALUE}).")
     Duration failTimeout;
 
+    @Option(names = "--slow-start", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "A backend that comes back gets its share of traffic ramped up over this long (default: at once).")
+    Duration slowStart;
+
     @Option(names = "--retry-budget", paramLabel = "PERCENT", defaultValue = "20",
             description = "Retries allowed per 100 requests over the last 10 s (at least 10); 0 never retries (default: ${DEFAULT-VALUE}).")
     int retryBudget;
@@ -221,7 +225,8 @@ public class LoadBalancer implements Callable<Integer> {
                 backends.add(Backend.of(demo.url()));
             }
         }
-        HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50);
+        HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
+                slowStart == null ? Duration.ZERO : slowStart);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);

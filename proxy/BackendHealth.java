@@ -10,13 +10,46 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackendHealth {
     private volatile boolean checkedUp = true;
     private volatile boolean ejected;
+    private volatile boolean draining;
+    private volatile long warmingSinceNanos; // 0: not warming up
     private final AtomicInteger failuresInARow = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
     private int checkStreak; // > 0: good checks in a row; < 0: failed checks in a row
 
-    /** Up by the checks and not ejected. */
+    /** Up by the checks, not ejected, not draining. */
     public boolean isAvailable() {
-        return checkedUp && !ejected;
+        return checkedUp && !ejected && !draining;
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** Draining: no new requests; those in flight finish. Pass false to put it back. */
+    void setDraining(boolean draining) {
+        this.draining = draining;
+    }
+
+    /**
+     * The share of its normal traffic a backend that just came back should get: rising linearly from
+     * 0 to 1 over {@code slowStartNanos} after its return; 1 when it is not warming up.
+     */
+    public double warmth(long nowNanos, long slowStartNanos) {
+        long since = warmingSinceNanos;
+        if (since == 0 || slowStartNanos <= 0) {
+            return 1;
+        }
+        double warmth = (double) (nowNanos - since) / slowStartNanos;
+        if (warmth >= 1) {
+            warmingSinceNanos = 0;
+            return 1;
+        }
+        return Math.max(warmth, 0.01);
+    }
+
+    /** It has just come back: its share ramps up from here. */
+    void startWarming(long nowNanos) {
+        warmingSinceNanos = nowNanos == 0 ? 1 : nowNanos;
     }
 
     public boolean isCheckedUp() {

@@ -84,6 +84,19 @@ public final class BackendPool {
         return removed;
     }
 
+    /**
+     * Puts a backend into draining (no new requests; those in flight finish) or takes it out again.
+     * Returns false when it is not in this pool.
+     */
+    public boolean drain(Backend backend, boolean draining) {
+        if (!all().contains(backend)) {
+            return false;
+        }
+        backend.health().setDraining(draining);
+        refresh();
+        return true;
+    }
+
     /** Closes every backend's idle connections; call once the proxy has stopped. */
     public void close() {
         all().forEach(Backend::close);

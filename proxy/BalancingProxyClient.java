@@ -5,7 +5,9 @@ import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import strategies.StickySession;
 import strategies.Strategy;
@@ -59,11 +61,29 @@ public final class BalancingProxyClient implements ProxyClient {
         Strategy current = strategy;
         ExchangeRequestView request = new ExchangeRequestView(exchange);
         Backend chosen = current.pick(candidates, request);
+        if (health.slowStartNanos() > 0 && candidates.size() > 1) {
+            chosen = warmedUp(chosen, candidates, current, request);
+        }
         attempts.chose(chosen);
         if (current instanceof StickySession sticky) {
             pin(exchange, request, sticky, chosen);
         }
         return new BackendTarget(chosen);
+    }
+
+    /**
+     * Slow start: a backend that has just come back keeps a pick only with the probability of its
+     * warmth (0 to 1 over the slow-start time); otherwise the strategy picks again without it. Works
+     * the same under every strategy, at the cost of one more pick while a backend warms up.
+     */
+    private Backend warmedUp(Backend chosen, List<Backend> candidates, Strategy current, ExchangeRequestView request) {
+        double warmth = chosen.health().warmth(System.nanoTime(), health.slowStartNanos());
+        if (warmth >= 1 || ThreadLocalRandom.current().nextDouble() < warmth) {
+            return chosen;
+        }
+        List<Backend> others = new ArrayList<>(candidates);
+        others.remove(chosen);
+        return current.pick(others, request);
     }
 
     /** Those of {@code backends} not yet tried for this request and under the in-flight limit. */

@@ -80,8 +80,14 @@ public final class HealthMonitor {
         }
     }
 
+    /** How long a backend that came back takes to get its full share, in nanoseconds; 0: at once. */
+    long slowStartNanos() {
+        return settings.slowStart().toNanos();
+    }
+
     private void readmit(Backend backend) {
         backend.health().readmit();
+        backend.health().startWarming(System.nanoTime());
         log.accept("backend " + backend.name() + " back in rotation after its ejection");
         pool.refresh();
     }
@@ -94,6 +100,9 @@ public final class HealthMonitor {
                 boolean good = error == null && response.statusCode() >= 200 && response.statusCode() < 400;
                 String detail = error != null ? describe(error) : "status " + response.statusCode();
                 Boolean change = backend.health().checked(good, settings.rise(), settings.fall());
+                if (Boolean.TRUE.equals(change)) {
+                    backend.health().startWarming(System.nanoTime());
+                }
                 if (change != null) {
                     log.accept("backend " + backend.name() + (change
                             ? " UP after " + settings.rise() + " good health checks"

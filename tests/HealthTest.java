@@ -58,7 +58,7 @@ class HealthTest {
     void anEjectedBackendComesBackAfterTheFailTimeout() throws Exception {
         DemoServer a = support.demo("a");
         int port = TestSupport.deadPort();
-        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50);
+        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50, Duration.ZERO);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(quick), new RoundRobin(), List.of(a.url(), "http://127.0.0.1:" + port));
 
         for (int i = 0; i < 6; i++) {
@@ -77,7 +77,7 @@ class HealthTest {
     @Test
     void activeChecksTakeADeadBackendDownAndBringItBack() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
-        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50);
+        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50, Duration.ZERO);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url(), b.url()));
         Backend backendB = proxy.pool().snapshot().get(1);
 
@@ -95,7 +95,7 @@ class HealthTest {
     @Test
     void clientsSeeNoFailureWhileOneOfThreeBackendsDiesAndReturns() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
-        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50);
+        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50, Duration.ZERO);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(both), new RoundRobin(), List.of(a.url(), b.url(), c.url()));
 
         List<Integer> statuses = new CopyOnWriteArrayList<>();
@@ -140,6 +140,55 @@ class HealthTest {
         } finally {
             proxy.stop();
         }
+    }
+
+    @Test
+    void aDrainingBackendFinishesWhatItHasAndTakesNothingNew() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(500), 0)), other = support.demo("other");
+        ProxyServer proxy = support.proxy(slow.url(), other.url());
+        Backend slowBackend = proxy.pool().snapshot().get(0);
+
+        CompletableFuture<HttpResponse<String>> inFlight = support.http.sendAsync(TestSupport.request(proxy, "/").build(),
+                HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> slow.requestCount() == 1, "the first request is on the slow backend");
+        assertTrue(proxy.pool().drain(slowBackend, true));
+        for (int i = 0; i < 6; i++) {
+            assertEquals("other", TestSupport.json(support.get(proxy, "/")).get("backend").getAsString());
+        }
+        assertEquals(200, inFlight.get(5, TimeUnit.SECONDS).statusCode(), "the request in flight finished");
+        assertEquals(1, slow.requestCount());
+
+        proxy.pool().drain(slowBackend, false);
+        support.get(proxy, "/");
+        support.get(proxy, "/");
+        assertEquals(2, slow.requestCount(), "back in rotation once the drain is lifted");
+    }
+
+    @Test
+    void aBackendThatComesBackIsRampedUpOverTheSlowStart() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        HealthSettings slowStart = new HealthSettings("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
+                Duration.ofSeconds(10), 50, Duration.ofSeconds(2));
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(slowStart), new RoundRobin(), List.of(a.url(), b.url()));
+        Backend backendB = proxy.pool().snapshot().get(1);
+
+        b.stop();
+        awaitTrue(() -> !backendB.health().isCheckedUp(), "b down");
+        DemoServer revived = restart("b", b.port());
+        awaitTrue(() -> backendB.health().isCheckedUp(), "b up again");
+
+        for (int i = 0; i < 100; i++) {
+            support.get(proxy, "/");
+        }
+        long justBack = revived.requestCount();
+        Thread.sleep(2_000);
+        for (int i = 0; i < 100; i++) {
+            support.get(proxy, "/");
+        }
+        long warm = revived.requestCount() - justBack;
+
+        assertTrue(justBack < 25, "right after coming back it gets a small share: " + justBack + " of 100 (round robin alone: 50)");
+        assertTrue(warm >= 40, "after the slow start, its full share: " + warm + " of 100");
     }
 
     private DemoServer restart(String name, int port) {
