@@ -104,6 +104,10 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Longest a request may take, from arrival to the last byte of its answer; 504 if no answer came by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s", converter = DurationConverter.class,
+            description = "A backend that has not accepted the connection by then is skipped for the next one (default: ${DEFAULT-VALUE}).")
+    Duration connectTimeout;
+
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
             description = "Close a client connection idle this long, or still sending its headers (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
@@ -228,7 +232,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
                 slowStart == null ? Duration.ZERO : slowStart);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
-                retryBudget, maxConns);
+                retryBudget, maxConns, connectTimeout);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
         printBanner(server, demos);
 

@@ -5,12 +5,14 @@ import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import strategies.StickySession;
+import strategies.Strategy;
+import org.xnio.IoUtils;
+import org.xnio.XnioExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import strategies.StickySession;
-import strategies.Strategy;
 
 /**
  * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks the strategy for one of the
@@ -28,12 +30,15 @@ public final class BalancingProxyClient implements ProxyClient {
     private final int maxInFlightPerBackend;
     private volatile Strategy strategy;
 
-    BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health, RetryBudget retries, int maxInFlightPerBackend) {
+    private final long connectTimeoutMillis;
+
+    BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health, ProxySettings settings) {
         this.pool = pool;
         this.strategy = strategy;
         this.health = health;
-        this.retries = retries;
-        this.maxInFlightPerBackend = maxInFlightPerBackend;
+        this.retries = new RetryBudget(settings.retryPercent());
+        this.maxInFlightPerBackend = settings.maxInFlightPerBackend();
+        this.connectTimeoutMillis = settings.connectTimeout().toMillis();
     }
 
     public void setStrategy(Strategy strategy) {
@@ -114,7 +119,9 @@ public final class BalancingProxyClient implements ProxyClient {
     public void getConnection(ProxyTarget target, HttpServerExchange exchange, ProxyCallback<ProxyConnection> callback,
                               long timeout, TimeUnit timeUnit) {
         Backend backend = ((BackendTarget) target).backend();
-        backend.connections().connect(target, exchange, new ConnectionCallback(backend, callback, timeout, timeUnit), timeout, timeUnit, false);
+        ConnectionCallback connecting = new ConnectionCallback(backend, callback, timeout, timeUnit);
+        connecting.deadline = exchange.getIoThread().executeAfter(() -> connecting.timedOut(exchange), connectTimeoutMillis, TimeUnit.MILLISECONDS);
+        backend.connections().connect(target, exchange, connecting, timeout, timeUnit, false);
     }
 
     @Override
@@ -123,14 +130,18 @@ public final class BalancingProxyClient implements ProxyClient {
     }
 
     /**
-     * Counts the request against the backend once a connection is handed out, and turns a failed
-     * connect into a try on the next untried backend.
+     * Counts the request against the backend once a connection is handed out, and turns a failed or
+     * timed-out connect into a try on the next untried backend. Undertow's pool has no connect timeout
+     * of its own, so a timer on the exchange's IO thread gives up on a backend that never accepts; a
+     * connection that arrives after that is closed unused. Confined to the exchange's IO thread.
      */
     private final class ConnectionCallback implements ProxyCallback<ProxyConnection> {
         private final Backend backend;
         private final ProxyCallback<ProxyConnection> proxyHandler;
         private final long timeout;
         private final TimeUnit timeUnit;
+        private XnioExecutor.Key deadline;
+        private boolean settled;
 
         ConnectionCallback(Backend backend, ProxyCallback<ProxyConnection> proxyHandler, long timeout, TimeUnit timeUnit) {
             this.backend = backend;
@@ -141,13 +152,40 @@ public final class BalancingProxyClient implements ProxyClient {
 
         @Override
         public void completed(HttpServerExchange exchange, ProxyConnection connection) {
+            if (!settle()) {
+                IoUtils.safeClose(connection.getConnection()); // too late: the request has moved on
+                return;
+            }
             Attempts.of(exchange, health).sending(backend);
             proxyHandler.completed(exchange, connection);
         }
 
+        void timedOut(HttpServerExchange exchange) {
+            if (!settled) {
+                settled = true;
+                tryNext(exchange, "connect timed out");
+            }
+        }
+
         @Override
         public void failed(HttpServerExchange exchange) {
-            health.failed(backend, "connect failed");
+            if (settle()) {
+                tryNext(exchange, "connect failed");
+            }
+        }
+
+        /** Marks the connect attempt over; false if it already was (the timer fired first). */
+        private boolean settle() {
+            if (settled) {
+                return false;
+            }
+            settled = true;
+            deadline.remove();
+            return true;
+        }
+
+        private void tryNext(HttpServerExchange exchange, String why) {
+            health.failed(backend, why);
             ProxyTarget next = exchange.isComplete() ? null : findTarget(exchange);
             if (next == null) {
                 proxyHandler.failed(exchange);

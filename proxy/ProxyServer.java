@@ -41,8 +41,7 @@ public final class ProxyServer {
         this.settings = settings;
         this.pool = pool;
         this.health = new HealthMonitor(pool, settings.health(), System.out::println);
-        this.client = new BalancingProxyClient(pool, strategy, health, new RetryBudget(settings.retryPercent()),
-                settings.maxInFlightPerBackend());
+        this.client = new BalancingProxyClient(pool, strategy, health, settings);
         ProxyHandler proxy = ProxyHandler.builder()
                 .setProxyClient(client)
                 .setMaxRequestTime((int) settings.timeout().toMillis())

@@ -16,26 +16,27 @@ import java.time.Duration;
  * @param health         how backends are judged up, down or ejected
  * @param retryPercent   retries allowed per 100 requests over the last 10 s (at least 10); 0: never retry
  * @param maxInFlightPerBackend a backend with this many requests in flight takes no more; 0: no limit
+ * @param connectTimeout a backend that has not accepted the connection by then counts as failed; the next is tried
  */
 public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
                             long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
-                            int retryPercent, int maxInFlightPerBackend) {
+                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout) {
     /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
     public static ProxySettings forTests() {
         return new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(30), Duration.ofSeconds(60),
-                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10), HealthSettings.DEFAULTS, 20, 0);
+                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
     }
 
     public ProxySettings withTimeout(Duration timeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout);
     }
 
     public ProxySettings withHealth(HealthSettings health) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout);
     }
 
     public ProxySettings withLimits(int retryPercent, int maxInFlightPerBackend) {
         return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend);
+                retryPercent, maxInFlightPerBackend, connectTimeout);
     }
 }

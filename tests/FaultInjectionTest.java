@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -152,5 +157,40 @@ class FaultInjectionTest {
             assertEquals(200, response.get(5, TimeUnit.SECONDS).statusCode());
         }
         assertEquals(2, slow.requestCount());
+    }
+
+    @Test
+    void aBackendThatNeverAcceptsTheConnectionIsSkippedAtTheConnectTimeout() throws Exception {
+        DemoServer live = support.demo("live");
+        // A listening socket that never accepts, its backlog filled first: the kernel then drops new
+        // SYNs, so a connect hangs as it would on a black-holed host.
+        List<Socket> fillers = new ArrayList<>();
+        try (ServerSocket blackHole = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), blackHole.getLocalPort());
+            for (int i = 0; i < 3; i++) {
+                Socket filler = new Socket();
+                fillers.add(filler);
+                try {
+                    filler.connect(address, 200);
+                } catch (SocketTimeoutException full) {
+                    break; // the backlog is full: nothing more gets through
+                }
+            }
+            ProxySettings settings = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(60), 1L << 30, 65536, 1,
+                    Duration.ofSeconds(2), HealthSettings.DEFAULTS, 20, 0, Duration.ofMillis(300));
+            ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of("http://127.0.0.1:" + blackHole.getLocalPort(), live.url()));
+
+            long started = System.nanoTime();
+            HttpResponse<String> response = support.get(proxy, "/");
+            long millis = (System.nanoTime() - started) / 1_000_000;
+
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals("live", TestSupport.json(response).get("backend").getAsString());
+            assertTrue(millis >= 250 && millis < 2_000, "moved on at the 300 ms connect timeout, not the 10 s request timeout: " + millis + " ms");
+        } finally {
+            for (Socket filler : fillers) {
+                filler.close();
+            }
+        }
     }
 }

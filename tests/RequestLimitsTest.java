@@ -21,7 +21,7 @@ import strategies.RoundRobin;
 /** Oversized or never-finished requests get a clear refusal or a closed connection, never a hang. */
 class RequestLimitsTest {
     private static final ProxySettings SMALL_LIMITS = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(700),
-            1024, 4096, 1, Duration.ofSeconds(2), HealthSettings.DEFAULTS, 20, 0);
+            1024, 4096, 1, Duration.ofSeconds(2), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
     private final TestSupport support = new TestSupport();
 
     @AfterEach
