@@ -8,7 +8,7 @@
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
-//SOURCES proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
+//SOURCES proxy/ResponseTimeout.java proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
 //SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
 //SOURCES strategies/LeastLatency.java strategies/Load.java strategies/PoolCache.java strategies/PowerOfTwo.java
@@ -101,7 +101,7 @@ public class LoadBalancer implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
-            description = "Longest a request may take, from arrival to the last byte of its answer; 504 if no answer came by then (default: ${DEFAULT-VALUE}).")
+            description = "Longest wait for a backend to start answering; 504 if it has not. An answer under way may take longer while data flows (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s", converter = DurationConverter.class,

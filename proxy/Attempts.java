@@ -1,5 +1,6 @@
 package proxy;
 
+import io.undertow.client.ClientConnection;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -18,6 +19,7 @@ final class Attempts implements ExchangeCompletionListener {
     private final HealthMonitor health;
     private final List<Backend> tried = new ArrayList<>(2);
     private Backend current;
+    private ClientConnection connection;
     private long sentAtNanos;
     private boolean backendFailedAfterSend;
     private boolean exchangeComplete;
@@ -74,8 +76,14 @@ final class Attempts implements ExchangeCompletionListener {
         return current;
     }
 
+    /** The connection the request was sent on, or null before one was handed out. */
+    ClientConnection connection() {
+        return connection;
+    }
+
     /** A connection to {@code backend} was handed to the proxy: the request goes there now. */
-    void sending(Backend backend) {
+    void sending(Backend backend, ClientConnection connection) {
+        this.connection = connection;
         finishCurrent(-1);
         if (exchangeComplete) {
             return; // a connect that finished after a timeout already answered the client

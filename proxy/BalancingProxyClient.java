@@ -152,11 +152,11 @@ public final class BalancingProxyClient implements ProxyClient {
 
         @Override
         public void completed(HttpServerExchange exchange, ProxyConnection connection) {
-            if (!settle()) {
-                IoUtils.safeClose(connection.getConnection()); // too late: the request has moved on
+            if (!settle() || exchange.isComplete()) {
+                IoUtils.safeClose(connection.getConnection()); // too late: the request has moved on, or was answered 504
                 return;
             }
-            Attempts.of(exchange, health).sending(backend);
+            Attempts.of(exchange, health).sending(backend, connection.getConnection());
             proxyHandler.completed(exchange, connection);
         }
 

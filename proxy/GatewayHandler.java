@@ -29,11 +29,13 @@ final class GatewayHandler implements HttpHandler {
     private final HttpHandler proxy;
     private final HttpHandler continueThenForward = new HttpContinueAcceptingHandler(this::forward);
     private final long maxBodyBytes;
+    private final long responseTimeoutMillis;
     private final List<TrafficObserver> observers = new CopyOnWriteArrayList<>();
 
-    GatewayHandler(HttpHandler proxy, long maxBodyBytes) {
+    GatewayHandler(HttpHandler proxy, long maxBodyBytes, long responseTimeoutMillis) {
         this.proxy = proxy;
         this.maxBodyBytes = maxBodyBytes;
+        this.responseTimeoutMillis = responseTimeoutMillis;
     }
 
     void addObserver(TrafficObserver observer) {
@@ -64,6 +66,7 @@ final class GatewayHandler implements HttpHandler {
             exchange.getRequestHeaders().remove(name);
         }
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
+        ResponseTimeout.arm(exchange, responseTimeoutMillis);
         // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like
         // nginx, we give it as soon as the request passed the checks above, and do not forward the
         // expectation: a backend that never says 100 would otherwise leave the client waiting.

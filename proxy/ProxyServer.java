@@ -44,14 +44,14 @@ public final class ProxyServer {
         this.client = new BalancingProxyClient(pool, strategy, health, settings);
         ProxyHandler proxy = ProxyHandler.builder()
                 .setProxyClient(client)
-                .setMaxRequestTime((int) settings.timeout().toMillis())
+                .setMaxRequestTime(-1) // ResponseTimeout times the first byte instead of the whole exchange
                 .setNext(ErrorResponses.NO_BACKEND)
                 .setReuseXForwarded(false)
                 .setRewriteHostHeader(false)
                 .setMaxConnectionRetries(1)
                 .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
                 .build();
-        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes());
+        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes(), settings.timeout().toMillis());
         this.shutdown = new GracefulShutdownHandler(gateway);
 
         int idleMillis = (int) settings.idleTimeout().toMillis();

@@ -7,7 +7,7 @@ import java.time.Duration;
  *
  * @param bindAddress    address to listen on ("0.0.0.0" for every interface)
  * @param port           port to listen on; 0 picks a free one
- * @param timeout        longest wait for a backend's answer before a 504
+ * @param timeout        longest wait for a backend to start answering before a 504
  * @param idleTimeout    a client connection idle (or a request's headers unfinished) this long is closed
  * @param maxBodyBytes   larger request bodies get 413
  * @param maxHeaderBytes larger request heads (request line and headers) are refused

@@ -252,4 +252,21 @@ class BackendFailureTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @Test
+    void aSlowButFlowingAnswerIsNotCutByTheTimeout() throws Exception {
+        RawBackend trickling = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+            for (char c : "slow!".toCharArray()) {
+                sleep(200); // a byte every 200 ms: a whole second, more than twice the timeout
+                TestSupport.write(connection.getOutputStream(), String.valueOf(c));
+            }
+        });
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(400)), new RoundRobin(), List.of(trickling.url()));
+
+        HttpResponse<String> response = support.get(proxy, "/download");
+
+        assertEquals(200, response.statusCode());
+        assertEquals("slow!", response.body(), "the timeout is for the answer to start, not to finish");
+    }
 }
