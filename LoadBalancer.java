@@ -150,6 +150,9 @@ public class LoadBalancer implements Callable<Integer> {
             description = "How long an ejected backend stays out, times the number of ejections in a row, up to 10x (default: ${DEFAULT-VALUE}).")
     Duration failTimeout;
 
+    @Option(names = "--panic", description = "When every backend is down or ejected, try them all anyway instead of answering 503 (Envoy's panic mode).")
+    boolean panic;
+
     @Option(names = "--slow-start", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "A backend that comes back gets its share of traffic ramped up over this long (default: at once).")
     Duration slowStart;
@@ -230,7 +233,7 @@ public class LoadBalancer implements Callable<Integer> {
             }
         }
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
-                slowStart == null ? Duration.ZERO : slowStart);
+                slowStart == null ? Duration.ZERO : slowStart, panic);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns, connectTimeout);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);

@@ -33,6 +33,11 @@ public final class BackendPool {
         return eligibleBackups;
     }
 
+    /** The primaries, up or not: what panic mode falls back to. */
+    public List<Backend> primaries() {
+        return backends;
+    }
+
     /** Every backend, primaries then backups: what health checks and statistics look at. */
     public List<Backend> all() {
         if (backups.isEmpty()) {

@@ -60,6 +60,9 @@ public final class BalancingProxyClient implements ProxyClient {
         if (candidates.isEmpty()) {
             candidates = offered(attempts, pool.eligibleBackups()); // no primary could: the backups' turn
         }
+        if (candidates.isEmpty() && health.panics() && pool.eligible().isEmpty() && pool.eligibleBackups().isEmpty()) {
+            candidates = offered(attempts, pool.primaries()); // panic: nothing is up, so try them all anyway
+        }
         if (candidates.isEmpty()) {
             return null;
         }

@@ -80,6 +80,10 @@ public final class HealthMonitor {
         }
     }
 
+    boolean panics() {
+        return settings.panic();
+    }
+
     /** How long a backend that came back takes to get its full share, in nanoseconds; 0: at once. */
     long slowStartNanos() {
         return settings.slowStart().toNanos();

@@ -10,12 +10,14 @@ import java.time.Duration;
  * {@code failTimeout} times the number of times it has been ejected, up to ten times, but never more than
  * {@code maxEjectedPercent} of the pool at once; 0 {@code maxFails} turns it off. A backend that comes
  * back (up again, or readmitted) gets its share of traffic ramped up over {@code slowStart} (zero: at once).
+ * When no backend is left, requests get 503 at once, unless {@code panic} (Envoy's panic mode): then
+ * they are spread over all primaries as if all were up, in case the checks are what is wrong.
  */
 public record HealthSettings(String checkPath, Duration checkInterval, Duration checkTimeout, int rise, int fall,
-                             int maxFails, Duration failTimeout, int maxEjectedPercent, Duration slowStart) {
+                             int maxFails, Duration failTimeout, int maxEjectedPercent, Duration slowStart, boolean panic) {
     /** Passive detection on, as nginx has it by default; active checks off until a path is given; no slow start. */
     public static final HealthSettings DEFAULTS = new HealthSettings(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3,
-            3, Duration.ofSeconds(10), 50, Duration.ZERO);
+            3, Duration.ofSeconds(10), 50, Duration.ZERO, false);
 
     public boolean checksActively() {
         return checkPath != null;

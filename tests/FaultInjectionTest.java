@@ -38,7 +38,7 @@ class FaultInjectionTest {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
         DemoServer fast = support.demo("fast");
         ProxySettings settings = ProxySettings.forTests().withTimeout(Duration.ofMillis(400))
-                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO));
+                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO, false));
         ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of(slow.url(), fast.url()));
 
         List<Long> fastMillis = new ArrayList<>(), slowMillis = new ArrayList<>();
@@ -116,7 +116,7 @@ class FaultInjectionTest {
     @Test
     void theRetryBudgetStopsRetryStormsWhenEveryBackendIsDown() throws Exception {
         ProxySettings noEjection = ProxySettings.forTests()
-                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO));
+                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO, false));
         ProxyServer proxy = support.proxy(noEjection, new RoundRobin(), List.of("http://127.0.0.1:" + TestSupport.deadPort(),
                 "http://127.0.0.1:" + TestSupport.deadPort(), "http://127.0.0.1:" + TestSupport.deadPort()));
         List<CompletedRequest> seen = new java.util.concurrent.CopyOnWriteArrayList<>();

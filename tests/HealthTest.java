@@ -58,7 +58,7 @@ class HealthTest {
     void anEjectedBackendComesBackAfterTheFailTimeout() throws Exception {
         DemoServer a = support.demo("a");
         int port = TestSupport.deadPort();
-        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50, Duration.ZERO);
+        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50, Duration.ZERO, false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(quick), new RoundRobin(), List.of(a.url(), "http://127.0.0.1:" + port));
 
         for (int i = 0; i < 6; i++) {
@@ -77,7 +77,7 @@ class HealthTest {
     @Test
     void activeChecksTakeADeadBackendDownAndBringItBack() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
-        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50, Duration.ZERO);
+        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url(), b.url()));
         Backend backendB = proxy.pool().snapshot().get(1);
 
@@ -95,7 +95,7 @@ class HealthTest {
     @Test
     void clientsSeeNoFailureWhileOneOfThreeBackendsDiesAndReturns() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
-        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50, Duration.ZERO);
+        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50, Duration.ZERO, false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(both), new RoundRobin(), List.of(a.url(), b.url(), c.url()));
 
         List<Integer> statuses = new CopyOnWriteArrayList<>();
@@ -168,7 +168,7 @@ class HealthTest {
     void aBackendThatComesBackIsRampedUpOverTheSlowStart() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
         HealthSettings slowStart = new HealthSettings("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
-                Duration.ofSeconds(10), 50, Duration.ofSeconds(2));
+                Duration.ofSeconds(10), 50, Duration.ofSeconds(2), false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(slowStart), new RoundRobin(), List.of(a.url(), b.url()));
         Backend backendB = proxy.pool().snapshot().get(1);
 
@@ -189,6 +189,24 @@ class HealthTest {
 
         assertTrue(justBack < 25, "right after coming back it gets a small share: " + justBack + " of 100 (round robin alone: 50)");
         assertTrue(warm >= 40, "after the slow start, its full share: " + warm + " of 100");
+    }
+
+    @Test
+    void withEveryBackendDownTheAnswerIs503AtOnceUnlessPanicModeTriesThemAnyway() throws Exception {
+        DemoServer a = support.demo("a");
+        HealthSettings checks = new HealthSettings("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
+                Duration.ofSeconds(10), 50, Duration.ZERO, false);
+        ProxyServer strict = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url()));
+        awaitTrue(() -> strict.pool().eligible().isEmpty(), "a is DOWN: its health path answers 400");
+        long started = System.nanoTime();
+        assertEquals(503, support.get(strict, "/").statusCode());
+        assertTrue((System.nanoTime() - started) / 1_000_000 < 500, "503 at once");
+
+        HealthSettings panicking = new HealthSettings("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
+                Duration.ofSeconds(10), 50, Duration.ZERO, true);
+        ProxyServer panic = support.proxy(ProxySettings.forTests().withHealth(panicking), new RoundRobin(), List.of(a.url()));
+        awaitTrue(() -> panic.pool().eligible().isEmpty(), "a is DOWN for this one too");
+        assertEquals(200, support.get(panic, "/").statusCode(), "panic mode sends it to a anyway, which does answer");
     }
 
     private DemoServer restart(String name, int port) {
