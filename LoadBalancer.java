@@ -4,6 +4,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
+//SOURCES proxy/AccessLog.java proxy/Json.java
 //SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
@@ -15,7 +16,7 @@
 //SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
 //SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
 //SOURCES strategies/WeightedRoundRobin.java
-//SOURCES backends-demo/DemoServer.java backends-demo/Json.java
+//SOURCES backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 
@@ -32,6 +33,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
+import proxy.AccessLog;
 import proxy.Backend;
 import proxy.BackendPool;
 import proxy.HealthSettings;
@@ -165,6 +167,10 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Requests in flight a backend may have before others are chosen, or 503 when all are full; 0: no limit (default: ${DEFAULT-VALUE}).")
     int maxConns;
 
+    @Option(names = "--access-log", paramLabel = "FORMAT",
+            description = "Log every request to standard output: combined (one text line) or json. Off by default.")
+    AccessLog.Format accessLog;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -179,7 +185,7 @@ public class LoadBalancer implements Callable<Integer> {
 
     /** The command with our error handling: one line naming the problem, exit 2 for bad input. */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new LoadBalancer());
+        CommandLine cli = new CommandLine(new LoadBalancer()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler(LoadBalancer::reportBadInput);
         cli.setExecutionExceptionHandler((e, command, parsed) -> {
             command.getErr().println("error: " + e.getMessage());
@@ -237,6 +243,9 @@ public class LoadBalancer implements Callable<Integer> {
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns, connectTimeout);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
+        if (accessLog != null) {
+            server.addObserver(new AccessLog(accessLog, System.out));
+        }
         printBanner(server, demos);
 
         // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful

@@ -3,7 +3,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java Json.java ../proxy/Units.java
+//SOURCES DemoServer.java ../proxy/Json.java ../proxy/Units.java
 
 package demo;
 

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.IoUtils;
 import org.xnio.Options;
+import proxy.Json;
 import proxy.Units;
 
 /**

@@ -62,7 +62,8 @@ class CommandLineTest {
             "--io-threads 0                                | --io-threads",
             "--strategy hash --hash-key header:            | --hash-key",
             "--strategy round-robin --hash-key path        | only applies",
-            "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor"})
+            "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor",
+            "--access-log xml                              | --access-log"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
         Process process = start(List.of(), args.trim().split("\\s+"));
         String err = read(process.getErrorStream());

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import proxy.AccessLog;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
@@ -215,5 +216,30 @@ class ProxyForwardingTest {
             assertTrue(again.headers().firstValue("Set-Cookie").isEmpty(), "no new cookie while the old one holds");
         }
         assertNotEquals(pinned, TestSupport.json(support.get(proxy, "/")).get("backend").getAsString(), "without the cookie, round robin");
+    }
+
+    @Test
+    void theAccessLogWritesOneLinePerRequestInEitherFormat() throws Exception {
+        DemoServer a = support.demo("a");
+        ProxyServer proxy = support.proxy(a.url());
+        java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream(), combined = new java.io.ByteArrayOutputStream();
+        proxy.addObserver(new AccessLog(AccessLog.Format.JSON, new java.io.PrintStream(json, true)));
+        proxy.addObserver(new AccessLog(AccessLog.Format.COMBINED, new java.io.PrintStream(combined, true)));
+
+        support.get(proxy, "/items?id=7");
+        for (int i = 0; i < 100 && (json.size() == 0 || combined.size() == 0); i++) {
+            Thread.sleep(10);
+        }
+
+        com.google.gson.JsonObject line = com.google.gson.JsonParser.parseString(json.toString().trim()).getAsJsonObject();
+        assertEquals("GET", line.get("method").getAsString());
+        assertEquals("/items", line.get("path").getAsString());
+        assertEquals("id=7", line.get("query").getAsString());
+        assertEquals(200, line.get("status").getAsInt());
+        assertEquals("127.0.0.1:" + a.port(), line.get("backend").getAsString());
+        assertEquals(1, line.get("attempts").getAsInt());
+        assertTrue(line.get("bytes").getAsLong() > 0, line.toString());
+        assertTrue(combined.toString().matches("127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /items\\?id=7\" 200 \\d+ [\\d.]+ms backend=127\\.0\\.0\\.1:\\d+ attempts=1\\s*"),
+                combined.toString());
     }
 }

@@ -1,10 +1,10 @@
-package demo;
+package proxy;
 
-/** Just enough JSON writing for the echo: string escaping. Stateless. */
-final class Json {
+/** Just enough JSON writing for the demo echo and the access log: string escaping. Stateless. */
+public final class Json {
     private Json() {}
 
-    static String quote(String text) {
+    public static String quote(String text) {
         StringBuilder out = new StringBuilder(text.length() + 2).append('"');
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
