@@ -16,10 +16,12 @@
 //SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
 //SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
 //SOURCES strategies/WeightedRoundRobin.java
+//SOURCES admin/AdminServer.java admin/LatencyHistogram.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 
+import admin.AdminServer;
 import demo.DemoServer;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -171,6 +173,17 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Log every request to standard output: combined (one text line) or json. Off by default.")
     AccessLog.Format accessLog;
 
+    @Option(names = "--admin-port", paramLabel = "PORT", converter = PortConverter.class,
+            description = "Serve the admin API (/stats, /metrics, run-time changes) on this port. Off by default.")
+    Integer adminPort;
+
+    @Option(names = "--admin-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address of the admin API; anything but loopback needs --admin-token (default: ${DEFAULT-VALUE}).")
+    String adminBind;
+
+    @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Require 'Authorization: Bearer TOKEN' on the admin API.")
+    String adminToken;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -206,6 +219,10 @@ public class LoadBalancer implements Callable<Integer> {
         }
         if (demoBackends < 1 || demoBackends > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--demo-backends must be between 1 and 32, got " + demoBackends);
+        }
+        if (adminPort != null && adminToken == null && !isLoopback(adminBind)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--admin-bind " + adminBind + " would expose the admin API beyond this machine; add --admin-token SECRET");
         }
         if (healthPath != null && !healthPath.startsWith("/")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--health-path must start with /, like /health");
@@ -246,7 +263,17 @@ public class LoadBalancer implements Callable<Integer> {
         if (accessLog != null) {
             server.addObserver(new AccessLog(accessLog, System.out));
         }
+        AdminServer admin = null;
+        if (adminPort != null) {
+            StrategyOptions options = new StrategyOptions(seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed), hashKey, balanceFactor);
+            admin = AdminServer.start(server, strategy.name(), name -> Strategies.byName(name)
+                    .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'; choose one of: " + Strategies.names()))
+                    .create(options), adminBind, adminPort, adminToken);
+        }
         printBanner(server, demos);
+        if (admin != null) {
+            System.out.printf("Admin:    http://%s:%d/stats  /metrics  (POST /strategy?name=, /drain?backend=)%n", adminBind, admin.port());
+        }
 
         // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful
         // quit. A signal handler rather than a shutdown hook: after a hook the JVM exits 143 whatever
@@ -257,6 +284,9 @@ public class LoadBalancer implements Callable<Integer> {
         }
         stopRequested.await();
         System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
+        if (admin != null) {
+            admin.stop();
+        }
         boolean drained = server.stop();
         demos.forEach(DemoServer::stop);
         System.out.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
@@ -277,6 +307,14 @@ public class LoadBalancer implements Callable<Integer> {
         }
         System.out.println("Stop:     Ctrl-C (requests in flight finish first)");
         System.out.flush();
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static int reportBadInput(CommandLine.ParameterException e, String[] args) {

@@ -37,7 +37,7 @@ class CatalogTest {
                 listed.addAll(List.of(line.substring("//SOURCES ".length()).trim().split("\\s+")));
             }
         }
-        for (String folder : List.of("proxy", "strategies")) {
+        for (String folder : List.of("proxy", "strategies", "admin")) {
             try (Stream<Path> files = Files.list(project.resolve(folder))) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
                     String name = folder + "/" + file.getFileName();

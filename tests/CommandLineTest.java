@@ -63,7 +63,8 @@ class CommandLineTest {
             "--strategy hash --hash-key header:            | --hash-key",
             "--strategy round-robin --hash-key path        | only applies",
             "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor",
-            "--access-log xml                              | --access-log"})
+            "--access-log xml                              | --access-log",
+            "--admin-port 0 --admin-bind 0.0.0.0           | --admin-token"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
         Process process = start(List.of(), args.trim().split("\\s+"));
         String err = read(process.getErrorStream());

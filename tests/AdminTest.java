@@ -1,0 +1,138 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import admin.AdminServer;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import demo.DemoServer;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.ProxyServer;
+import strategies.Strategies;
+import strategies.StrategyOptions;
+
+/** The admin API over a real load balancer: statistics that match the traffic, and changes that take effect. */
+class AdminTest {
+    private static final Pattern SAMPLE = Pattern.compile("([a-z_]+)(\\{[^}]*\\})? (-?[0-9.]+(?:E-?[0-9]+)?)");
+    private final TestSupport support = new TestSupport();
+    private AdminServer admin;
+
+    @AfterEach
+    void stopEverything() {
+        if (admin != null) {
+            admin.stop();
+        }
+        support.close();
+    }
+
+    private ProxyServer withAdmin(String... backends) {
+        ProxyServer proxy = support.proxy(backends);
+        admin = AdminServer.start(proxy, "round-robin", name -> Strategies.byName(name)
+                .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'"))
+                .create(StrategyOptions.defaults()), "127.0.0.1", 0, null);
+        return proxy;
+    }
+
+    @Test
+    void statsCountWhatTheBackendsReallyServed() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        ProxyServer proxy = withAdmin(a.url(), b.url(), c.url());
+        for (int i = 0; i < 30; i++) {
+            support.get(proxy, "/");
+        }
+        Thread.sleep(100); // the last completion is reported just after its response went out
+
+        JsonObject stats = TestSupport.json(call("GET", "/stats"));
+        JsonArray backends = stats.getAsJsonArray("backends");
+        assertEquals(3, backends.size());
+        for (int i = 0; i < 3; i++) {
+            JsonObject backend = backends.get(i).getAsJsonObject();
+            long servedThere = new DemoServer[] {a, b, c}[i].requestCount();
+            assertEquals(servedThere, backend.get("requests").getAsLong(), backend.toString());
+            assertEquals(servedThere, backend.getAsJsonObject("status").get("2xx").getAsLong());
+            assertEquals("up", backend.get("state").getAsString());
+            assertEquals(1.0 / 3, backend.get("share").getAsDouble(), 0.001);
+            assertTrue(backend.getAsJsonObject("latencyMs").get("p99").getAsDouble() > 0);
+        }
+        assertEquals(1.0, stats.get("fairness").getAsDouble(), 0.001);
+        assertEquals("round-robin", stats.get("strategy").getAsString());
+    }
+
+    @Test
+    void metricsAreValidPrometheusTextWithTheSameCounts() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        ProxyServer proxy = withAdmin(a.url(), b.url());
+        for (int i = 0; i < 10; i++) {
+            support.get(proxy, "/");
+        }
+        Thread.sleep(100);
+
+        HttpResponse<String> metrics = call("GET", "/metrics");
+        assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : metrics.body().split("\n")) {
+            if (line.startsWith("#")) {
+                assertTrue(line.startsWith("# HELP lb_") || line.startsWith("# TYPE lb_"), line);
+                continue;
+            }
+            Matcher sample = SAMPLE.matcher(line);
+            assertTrue(sample.matches(), "not a Prometheus sample line: " + line);
+            samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)), Double.parseDouble(sample.group(3)));
+        }
+        String aName = "127.0.0.1:" + a.port();
+        assertEquals((double) a.requestCount(), samples.get("lb_requests_total{backend=\"" + aName + "\",code=\"2xx\"}"));
+        assertEquals(1.0, samples.get("lb_backend_up{backend=\"" + aName + "\"}"));
+        assertEquals(0.0, samples.get("lb_backend_in_flight{backend=\"" + aName + "\"}"));
+    }
+
+    @Test
+    void strategyAndDrainChangeTakeEffectAndBadChangesAre400() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        ProxyServer proxy = withAdmin(a.url(), b.url());
+
+        assertEquals(200, call("POST", "/strategy?name=first").statusCode());
+        for (int i = 0; i < 5; i++) {
+            assertEquals("a", TestSupport.json(support.get(proxy, "/")).get("backend").getAsString());
+        }
+        assertEquals(200, call("POST", "/drain?backend=127.0.0.1:" + a.port()).statusCode());
+        for (int i = 0; i < 5; i++) {
+            assertEquals("b", TestSupport.json(support.get(proxy, "/")).get("backend").getAsString(), "a is draining");
+        }
+
+        HttpResponse<String> unknownStrategy = call("POST", "/strategy?name=fastest");
+        assertEquals(400, unknownStrategy.statusCode());
+        assertTrue(unknownStrategy.body().contains("unknown strategy 'fastest'"), unknownStrategy.body());
+        HttpResponse<String> unknownBackend = call("POST", "/drain?backend=127.0.0.1:1");
+        assertEquals(400, unknownBackend.statusCode());
+        assertTrue(unknownBackend.body().contains("no backend 127.0.0.1:1"), unknownBackend.body());
+        assertEquals(400, call("POST", "/drain").statusCode());
+        assertEquals(200, call("DELETE", "/backend?backend=127.0.0.1:" + b.port()).statusCode());
+        assertEquals(400, call("DELETE", "/backend?backend=127.0.0.1:" + a.port()).statusCode(), "not the last backend");
+    }
+
+    @Test
+    void onlyLoopbackClientsOrTokenHoldersMayUseIt() throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress(), elsewhere = InetAddress.getByName("192.0.2.10");
+        assertTrue(AdminServer.isAllowed(loopback, null, null));
+        assertFalse(AdminServer.isAllowed(elsewhere, null, null));
+        assertTrue(AdminServer.isAllowed(elsewhere, "Bearer s3cret", "s3cret"));
+        assertFalse(AdminServer.isAllowed(loopback, "Bearer wrong", "s3cret"), "with a token, even loopback must present it");
+        assertFalse(AdminServer.isAllowed(elsewhere, null, "s3cret"));
+    }
+
+    private HttpResponse<String> call(String method, String pathAndQuery) throws Exception {
+        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + pathAndQuery))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
