@@ -4,7 +4,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
-//SOURCES proxy/AccessLog.java proxy/Json.java
+//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java
 //SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
@@ -16,7 +16,7 @@
 //SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
 //SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
 //SOURCES strategies/WeightedRoundRobin.java
-//SOURCES admin/AdminServer.java admin/LatencyHistogram.java admin/StatsReport.java admin/TrafficStats.java
+//SOURCES admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
@@ -272,7 +272,7 @@ public class LoadBalancer implements Callable<Integer> {
         }
         printBanner(server, demos);
         if (admin != null) {
-            System.out.printf("Admin:    http://%s:%d/stats  /metrics  (POST /strategy?name=, /drain?backend=)%n", adminBind, admin.port());
+            System.out.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /metrics%n", adminBind, admin.port());
         }
 
         // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful

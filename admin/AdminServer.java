@@ -4,7 +4,13 @@ import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.net.InetAddress;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
@@ -14,11 +20,13 @@ import proxy.Backend;
 import proxy.BackendPool;
 import proxy.Json;
 import proxy.ProxyServer;
+import strategies.Strategies;
 import strategies.Strategy;
 
 /**
- * The admin listener, on its own port: {@code GET /stats} (JSON), {@code GET /metrics} (Prometheus
- * text), and run-time changes: {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
+ * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
+ * {@code GET /metrics} (Prometheus text), {@code GET /events}, and run-time changes: {@code POST
+ * /break} and {@code /heal ?backend=HOST:PORT} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
  * ({@code &off} to undo), {@code DELETE /backend?backend=HOST:PORT}. Bad changes get 400 with the
  * reason. Loopback clients only, unless a token is set: then any client that sends
  * {@code Authorization: Bearer TOKEN}. Thread-safe: each call reads or swaps thread-safe state.
@@ -29,6 +37,7 @@ public final class AdminServer {
     private final Function<String, Strategy> strategies;
     private final String token;
     private final Undertow undertow;
+    private final HttpClient demoControl = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile String strategyName;
 
     private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token) {
@@ -79,12 +88,23 @@ public final class AdminServer {
         String route = method + " " + exchange.getRequestPath();
         try {
             switch (route) {
+                case "GET /" -> answer(exchange, 200, "text/html; charset=utf-8", Dashboard.HTML);
+                case "GET /events" -> answer(exchange, 200, "application/json", events());
+                case "GET /strategies" -> answer(exchange, 200, "application/json",
+                        "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
+                case "POST /break", "POST /heal" -> {
+                    if (exchange.isInIoThread()) {
+                        exchange.dispatch(this::handle); // it calls the backend and waits: not on the IO thread
+                        return;
+                    }
+                    breakOrHeal(exchange, route.endsWith("break"));
+                }
                 case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, strategyName));
                 case "GET /metrics" -> answer(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", StatsReport.prometheus(proxy.pool(), stats));
                 case "POST /strategy" -> switchStrategy(exchange);
                 case "POST /drain" -> drain(exchange);
                 case "DELETE /backend" -> remove(exchange);
-                default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET /stats, GET /metrics, POST /strategy, POST /drain, DELETE /backend\n");
+                default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /metrics, /events\n");
             }
         } catch (IllegalArgumentException e) {
             answer(exchange, 400, "text/plain", "400 Bad Request: " + e.getMessage() + "\n");
@@ -95,15 +115,40 @@ public final class AdminServer {
         String name = parameter(exchange, "name");
         proxy.setStrategy(strategies.apply(name));
         strategyName = name;
-        System.out.println("strategy changed to " + name);
+        proxy.events().record("strategy changed to " + name);
         answer(exchange, 200, "application/json", "{\"strategy\":" + Json.quote(name) + "}\n");
+    }
+
+    private String events() {
+        return "[" + String.join(",", proxy.events().recent().stream()
+                .map(event -> "{\"time\":" + Json.quote(event.time().toString()) + ",\"text\":" + Json.quote(event.text()) + "}").toList()) + "]";
+    }
+
+    /** Tells a demo backend to reset every connection (break) or to behave again (heal), through its /_control endpoint. */
+    private void breakOrHeal(HttpServerExchange exchange, boolean breakIt) {
+        Backend backend = backendNamed(parameter(exchange, "backend"));
+        String query = breakIt ? "mode=reset" : "mode=ok&delay=0ms&jitter=0ms&error-rate=0";
+        try {
+            HttpResponse<String> answer = demoControl.send(HttpRequest.newBuilder(URI.create(backend.uri() + "/_control?" + query))
+                    .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (answer.statusCode() != 200) {
+                throw new IllegalArgumentException(backend.name() + " is not a demo backend (its /_control answered " + answer.statusCode() + ")");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(backend.name() + " did not answer on /_control: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalArgumentException("interrupted");
+        }
+        proxy.events().record("demo backend " + backend.name() + (breakIt ? " broken: it resets every connection" : " healed"));
+        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"broken\":" + breakIt + "}\n");
     }
 
     private void drain(HttpServerExchange exchange) {
         Backend backend = backendNamed(parameter(exchange, "backend"));
         boolean draining = !exchange.getQueryParameters().containsKey("off");
         proxy.pool().drain(backend, draining);
-        System.out.println("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining"));
+        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining"));
         answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n");
     }
 
@@ -113,7 +158,7 @@ public final class AdminServer {
             throw new IllegalArgumentException("cannot remove the last backend; add another first");
         }
         proxy.pool().remove(backend);
-        System.out.println("backend " + backend.name() + " removed");
+        proxy.events().record("backend " + backend.name() + " removed");
         answer(exchange, 200, "application/json", "{\"removed\":" + Json.quote(backend.name()) + "}\n");
     }
 

@@ -32,6 +32,7 @@ public final class ProxyServer {
     private final BackendPool pool;
     private final BalancingProxyClient client;
     private final HealthMonitor health;
+    private final EventLog events = new EventLog();
     private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
     private final XnioWorker worker;
@@ -40,7 +41,7 @@ public final class ProxyServer {
     private ProxyServer(ProxySettings settings, BackendPool pool, Strategy strategy) throws IOException {
         this.settings = settings;
         this.pool = pool;
-        this.health = new HealthMonitor(pool, settings.health(), System.out::println);
+        this.health = new HealthMonitor(pool, settings.health(), events::record);
         this.client = new BalancingProxyClient(pool, strategy, health, settings);
         ProxyHandler proxy = ProxyHandler.builder()
                 .setProxyClient(client)
@@ -105,6 +106,11 @@ public final class ProxyServer {
 
     public BackendPool pool() {
         return pool;
+    }
+
+    /** Backends going down, up, ejected, drained; strategy changes: printed, and the recent ones kept. */
+    public EventLog events() {
+        return events;
     }
 
     public void setStrategy(Strategy strategy) {

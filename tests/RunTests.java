@@ -4,6 +4,8 @@
 //DEPS org.junit.jupiter:junit-jupiter:5.14.1
 //DEPS org.junit.platform:junit-platform-launcher:1.14.1
 //DEPS com.google.code.gson:gson:2.13.2
+//DEPS org.seleniumhq.selenium:selenium-chrome-driver:4.49.0
+//DEPS org.seleniumhq.selenium:selenium-support:4.49.0
 //SOURCES ../LoadBalancer.java
 //SOURCES *Test.java TestSupport.java RawBackend.java
 //RUNTIME_OPTIONS -Xmx1g
