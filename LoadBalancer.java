@@ -5,7 +5,7 @@
 //DEPS io.undertow:undertow-core:2.4.4.Final
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java
-//SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
+//SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendSpec.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
@@ -23,8 +23,6 @@
 
 import admin.AdminServer;
 import demo.DemoServer;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +36,7 @@ import picocli.CommandLine.TypeConversionException;
 import proxy.AccessLog;
 import proxy.Backend;
 import proxy.BackendPool;
+import proxy.BackendSpec;
 import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
@@ -173,6 +172,9 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Log every request to standard output: combined (one text line) or json. Off by default.")
     AccessLog.Format accessLog;
 
+    @Option(names = "--explain", description = "Add an X-LB-Explain response header: the strategy, the candidates, the pick, the attempt.")
+    boolean explain;
+
     @Option(names = "--admin-port", paramLabel = "PORT", converter = PortConverter.class,
             description = "Serve the admin API (/stats, /metrics, run-time changes) on this port. Off by default.")
     Integer adminPort;
@@ -263,6 +265,7 @@ public class LoadBalancer implements Callable<Integer> {
         if (accessLog != null) {
             server.addObserver(new AccessLog(accessLog, System.out));
         }
+        server.setExplain(explain);
         AdminServer admin = null;
         if (adminPort != null) {
             StrategyOptions options = new StrategyOptions(seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed), hashKey, balanceFactor);
@@ -327,58 +330,15 @@ public class LoadBalancer implements Callable<Integer> {
         return cli.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    /** "http://host:port" with an optional ",weight=N". */
+    /** "http://host:port" with an optional ",weight=N": picocli's side of {@link BackendSpec}. */
     static final class BackendConverter implements ITypeConverter<Backend> {
         @Override
         public Backend convert(String text) {
-            String url = text;
-            int weight = 1;
-            int comma = text.indexOf(',');
-            if (comma >= 0) {
-                url = text.substring(0, comma);
-                String option = text.substring(comma + 1).trim();
-                if (!option.startsWith("weight=")) {
-                    throw new TypeConversionException("'" + text + "': after the URL only ,weight=N is understood");
-                }
-                try {
-                    weight = Integer.parseInt(option.substring("weight=".length()));
-                } catch (NumberFormatException e) {
-                    weight = -1;
-                }
-                if (weight < 1 || weight > Backend.MAX_WEIGHT) {
-                    throw new TypeConversionException("'" + text + "': weight must be a whole number from 1 to " + Backend.MAX_WEIGHT);
-                }
-            }
-            return new Backend(parseBackendUri(url.trim()), weight);
-        }
-
-        private static URI parseBackendUri(String url) {
-            if (!url.contains("://")) {
-                throw new TypeConversionException("'" + url + "' has no scheme; write it like http://" + url);
-            }
-            URI uri;
             try {
-                uri = new URI(url);
-            } catch (URISyntaxException e) {
-                throw new TypeConversionException("'" + url + "' is not a valid URL (" + e.getReason() + "); write it like http://127.0.0.1:9001");
+                return BackendSpec.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
-            if ("https".equalsIgnoreCase(uri.getScheme())) {
-                throw new TypeConversionException("'" + url + "': https backends are not supported yet; use http://");
-            }
-            if (!"http".equalsIgnoreCase(uri.getScheme())) {
-                throw new TypeConversionException("'" + url + "': the scheme must be http://");
-            }
-            if (uri.getHost() == null) {
-                throw new TypeConversionException("'" + url + "' has no valid host; write it like http://127.0.0.1:9001");
-            }
-            if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-                throw new TypeConversionException("'" + url + "': a backend is http://HOST:PORT, without user, query or fragment");
-            }
-            if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-                throw new TypeConversionException("'" + url + "': a backend is http://HOST:PORT, without a path");
-            }
-            int port = uri.getPort() == -1 ? 80 : uri.getPort();
-            return URI.create("http://" + uri.getRawAuthority().replaceFirst(":\\d+$", "") + ":" + port);
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import proxy.Backend;
 import proxy.BackendPool;
+import proxy.BackendSpec;
 import proxy.Json;
 import proxy.ProxyServer;
 import strategies.Strategies;
@@ -27,7 +28,8 @@ import strategies.Strategy;
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
  * {@code GET /metrics} (Prometheus text), {@code GET /events}, and run-time changes: {@code POST
  * /break} and {@code /heal ?backend=HOST:PORT} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
- * ({@code &off} to undo), {@code DELETE /backend?backend=HOST:PORT}. Bad changes get 400 with the
+ * ({@code &off} to undo), {@code POST /backend?url=http://HOST:PORT}, {@code DELETE /backend?backend=HOST:PORT},
+ * {@code POST /weight?backend=HOST:PORT&weight=N}. Bad changes get 400 with the
  * reason. Loopback clients only, unless a token is set: then any client that sends
  * {@code Authorization: Bearer TOKEN}. Thread-safe: each call reads or swaps thread-safe state.
  */
@@ -104,6 +106,8 @@ public final class AdminServer {
                 case "POST /strategy" -> switchStrategy(exchange);
                 case "POST /drain" -> drain(exchange);
                 case "DELETE /backend" -> remove(exchange);
+                case "POST /backend" -> add(exchange);
+                case "POST /weight" -> reweigh(exchange);
                 default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /metrics, /events\n");
             }
         } catch (IllegalArgumentException e) {
@@ -150,6 +154,29 @@ public final class AdminServer {
         proxy.pool().drain(backend, draining);
         proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining"));
         answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n");
+    }
+
+    private void add(HttpServerExchange exchange) {
+        Backend backend = BackendSpec.parse(exchange.getQueryParameters().containsKey("url") ? exchange.getQueryParameters().get("url").getFirst() : "");
+        if (proxy.pool().all().stream().anyMatch(existing -> existing.name().equals(backend.name()))) {
+            throw new IllegalArgumentException(backend.name() + " is in the pool already");
+        }
+        proxy.pool().add(backend);
+        proxy.events().record("backend " + backend.name() + " added");
+        answer(exchange, 200, "application/json", "{\"added\":" + Json.quote(backend.name()) + "}\n");
+    }
+
+    private void reweigh(HttpServerExchange exchange) {
+        Backend backend = backendNamed(parameter(exchange, "backend"));
+        int weight;
+        try {
+            weight = Integer.parseInt(parameter(exchange, "weight"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("weight must be a whole number from 1 to " + Backend.MAX_WEIGHT);
+        }
+        proxy.pool().reweigh(backend, weight);
+        proxy.events().record("backend " + backend.name() + " weight set to " + weight);
+        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n");
     }
 
     private void remove(HttpServerExchange exchange) {

@@ -19,7 +19,7 @@ public final class Backend {
 
     private final URI uri;
     private final String name;
-    private final int weight;
+    private volatile int weight;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final LatencyTracker latency;
@@ -56,6 +56,14 @@ public final class Backend {
     public String name() { return name; }
 
     public int weight() { return weight; }
+
+    /** Package-private: only {@link BackendPool#reweigh} may change it, since it must also renew the pool's list. */
+    void setWeight(int weight) {
+        if (weight < 1 || weight > MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight must be between 1 and " + MAX_WEIGHT + ", got " + weight);
+        }
+        this.weight = weight;
+    }
 
     /** Whether it may take requests, and the counters behind that. */
     public BackendHealth health() { return health; }

@@ -102,6 +102,17 @@ public final class BackendPool {
         return true;
     }
 
+    /**
+     * Changes a backend's weight. The pool's lists are renewed too, because strategies rebuild what
+     * they derived from the weights (a schedule, a ring) only when the list they are handed changes.
+     */
+    public synchronized void reweigh(Backend backend, int weight) {
+        backend.setWeight(weight);
+        backends = List.copyOf(backends);
+        eligible = null;
+        refresh();
+    }
+
     /** Closes every backend's idle connections; call once the proxy has stopped. */
     public void close() {
         all().forEach(Backend::close);

@@ -5,6 +5,7 @@ import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import io.undertow.util.HttpString;
 import strategies.StickySession;
 import strategies.Strategy;
 import org.xnio.IoUtils;
@@ -29,6 +30,7 @@ public final class BalancingProxyClient implements ProxyClient {
     private final RetryBudget retries;
     private final int maxInFlightPerBackend;
     private volatile Strategy strategy;
+    private volatile boolean explain;
 
     private final long connectTimeoutMillis;
 
@@ -44,6 +46,13 @@ public final class BalancingProxyClient implements ProxyClient {
     public void setStrategy(Strategy strategy) {
         this.strategy = strategy;
     }
+
+    /** When on, every response carries an {@code X-LB-Explain} header describing the last pick. */
+    void setExplain(boolean explain) {
+        this.explain = explain;
+    }
+
+    private static final HttpString EXPLAIN = new HttpString("X-LB-Explain");
 
     /** A backend chosen for one request: Undertow hands it back to {@link #getConnection}. */
     record BackendTarget(Backend backend) implements ProxyTarget {}
@@ -73,6 +82,11 @@ public final class BalancingProxyClient implements ProxyClient {
             chosen = warmedUp(chosen, candidates, current, request);
         }
         attempts.chose(chosen);
+        if (explain) {
+            exchange.getResponseHeaders().put(EXPLAIN, current.getClass().getSimpleName() + " picked " + chosen.name()
+                    + " of " + candidates.size() + " candidates (" + String.join(", ", candidates.stream().map(Backend::name).toList())
+                    + "); attempt " + attempts.count());
+        }
         if (current instanceof StickySession sticky) {
             pin(exchange, request, sticky, chosen);
         }

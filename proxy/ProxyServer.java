@@ -117,6 +117,11 @@ public final class ProxyServer {
         client.setStrategy(strategy);
     }
 
+    /** Adds an {@code X-LB-Explain} header to every response, saying which strategy picked which backend, of which. */
+    public void setExplain(boolean explain) {
+        client.setExplain(explain);
+    }
+
     /** From now on, tell {@code observer} about every completed request. */
     public void addObserver(TrafficObserver observer) {
         gateway.addObserver(observer);

@@ -117,7 +117,20 @@ class AdminTest {
         assertEquals(400, unknownBackend.statusCode());
         assertTrue(unknownBackend.body().contains("no backend 127.0.0.1:1"), unknownBackend.body());
         assertEquals(400, call("POST", "/drain").statusCode());
+        DemoServer c = support.demo("c");
+        assertEquals(200, call("POST", "/backend?url=" + c.url()).statusCode());
+        assertEquals(400, call("POST", "/backend?url=" + c.url()).statusCode(), "already in the pool");
+        assertEquals(400, call("POST", "/backend?url=127.0.0.1:9").statusCode(), "no scheme");
+        assertEquals(200, call("POST", "/strategy?name=weighted-round-robin").statusCode());
+        assertEquals(200, call("POST", "/weight?backend=127.0.0.1:" + c.port() + "&weight=3").statusCode());
+        assertEquals(400, call("POST", "/weight?backend=127.0.0.1:" + c.port() + "&weight=0").statusCode());
+        long cBefore = c.requestCount();
+        for (int i = 0; i < 8; i++) {
+            support.get(proxy, "/"); // a drains; b weight 1, c weight 3
+        }
+        assertEquals(6, c.requestCount() - cBefore, "c's new weight 3 against b's 1 gives it 6 of 8");
         assertEquals(200, call("DELETE", "/backend?backend=127.0.0.1:" + b.port()).statusCode());
+        assertEquals(200, call("DELETE", "/backend?backend=127.0.0.1:" + c.port()).statusCode());
         assertEquals(400, call("DELETE", "/backend?backend=127.0.0.1:" + a.port()).statusCode(), "not the last backend");
     }
 

@@ -185,7 +185,7 @@ class ProxyForwardingTest {
         for (int i = 0; i < 100 && seen.size() < 2; i++) {
             Thread.sleep(10); // completion is reported on the IO thread, just after the response went out
         }
-        assertEquals(2, seen.size());
+        assertEquals(2, seen.size(), seen.toString());
         proxy.CompletedRequest first = seen.get(0);
         assertEquals("GET", first.method());
         assertEquals("/first", first.path());
@@ -241,5 +241,20 @@ class ProxyForwardingTest {
         assertTrue(line.get("bytes").getAsLong() > 0, line.toString());
         assertTrue(combined.toString().matches("127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /items\\?id=7\" 200 \\d+ [\\d.]+ms backend=127\\.0\\.0\\.1:\\d+ attempts=1\\s*"),
                 combined.toString());
+    }
+
+    @Test
+    void explainModeSaysWhichStrategyPickedWhichBackendOfWhich() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        String dead = "http://127.0.0.1:" + TestSupport.deadPort();
+        ProxyServer proxy = support.proxy(dead, a.url(), b.url());
+        assertTrue(support.get(proxy, "/").headers().firstValue("X-LB-Explain").isEmpty(), "off by default");
+        proxy.setExplain(true);
+
+        String explained = support.get(proxy, "/").headers().firstValue("X-LB-Explain").orElseThrow();
+
+        assertTrue(explained.startsWith("RoundRobin picked 127.0.0.1:"), explained);
+        assertTrue(explained.contains("127.0.0.1:" + a.port()) && explained.contains("127.0.0.1:" + b.port()), explained);
+        assertTrue(explained.matches(".* of [23] candidates \\(.*\\); attempt [12]"), explained);
     }
 }
