@@ -3,6 +3,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
+//DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.3.10
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java
 //SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendSpec.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
@@ -16,7 +17,7 @@
 //SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
 //SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
 //SOURCES strategies/WeightedRoundRobin.java
-//SOURCES admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/StatsReport.java admin/TrafficStats.java
+//SOURCES admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m

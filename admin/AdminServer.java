@@ -102,7 +102,7 @@ public final class AdminServer {
                     breakOrHeal(exchange, route.endsWith("break"));
                 }
                 case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, strategyName));
-                case "GET /metrics" -> answer(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", StatsReport.prometheus(proxy.pool(), stats));
+                case "GET /metrics" -> answer(exchange, 200, PrometheusMetrics.contentType(), PrometheusMetrics.text(proxy.pool(), stats));
                 case "POST /strategy" -> switchStrategy(exchange);
                 case "POST /drain" -> drain(exchange);
                 case "DELETE /backend" -> remove(exchange);

@@ -7,7 +7,7 @@ import proxy.BackendHealth;
 import proxy.BackendPool;
 import proxy.Json;
 
-/** Renders the pool's live state and the traffic statistics as JSON for people and as Prometheus text for scrapers. Stateless. */
+/** Renders the pool's live state and the traffic statistics as the JSON of {@code /stats}. Stateless. */
 final class StatsReport {
     private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -45,38 +45,6 @@ final class StatsReport {
                 .append(",\"answeredByProxy\":").append(stats.unrouted())
                 .append(",\"fairness\":").append(format(stats.fairness(backends)))
                 .append("}\n").toString();
-    }
-
-    static String prometheus(BackendPool pool, TrafficStats stats) {
-        StringBuilder text = new StringBuilder();
-        text.append("# HELP lb_requests_total Requests answered through each backend, by status class.\n# TYPE lb_requests_total counter\n");
-        for (Backend backend : pool.all()) {
-            TrafficStats.Counters counters = stats.of(backend);
-            for (int c = 0; c < CLASSES.length; c++) {
-                text.append("lb_requests_total{backend=\"").append(backend.name()).append("\",code=\"").append(CLASSES[c]).append("\"} ")
-                    .append(counters.byClass[c].sum()).append('\n');
-            }
-        }
-        text.append("# HELP lb_backend_in_flight Requests sent to each backend and not yet answered.\n# TYPE lb_backend_in_flight gauge\n");
-        for (Backend backend : pool.all()) {
-            text.append("lb_backend_in_flight{backend=\"").append(backend.name()).append("\"} ").append(backend.inFlight()).append('\n');
-        }
-        text.append("# HELP lb_backend_up Whether each backend takes requests (1) or not (0).\n# TYPE lb_backend_up gauge\n");
-        for (Backend backend : pool.all()) {
-            text.append("lb_backend_up{backend=\"").append(backend.name()).append("\"} ").append(backend.health().isAvailable() ? 1 : 0).append('\n');
-        }
-        text.append("# HELP lb_request_duration_seconds Request duration through each backend, by quantile.\n# TYPE lb_request_duration_seconds summary\n");
-        for (Backend backend : pool.all()) {
-            TrafficStats.Counters counters = stats.of(backend);
-            for (double quantile : new double[] {0.5, 0.9, 0.99}) {
-                text.append("lb_request_duration_seconds{backend=\"").append(backend.name()).append("\",quantile=\"").append(quantile).append("\"} ")
-                    .append(format(counters.latency.percentileMillis(quantile) / 1000)).append('\n');
-            }
-            text.append("lb_request_duration_seconds_count{backend=\"").append(backend.name()).append("\"} ").append(counters.requests.sum()).append('\n');
-        }
-        text.append("# HELP lb_proxy_answered_total Requests the proxy answered itself (no backend, over limits).\n# TYPE lb_proxy_answered_total counter\n")
-            .append("lb_proxy_answered_total ").append(stats.unrouted()).append('\n');
-        return text.toString();
     }
 
     private static String state(BackendHealth health) {

@@ -19,6 +19,7 @@ public final class TrafficStats implements TrafficObserver {
         final LongAdder requests = new LongAdder();
         final LongAdder[] byClass = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
         final LatencyHistogram latency = new LatencyHistogram();
+        final LongAdder nanosTotal = new LongAdder();
     }
 
     private final Map<Backend, Counters> byBackend = new ConcurrentHashMap<>();
@@ -35,6 +36,7 @@ public final class TrafficStats implements TrafficObserver {
         int statusClass = Math.max(1, Math.min(5, request.status() / 100));
         counters.byClass[statusClass - 1].increment();
         counters.latency.record(request.durationNanos());
+        counters.nanosTotal.add(request.durationNanos());
     }
 
     Counters of(Backend backend) {
