@@ -38,6 +38,8 @@ final class Dashboard {
   <th>share (bar) vs expected (line)</th><th></th></tr></thead>
   <tbody id="backends"></tbody>
 </table>
+<p>Add a backend: <input id="url" size="28" placeholder="http://127.0.0.1:9004" style="font-size:18px">
+  <button id="add" onclick="post('/backend?url=' + encodeURIComponent(document.getElementById('url').value))">Add</button></p>
 <h2>Events</h2>
 <div id="events"></div>
 <script>
@@ -45,7 +47,7 @@ const previous = {};
 let strategiesLoaded = false;
 
 async function post(path) {
-  const response = await fetch(path, { method: path.startsWith('/backend?') ? 'DELETE' : 'POST' });
+  const response = await fetch(path, { method: path.startsWith('/backend?backend=') ? 'DELETE' : 'POST' });
   if (!response.ok) alert(await response.text());
   refresh();
 }
