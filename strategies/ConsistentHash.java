@@ -1,6 +1,7 @@
 package strategies;
 
 import java.util.List;
+import java.util.Set;
 import proxy.Backend;
 
 /**
@@ -26,8 +27,13 @@ public final class ConsistentHash implements Strategy {
         if (ring != null) {
             return ring.owner(hash, null);
         }
-        // A retry: walk on round the pool's ring to the next backend still a candidate.
-        Backend owner = rings.last().owner(hash, HashRing.identitySet(candidates));
-        return owner != null ? owner : new HashRing(candidates).owner(hash, null);
+        // A list seen once, usually a retry's: walk on round the pool's ring to the next backend still a
+        // candidate, if that ring has them all; a list with backends the ring lacks gets its own ring.
+        HashRing last = rings.last();
+        Set<Backend> allowed = HashRing.identitySet(candidates);
+        if (HashRing.identitySet(last.backends).containsAll(allowed)) {
+            return last.owner(hash, allowed);
+        }
+        return new HashRing(candidates).owner(hash, null);
     }
 }

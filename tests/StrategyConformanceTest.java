@@ -55,6 +55,7 @@ class StrategyConformanceTest {
                 tests.add(dynamicTest(entry.name() + ": same key, same backend", () -> sameKeySameBackend(entry)));
                 tests.add(dynamicTest(entry.name() + ": removing 1 of 10 moves about 1/10 of keys", () -> removalMovesFewKeys(entry)));
                 tests.add(dynamicTest(entry.name() + ": keys spread over the pool", () -> keysSpread(entry)));
+                tests.add(dynamicTest(entry.name() + ": keys go back when a backend returns", () -> returnRestoresKeys(entry)));
             }
             if (entry.has(Trait.LOAD_AWARE)) tests.add(dynamicTest(entry.name() + ": avoids a busy backend", () -> avoidsBusyBackend(entry)));
             if (entry.has(Trait.LATENCY_AWARE)) tests.add(dynamicTest(entry.name() + ": avoids a slow backend, returns after", () -> avoidsSlowBackend(entry)));
@@ -177,6 +178,18 @@ class StrategyConformanceTest {
             }
         }
         assertTrue(moved <= 1_500, moved + " of 10000 keys moved");
+    }
+
+    /** A backend coming back: the keys go back where they were, whichever list the strategy saw last. */
+    private static void returnRestoresKeys(Strategies.Entry entry) {
+        List<Backend> pool = pool(1, 1, 1, 1, 1);
+        List<Backend> smaller = List.copyOf(pool.subList(1, pool.size()));
+        Strategy strategy = create(entry);
+        for (int key = 0; key < 2_000; key++) {
+            Backend before = strategy.pick(pool, request(key));
+            strategy.pick(smaller, request(key)); // alternate lists, as a pool does when a backend flaps
+            assertSame(before, strategy.pick(pool, request(key)), "key " + key + " moved back and forth");
+        }
     }
 
     /** 10,000 keys over 5 equal backends: none gets less than half or more than double its fifth. */
