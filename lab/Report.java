@@ -34,21 +34,27 @@ public final class Report {
         StringBuilder html = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Strategy lab</title>"
                 + "<style>body{font:16px system-ui,sans-serif;margin:24px}h2{margin-top:32px}pre{background:#f4f4f4;padding:8px}"
                 + ".chart{display:inline-block;margin:8px 16px 8px 0;vertical-align:top}</style></head><body><h1>Strategy lab</h1>"
-                + "<p>Seed " + seed + ". Latency bars: p50, p90, p99 (ms). Share over time: each backend's share of the requests answered in each tenth of the run.</p>");
+                + "<p>Seed " + seed + ". Latency bars: p50, p90, p99 (ms), on one scale per scenario. Share over time: each backend's share of the requests answered in each tenth of the run.</p>");
         for (int s = 0; s < scenarios.size(); s++) {
             html.append("<h2>").append(scenarios.get(s).name()).append("</h2><pre>").append(table(scenarios.get(s), results.get(s))).append("</pre>");
+            // One scale for every strategy of a scenario, so the bars compare.
+            double top = results.get(s).stream().mapToDouble(result -> percentile(sortedLatencies(result), 0.99)).max().orElse(1);
             for (LabRun.Result result : results.get(s)) {
                 html.append("<div class=\"chart\"><b>").append(result.strategy()).append("</b><br>")
-                    .append(latencySvg(result)).append(shareOverTimeSvg(result, scenarios.get(s).delays().size())).append("</div>");
+                    .append(latencySvg(result, top)).append(shareOverTimeSvg(result, scenarios.get(s).delays().size())).append("</div>");
             }
         }
         return html.append("</body></html>\n").toString();
     }
 
-    private static String latencySvg(LabRun.Result result) {
-        long[] latencies = result.samples().stream().mapToLong(LabRun.Sample::latencyNanos).sorted().toArray();
+    private static long[] sortedLatencies(LabRun.Result result) {
+        return result.samples().stream().mapToLong(LabRun.Sample::latencyNanos).sorted().toArray();
+    }
+
+    private static String latencySvg(LabRun.Result result, double topMillis) {
+        long[] latencies = sortedLatencies(result);
         double[] values = {percentile(latencies, 0.5), percentile(latencies, 0.9), percentile(latencies, 0.99)};
-        double top = Math.max(1, Arrays.stream(values).max().orElse(1));
+        double top = Math.max(1, topMillis);
         StringBuilder svg = new StringBuilder("<svg width=\"180\" height=\"120\">");
         String[] labels = {"p50", "p90", "p99"};
         for (int i = 0; i < 3; i++) {
