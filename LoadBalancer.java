@@ -24,16 +24,20 @@
 
 import admin.AdminServer;
 import demo.DemoServer;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
+import java.util.random.RandomGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine;
 import proxy.AccessLog;
 import proxy.Backend;
 import proxy.BackendPool;
@@ -43,7 +47,6 @@ import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import proxy.Units;
-import java.util.random.RandomGenerator;
 import strategies.Strategies;
 import strategies.Strategy;
 import strategies.StrategyOptions;
@@ -315,8 +318,8 @@ public class LoadBalancer implements Callable<Integer> {
 
     private static boolean isLoopback(String address) {
         try {
-            return java.net.InetAddress.getByName(address).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false;
         }
     }
@@ -368,7 +371,7 @@ public class LoadBalancer implements Callable<Integer> {
 
     static final class StrategyNames implements Iterable<String> {
         @Override
-        public java.util.Iterator<String> iterator() {
+        public Iterator<String> iterator() {
             return Strategies.ALL.stream().map(Strategies.Entry::name).iterator();
         }
     }

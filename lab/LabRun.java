@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import proxy.Backend;
 import proxy.BackendPool;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
+import strategies.RequestView;
 import strategies.Strategies;
 import strategies.Strategy;
 import strategies.StrategyOptions;
@@ -93,7 +95,7 @@ public final class LabRun {
         int moved = 0;
         for (int user = 0; user < Workload.USERS; user++) {
             String client = "10.0." + (user / 250) + "." + (user % 250 + 1); // each user its own address, for ip-hash
-            var request = strategies.RequestView.of(client, "GET", "/lab", java.util.Map.of("X-User", "user-" + user), java.util.Map.of());
+            RequestView request = RequestView.of(client, "GET", "/lab", Map.of("X-User", "user-" + user), Map.of());
             Backend before = strategy.pick(all, request);
             Backend after = strategy.pick(without, request);
             if (before != after) {

@@ -1,6 +1,7 @@
 package strategies;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
@@ -80,7 +81,7 @@ final class HashRing {
     }
 
     static Set<Backend> identitySet(List<Backend> backends) {
-        Set<Backend> set = java.util.Collections.newSetFromMap(new IdentityHashMap<>(backends.size() * 2));
+        Set<Backend> set = Collections.newSetFromMap(new IdentityHashMap<>(backends.size() * 2));
         set.addAll(backends);
         return set;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
+import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -159,7 +160,7 @@ class BackendFailureTest {
         try {
             response = support.http.send(TestSupport.request(proxy, "/upload").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException closedMidUpload) {
+        } catch (IOException closedMidUpload) {
             response = null; // the proxy may close the client's connection while the body is still coming
         }
         long millis = (System.nanoTime() - started) / 1_000_000;

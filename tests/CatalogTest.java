@@ -3,6 +3,7 @@ package tests;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ class CatalogTest {
                 .getAsJsonObject().getAsJsonObject("aliases");
 
         assertFalse(aliases.isEmpty());
-        for (Map.Entry<String, com.google.gson.JsonElement> alias : aliases.entrySet()) {
+        for (Map.Entry<String, JsonElement> alias : aliases.entrySet()) {
             JsonObject entry = alias.getValue().getAsJsonObject();
             String script = entry.get("script-ref").getAsString();
             assertTrue(Files.isRegularFile(project.resolve(script)), alias.getKey() + " points at a missing " + script);

@@ -9,6 +9,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -172,8 +173,8 @@ class CommandLineTest {
         MessageDigest received = MessageDigest.getInstance("SHA-256");
         MessageDigest expected = MessageDigest.getInstance("SHA-256");
         try (InputStream in = new DigestInputStream(download.body(), received); InputStream pattern = new DigestInputStream(new PatternStream(size), expected)) {
-            assertEquals(size, in.transferTo(java.io.OutputStream.nullOutputStream()));
-            pattern.transferTo(java.io.OutputStream.nullOutputStream());
+            assertEquals(size, in.transferTo(OutputStream.nullOutputStream()));
+            pattern.transferTo(OutputStream.nullOutputStream());
         }
         assertEquals(HexFormat.of().formatHex(expected.digest()), HexFormat.of().formatHex(received.digest()));
         assertTrue(process.isAlive(), "the load balancer survived both transfers in a 64 MiB heap");

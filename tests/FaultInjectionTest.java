@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -119,7 +120,7 @@ class FaultInjectionTest {
                 .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO, false));
         ProxyServer proxy = support.proxy(noEjection, new RoundRobin(), List.of("http://127.0.0.1:" + TestSupport.deadPort(),
                 "http://127.0.0.1:" + TestSupport.deadPort(), "http://127.0.0.1:" + TestSupport.deadPort()));
-        List<CompletedRequest> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<CompletedRequest> seen = new CopyOnWriteArrayList<>();
         proxy.addObserver(seen::add);
 
         for (int i = 0; i < 200; i++) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import lab.LabRun;
 import lab.Report;
@@ -55,8 +56,8 @@ class LabTest {
         Workload one = Workload.of(11, 300, 2, 1.2), again = Workload.of(11, 300, 2, 1.2), other = Workload.of(12, 300, 2, 1.2);
         assertArrayEquals(one.arrivalNanos(), again.arrivalNanos());
         assertArrayEquals(one.users(), again.users());
-        assertTrue(!java.util.Arrays.equals(one.arrivalNanos(), other.arrivalNanos()));
-        long hottest = java.util.Arrays.stream(one.users()).filter("user-0"::equals).count();
+        assertTrue(!Arrays.equals(one.arrivalNanos(), other.arrivalNanos()));
+        long hottest = Arrays.stream(one.users()).filter("user-0"::equals).count();
         assertTrue(hottest > one.size() / 20, "Zipf 1.2 makes user-0 hot: " + hottest + " of " + one.size());
     }
 }

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import demo.DemoServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
@@ -17,10 +22,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.AccessLog;
+import proxy.CompletedRequest;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
@@ -109,7 +116,7 @@ class ProxyForwardingTest {
     void chunkedUploadOfUnknownLengthArrivesWhole() throws Exception {
         byte[] body = randomBytes(3 * 1024 * 1024 + 17, 7);
         // ofInputStream has no length, so the JDK client sends Transfer-Encoding: chunked.
-        assertBackendReceived(body, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+        assertBackendReceived(body, HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)));
     }
 
     /** Uploads through a load balancer and checks the demo backend's echo of the body's length and SHA-256. */
@@ -136,11 +143,11 @@ class ProxyForwardingTest {
         ProxyServer proxy = support.proxy(backend.url());
         long size = 32L * 1024 * 1024 + 5;
 
-        HttpResponse<java.io.InputStream> response = support.http.send(
+        HttpResponse<InputStream> response = support.http.send(
                 TestSupport.request(proxy, "/bytes?n=" + size).build(), HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());
         long index = 0;
-        try (java.io.InputStream in = response.body()) {
+        try (InputStream in = response.body()) {
             byte[] buffer = new byte[65536];
             for (int n; (n = in.read(buffer)) != -1; ) {
                 for (int i = 0; i < n; i++, index++) {
@@ -176,7 +183,7 @@ class ProxyForwardingTest {
         DemoServer a = support.demo("a");
         String dead = "http://127.0.0.1:" + TestSupport.deadPort();
         ProxyServer proxy = support.proxy(dead, a.url());
-        List<proxy.CompletedRequest> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<CompletedRequest> seen = new CopyOnWriteArrayList<>();
         proxy.addObserver(seen::add);
 
         support.get(proxy, "/first?x=1");
@@ -186,7 +193,7 @@ class ProxyForwardingTest {
             Thread.sleep(10); // completion is reported on the IO thread, just after the response went out
         }
         assertEquals(2, seen.size(), seen.toString());
-        proxy.CompletedRequest first = seen.get(0);
+        CompletedRequest first = seen.get(0);
         assertEquals("GET", first.method());
         assertEquals("/first", first.path());
         assertEquals("x=1", first.query());
@@ -222,16 +229,16 @@ class ProxyForwardingTest {
     void theAccessLogWritesOneLinePerRequestInEitherFormat() throws Exception {
         DemoServer a = support.demo("a");
         ProxyServer proxy = support.proxy(a.url());
-        java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream(), combined = new java.io.ByteArrayOutputStream();
-        proxy.addObserver(new AccessLog(AccessLog.Format.JSON, new java.io.PrintStream(json, true)));
-        proxy.addObserver(new AccessLog(AccessLog.Format.COMBINED, new java.io.PrintStream(combined, true)));
+        ByteArrayOutputStream json = new ByteArrayOutputStream(), combined = new ByteArrayOutputStream();
+        proxy.addObserver(new AccessLog(AccessLog.Format.JSON, new PrintStream(json, true)));
+        proxy.addObserver(new AccessLog(AccessLog.Format.COMBINED, new PrintStream(combined, true)));
 
         support.get(proxy, "/items?id=7");
         for (int i = 0; i < 100 && (json.size() == 0 || combined.size() == 0); i++) {
             Thread.sleep(10);
         }
 
-        com.google.gson.JsonObject line = com.google.gson.JsonParser.parseString(json.toString().trim()).getAsJsonObject();
+        JsonObject line = JsonParser.parseString(json.toString().trim()).getAsJsonObject();
         assertEquals("GET", line.get("method").getAsString());
         assertEquals("/items", line.get("path").getAsString());
         assertEquals("id=7", line.get("query").getAsString());

@@ -10,6 +10,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -106,7 +108,7 @@ final class TestSupport implements AutoCloseable {
             for (int n; (n = in.read(buffer)) != -1; ) {
                 out.write(buffer, 0, n);
             }
-        } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+        } catch (SocketTimeoutException | SocketException e) {
             // a timeout or reset ends the read; what arrived is the answer
         }
         return out.toString(StandardCharsets.ISO_8859_1);
