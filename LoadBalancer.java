@@ -246,10 +246,11 @@ public class LoadBalancer implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
         }
+        RandomGenerator random = seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed);
+        StrategyOptions options = new StrategyOptions(random, hashKey, balanceFactor);
         Strategy picker;
         try {
-            RandomGenerator random = seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed);
-            picker = strategy.create(new StrategyOptions(random, hashKey, balanceFactor));
+            picker = strategy.create(options);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -272,7 +273,6 @@ public class LoadBalancer implements Callable<Integer> {
         server.setExplain(explain);
         AdminServer admin = null;
         if (adminPort != null) {
-            StrategyOptions options = new StrategyOptions(seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed), hashKey, balanceFactor);
             admin = AdminServer.start(server, strategy.name(), name -> Strategies.byName(name)
                     .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'; choose one of: " + Strategies.names()))
                     .create(options), adminBind, adminPort, adminToken);

@@ -12,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Deque;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
@@ -208,10 +207,5 @@ public final class AdminServer {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         exchange.getResponseSender().send(body);
-    }
-
-    /** For the banner. */
-    public List<String> routes() {
-        return List.of("GET /stats", "GET /metrics", "POST /strategy?name=", "POST /drain?backend=", "DELETE /backend?backend=");
     }
 }

@@ -26,7 +26,6 @@ import proxy.BackendPool;
  * and {@code lb_backend_up} (gauges), {@code lb_proxy_answered_total}. Stateless.
  */
 final class PrometheusMetrics {
-    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     private static final PrometheusTextFormatWriter WRITER = new PrometheusTextFormatWriter(false);
 
     private PrometheusMetrics() {}
@@ -46,8 +45,8 @@ final class PrometheusMetrics {
                 .help("Time from a request's arrival to the end of its answer, through each backend");
         for (Backend backend : pool.all()) {
             TrafficStats.Counters counters = stats.of(backend);
-            for (int c = 0; c < CLASSES.length; c++) {
-                requests.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("backend", backend.name(), "code", CLASSES[c]))
+            for (int c = 0; c < TrafficStats.STATUS_CLASSES.length; c++) {
+                requests.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("backend", backend.name(), "code", TrafficStats.STATUS_CLASSES[c]))
                         .value(counters.byClass[c].sum()).build());
             }
             inFlight.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("backend", backend.name())).value(backend.inFlight()).build());

@@ -9,7 +9,6 @@ import proxy.Json;
 
 /** Renders the pool's live state and the traffic statistics as the JSON of {@code /stats}. Stateless. */
 final class StatsReport {
-    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
     private StatsReport() {}
 
@@ -30,8 +29,8 @@ final class StatsReport {
                 .append(",\"requests\":").append(requests)
                 .append(",\"errors\":").append(counters.byClass[4].sum())
                 .append(",\"status\":{");
-            for (int c = 0; c < CLASSES.length; c++) {
-                json.append(c == 0 ? "" : ",").append('"').append(CLASSES[c]).append("\":").append(counters.byClass[c].sum());
+            for (int c = 0; c < TrafficStats.STATUS_CLASSES.length; c++) {
+                json.append(c == 0 ? "" : ",").append('"').append(TrafficStats.STATUS_CLASSES[c]).append("\":").append(counters.byClass[c].sum());
             }
             json.append("},\"latencyMs\":{")
                 .append("\"p50\":").append(format(counters.latency.percentileMillis(0.50)))

@@ -14,6 +14,9 @@ import proxy.TrafficObserver;
  * buckets, one small record per backend created on its first request.
  */
 public final class TrafficStats implements TrafficObserver {
+    /** The status classes counted, in the order of {@code Counters.byClass}. */
+    static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
     /** One backend's counters. */
     static final class Counters {
         final LongAdder requests = new LongAdder();

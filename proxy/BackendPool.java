@@ -68,11 +68,6 @@ public final class BackendPool {
         return next.size() == list.size() ? list : next;
     }
 
-    /** The current backends, in the order they were given; immutable. */
-    public List<Backend> snapshot() {
-        return backends;
-    }
-
     public synchronized void add(Backend backend) {
         List<Backend> next = new ArrayList<>(backends);
         next.add(backend);

@@ -79,7 +79,7 @@ class HealthTest {
         DemoServer a = support.demo("a"), b = support.demo("b");
         HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url(), b.url()));
-        Backend backendB = proxy.pool().snapshot().get(1);
+        Backend backendB = proxy.pool().primaries().get(1);
 
         b.stop();
         awaitTrue(() -> !backendB.health().isCheckedUp(), "b DOWN after 2 failed checks");
@@ -146,7 +146,7 @@ class HealthTest {
     void aDrainingBackendFinishesWhatItHasAndTakesNothingNew() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(500), 0)), other = support.demo("other");
         ProxyServer proxy = support.proxy(slow.url(), other.url());
-        Backend slowBackend = proxy.pool().snapshot().get(0);
+        Backend slowBackend = proxy.pool().primaries().get(0);
 
         CompletableFuture<HttpResponse<String>> inFlight = support.http.sendAsync(TestSupport.request(proxy, "/").build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -170,7 +170,7 @@ class HealthTest {
         HealthSettings slowStart = new HealthSettings("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
                 Duration.ofSeconds(10), 50, Duration.ofSeconds(2), false);
         ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(slowStart), new RoundRobin(), List.of(a.url(), b.url()));
-        Backend backendB = proxy.pool().snapshot().get(1);
+        Backend backendB = proxy.pool().primaries().get(1);
 
         b.stop();
         awaitTrue(() -> !backendB.health().isCheckedUp(), "b down");
