@@ -10,7 +10,7 @@
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
-//SOURCES proxy/ResponseTimeout.java proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
+//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
 //SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
 //SOURCES strategies/LeastLatency.java strategies/Load.java strategies/PoolCache.java strategies/PowerOfTwo.java
@@ -127,6 +127,10 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Refuse requests whose headers are larger (default: ${DEFAULT-VALUE}).")
     long maxHeaderSize;
 
+    @Option(names = "--max-response-header-size", paramLabel = "SIZE", defaultValue = "64k", converter = SizeConverter.class,
+            description = "Answer 502 when a backend's response head (interim 1xx heads included) is larger (default: ${DEFAULT-VALUE}).")
+    long maxResponseHeaderSize;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
@@ -242,6 +246,9 @@ public class LoadBalancer implements Callable<Integer> {
         if (maxHeaderSize > Integer.MAX_VALUE) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-header-size must be under 2g");
         }
+        if (maxResponseHeaderSize < 1024 || maxResponseHeaderSize > Integer.MAX_VALUE) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--max-response-header-size must be between 1k and 2g");
+        }
         if (hashKey != null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
@@ -265,7 +272,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
                 slowStart == null ? Duration.ZERO : slowStart, panic);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
-                retryBudget, maxConns, connectTimeout);
+                retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
         if (accessLog != null) {
             server.addObserver(new AccessLog(accessLog, System.out));

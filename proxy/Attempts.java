@@ -20,6 +20,8 @@ final class Attempts implements ExchangeCompletionListener {
     private final List<Backend> tried = new ArrayList<>(2);
     private Backend current;
     private ClientConnection connection;
+    private ResponseHeadGuard guard;
+    private String failure;
     private long sentAtNanos;
     private boolean backendFailedAfterSend;
     private boolean exchangeComplete;
@@ -81,9 +83,10 @@ final class Attempts implements ExchangeCompletionListener {
         return connection;
     }
 
-    /** A connection to {@code backend} was handed to the proxy: the request goes there now. */
-    void sending(Backend backend, ClientConnection connection) {
+    /** A connection to {@code backend} was handed to the proxy: the request goes there now, its answer read through {@code guard}. */
+    void sending(Backend backend, ClientConnection connection, ResponseHeadGuard guard) {
         this.connection = connection;
+        this.guard = guard;
         finishCurrent(-1);
         if (exchangeComplete) {
             return; // a connect that finished after a timeout already answered the client
@@ -97,9 +100,15 @@ final class Attempts implements ExchangeCompletionListener {
     /** The backend holding the request failed before answering (reset, closed, unreadable reply). */
     void backendFailed() {
         backendFailedAfterSend = true;
+        failure = guard != null && guard.failure() != null ? guard.failure() : "closed the connection without answering";
         if (current != null) {
-            health.failed(current, "closed the connection without answering");
+            health.failed(current, failure);
         }
+    }
+
+    /** What the last failed backend did, said as "the backend ...", for the 502's body; null if none failed. */
+    String backendFailure() {
+        return failure;
     }
 
     boolean didBackendFailAfterSend() {

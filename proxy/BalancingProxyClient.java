@@ -5,6 +5,7 @@ import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import strategies.StickySession;
 import strategies.Strategy;
@@ -33,6 +34,7 @@ public final class BalancingProxyClient implements ProxyClient {
     private volatile boolean explain;
 
     private final long connectTimeoutMillis;
+    private final int maxResponseHeaderBytes;
 
     BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health, ProxySettings settings) {
         this.pool = pool;
@@ -41,6 +43,8 @@ public final class BalancingProxyClient implements ProxyClient {
         this.retries = new RetryBudget(settings.retryPercent());
         this.maxInFlightPerBackend = settings.maxInFlightPerBackend();
         this.connectTimeoutMillis = settings.connectTimeout().toMillis();
+        this.maxResponseHeaderBytes = settings.maxResponseHeaderBytes();
+        ResponseHeadGuard.requireUndertowHook();
     }
 
     public void setStrategy(Strategy strategy) {
@@ -173,7 +177,17 @@ public final class BalancingProxyClient implements ProxyClient {
                 IoUtils.safeClose(connection.getConnection()); // too late: the request has moved on, or was answered 504
                 return;
             }
-            Attempts.of(exchange, health).sending(backend, connection.getConnection());
+            // The backend's answer to this request is read through a guard: 1xx, framing, head size.
+            ResponseHeadGuard guard;
+            try {
+                guard = ResponseHeadGuard.install(connection.getConnection(),
+                        exchange.getRequestHeaders().contains(Headers.UPGRADE), maxResponseHeaderBytes);
+            } catch (IllegalStateException e) {
+                IoUtils.safeClose(connection.getConnection()); // never send a request whose answer we cannot check
+                tryNext(exchange, e.getMessage());
+                return;
+            }
+            Attempts.of(exchange, health).sending(backend, connection.getConnection(), guard);
             proxyHandler.completed(exchange, connection);
         }
 

@@ -38,7 +38,8 @@ final class ErrorResponses implements DefaultResponseListener {
             case 400 -> "400 Bad Request: the request could not be parsed\n";
             case 413 -> "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n";
             case 431 -> "431 Request Header Fields Too Large: the headers are over the proxy's limit (--max-header-size)\n";
-            case 502 -> "502 Bad Gateway: the backend closed the connection without answering\n";
+            case 502 -> "502 Bad Gateway: the backend " + (attempts != null && attempts.backendFailure() != null
+                    ? attempts.backendFailure() : "closed the connection without answering") + "\n";
             case 503 -> "503 Service Unavailable: no backend could take the request\n";
             case 504 -> "504 Gateway Timeout: the backend did not answer in time (--timeout)\n";
             default -> null;

@@ -17,10 +17,21 @@ import java.time.Duration;
  * @param retryPercent   retries allowed per 100 requests over the last 10 s (at least 10); 0: never retry
  * @param maxInFlightPerBackend a backend with this many requests in flight takes no more; 0: no limit
  * @param connectTimeout a backend that has not accepted the connection by then counts as failed; the next is tried
+ * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
  */
 public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
                             long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
-                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout) {
+                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout, int maxResponseHeaderBytes) {
+    public static final int DEFAULT_MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+
+    /** The settings with the default response head limit (64 KiB). */
+    public ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
+                         long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
+                         int retryPercent, int maxInFlightPerBackend, Duration connectTimeout) {
+        this(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent,
+                maxInFlightPerBackend, connectTimeout, DEFAULT_MAX_RESPONSE_HEADER_BYTES);
+    }
+
     /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
     public static ProxySettings forTests() {
         return new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(30), Duration.ofSeconds(60),
@@ -28,15 +39,20 @@ public record ProxySettings(String bindAddress, int port, Duration timeout, Dura
     }
 
     public ProxySettings withTimeout(Duration timeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
     }
 
     public ProxySettings withHealth(HealthSettings health) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
     }
 
     public ProxySettings withLimits(int retryPercent, int maxInFlightPerBackend) {
         return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout);
+                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
+    }
+
+    public ProxySettings withMaxResponseHeaderBytes(int maxResponseHeaderBytes) {
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
+                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
     }
 }
