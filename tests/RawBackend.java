@@ -4,13 +4,16 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A backend written on a bare ServerSocket, so a test controls every byte and every misbehaviour a
  * real HTTP server would never show: resetting before answering, hop-by-hop headers in its answer.
- * Records the request heads it received. One thread per connection; {@link #close()} stops it all.
+ * Records the request heads it received, on which connection each came, and which connections the
+ * proxy closed. One thread per connection; {@link #close()} stops it all.
  */
 final class RawBackend implements AutoCloseable {
     /** What the backend does with each request, given the connection and the request head it read. */
@@ -35,6 +38,8 @@ final class RawBackend implements AutoCloseable {
     private final ServerSocket server;
     private final Behaviour behaviour;
     private final List<String> requestHeads = new CopyOnWriteArrayList<>();
+    private final List<Integer> requestConnections = new CopyOnWriteArrayList<>();
+    private final AtomicInteger closedByProxy = new AtomicInteger();
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
@@ -55,12 +60,28 @@ final class RawBackend implements AutoCloseable {
         return requestHeads;
     }
 
+    /** For each request head in {@link #requestHeads()}, the connection it came on: 0 for the first accepted. */
+    List<Integer> requestConnections() {
+        return requestConnections;
+    }
+
+    /** Connections accepted so far. */
+    int acceptedConnections() {
+        return connections.size();
+    }
+
+    /** Connections the proxy closed or reset (not those this backend closed itself, nor idle timeouts). */
+    int connectionsClosedByProxy() {
+        return closedByProxy.get();
+    }
+
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
                 Socket connection = server.accept();
                 connections.add(connection);
-                Thread worker = new Thread(() -> serve(connection), acceptor.getName() + "-conn");
+                int number = connections.size() - 1;
+                Thread worker = new Thread(() -> serve(connection, number), acceptor.getName() + "-conn");
                 worker.setDaemon(true);
                 worker.start();
             } catch (IOException e) {
@@ -69,19 +90,33 @@ final class RawBackend implements AutoCloseable {
         }
     }
 
-    private void serve(Socket connection) {
+    private void serve(Socket connection, int number) {
         try (connection) {
+            serveRequests(connection, number);
+        } catch (IOException e) {
+            // closing failed: nothing left to do with this connection
+        }
+    }
+
+    private void serveRequests(Socket connection, int number) throws IOException {
+        try {
             connection.setSoTimeout(10_000);
             while (!connection.isClosed()) {
                 String head = TestSupport.readHead(connection.getInputStream());
                 if (head.isEmpty()) {
+                    closedByProxy.incrementAndGet();
                     return;
                 }
+                requestConnections.add(number);
                 requestHeads.add(head);
                 behaviour.answer(connection, head);
             }
+        } catch (SocketTimeoutException e) {
+            // the proxy kept the connection idle past the read timeout: this connection is done
         } catch (IOException e) {
-            // the proxy closed the connection, or the read timed out: this connection is done
+            if (!connection.isClosed()) {
+                closedByProxy.incrementAndGet(); // reset or closed by the proxy while we read or wrote
+            }
         }
     }
 

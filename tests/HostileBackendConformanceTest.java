@@ -1,0 +1,426 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import proxy.HealthSettings;
+import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
+
+/**
+ * What the proxy does with answers no server should send: raw-socket backends that send interim 1xx
+ * responses, an unasked 101, conflicting framing, huge heads, garbage, resets and closes at each stage.
+ * Each case asserts the exact status and body the client got and, where it matters, what the backend
+ * saw: how many connections, how many requests on each, and that the proxy closed a connection it
+ * could no longer trust instead of pooling it. The clients are raw sockets too, with bounded timeouts.
+ */
+class HostileBackendConformanceTest {
+    private static final String OK_HELLO = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    private static final String MALFORMED = "sent a malformed answer ";
+
+    /** One IO thread, so one connection pool per backend: sequential requests must share its connection. */
+    private static final ProxySettings ONE_IO_THREAD = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(60),
+            1L << 30, 65536, 1, Duration.ofSeconds(10), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
+
+    private final TestSupport support = new TestSupport();
+
+    @AfterEach
+    void stopEverything() {
+        support.close();
+    }
+
+    // --- interim 1xx: consumed, and the final answer is the one the client gets
+
+    @Test
+    void a100BeforeTheAnswerIsConsumed() throws Exception {
+        assertPassesAsHello("HTTP/1.1 100 Continue\r\n\r\n" + OK_HELLO);
+    }
+
+    @Test
+    void a102BeforeTheAnswerIsConsumed() throws Exception {
+        assertPassesAsHello("HTTP/1.1 102 Processing\r\n\r\n" + OK_HELLO);
+    }
+
+    @Test
+    void a103BeforeTheAnswerIsConsumed() throws Exception {
+        assertPassesAsHello("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + OK_HELLO);
+    }
+
+    @Test
+    void several103sBeforeTheAnswerAreConsumed() throws Exception {
+        String hint = "HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload\r\n\r\n";
+        assertPassesAsHello(hint + hint + hint + OK_HELLO);
+    }
+
+    @Test
+    void a103ArrivingAloneThenTheAnswerLaterIsConsumed() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload\r\n\r\n");
+            pause(100); // the answer in a later packet: the 103 alone must not look like the end
+            TestSupport.write(connection.getOutputStream(), OK_HELLO);
+        });
+        ProxyServer proxy = support.proxy(backend.url());
+
+        Answer answer = ask(proxy, "/");
+
+        assertEquals(200, answer.status, answer.raw);
+        assertEquals("hello", answer.body);
+    }
+
+    @Test
+    void a103WithHeadersThenAChunkedAnswer() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nX-Hint: 1\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Final: yes\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+        ProxyServer proxy = support.proxy(backend.url());
+
+        Answer answer = ask(proxy, "/");
+
+        assertEquals(200, answer.status, answer.raw);
+        assertEquals("hello world", answer.body);
+        assertTrue(answer.head.contains("X-Final: yes"), answer.head);
+        assertFalse(answer.head.contains("X-Hint"), "the 103's headers were consumed with it: " + answer.head);
+        assertFalse(answer.raw.contains("103"), answer.raw);
+    }
+
+    @Test
+    void aClientsExpectIsAnsweredByTheProxyAndABackend100IsConsumed() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 100 Continue\r\n\r\n");
+            String body = new String(connection.getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1);
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ngot " + body);
+        });
+        ProxyServer proxy = support.proxy(backend.url());
+
+        try (Socket client = client(proxy)) {
+            TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: lb.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", TestSupport.readHead(client.getInputStream()));
+            TestSupport.write(client.getOutputStream(), "data");
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+            assertTrue(response.endsWith("\r\n\r\ngot data"), response);
+        }
+        assertFalse(backend.requestHeads().get(0).toLowerCase().contains("expect"), backend.requestHeads().get(0));
+    }
+
+    /**
+     * The cross-client check of issue 10: before the fix, Undertow ended the exchange at the 103 and
+     * pooled the connection with the 200 unread, so the next client got the previous one's answer, and
+     * a keep-alive client hung. One IO thread, so all four requests share one backend connection.
+     */
+    @RepeatedTest(20)
+    void earlyHintsNeverHandOneClientsAnswerToAnother() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            String path = head.split(" ")[1];
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 103 Early Hints\r\nLink: <" + path + ".css>; rel=preload\r\n\r\n");
+            pause(20);
+            String body = "answer to " + path;
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        });
+        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+
+        assertEquals("answer to /first", ask(proxy, "/first").body);
+        assertEquals("answer to /second", ask(proxy, "/second").body);
+        try (Socket client = client(proxy)) {
+            for (String path : List.of("/third", "/fourth")) {
+                TestSupport.write(client.getOutputStream(), "GET " + path + " HTTP/1.1\r\nHost: lb.test\r\n\r\n");
+                String response = TestSupport.readOneResponse(client.getInputStream());
+                assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+                assertTrue(response.endsWith("\r\n\r\nanswer to " + path), response);
+            }
+        }
+        assertEquals(List.of("/first", "/second", "/third", "/fourth"), backend.requestHeads().stream().map(h -> h.split(" ")[1]).toList());
+        assertEquals(List.of(0, 0, 0, 0), backend.requestConnections(), "one pooled connection, kept in step");
+    }
+
+    // --- 101 only answers a request that asked to upgrade
+
+    @Test
+    void a101ToARequestThatDidNotAskToUpgradeIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nfree bytes",
+                MALFORMED + "(101 Switching Protocols to a request that did not ask to upgrade)");
+    }
+
+    // --- framing a proxy cannot trust
+
+    @Test
+    void twoDifferentContentLengthsAre502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 11\r\n\r\nhello world", MALFORMED + "(Content-Length 2 times)");
+    }
+
+    /** RFC 9110 section 8.6 allows refusing or merging identical copies; we refuse, as for different ones. */
+    @Test
+    void twoEqualContentLengthsAre502Too() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", MALFORMED + "(Content-Length 2 times)");
+    }
+
+    @Test
+    void aContentLengthThatIsNotANumberIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", MALFORMED + "(Content-Length '5, 5')");
+    }
+
+    @Test
+    void contentLengthWithTransferEncodingIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                MALFORMED + "(both Content-Length and Transfer-Encoding)");
+    }
+
+    @Test
+    void transferEncodingGzipIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello", MALFORMED + "(Transfer-Encoding other than exactly 'chunked')");
+    }
+
+    @Test
+    void transferEncodingChunkedTwiceInOneHeaderIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                MALFORMED + "(Transfer-Encoding other than exactly 'chunked')");
+    }
+
+    @Test
+    void transferEncodingInTwoHeadersIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                MALFORMED + "(Transfer-Encoding other than exactly 'chunked')");
+    }
+
+    @Test
+    void aFoldedHeaderLineIs502() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\r\nX-Long: a\r\n Content-Length: 5\r\n\r\nhello",
+                MALFORMED + "(whitespace in a header name, or a folded line)");
+    }
+
+    @Test
+    void transferEncodingChunkedInAnyCaseIsFine() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+        ProxyServer proxy = support.proxy(backend.url());
+
+        Answer answer = ask(proxy, "/");
+
+        assertEquals(200, answer.status, answer.raw);
+        assertEquals("hello", answer.body);
+    }
+
+    // --- heads over the limit
+
+    @Test
+    void aOneMegabyteHeadIs502() throws Exception {
+        assertBadGateway(withHeadOf(1 << 20), "sent a response head over the limit (--max-response-header-size 65536 bytes)");
+    }
+
+    @Test
+    void aFiveMegabyteHeadIs502() throws Exception {
+        assertBadGateway(withHeadOf(5 << 20), "sent a response head over the limit (--max-response-header-size 65536 bytes)");
+    }
+
+    @Test
+    void interimHeadsCountTowardsTheLimit() throws Exception {
+        String hint = "HTTP/1.1 103 Early Hints\r\nLink: <" + "a".repeat(10_000) + ">; rel=preload\r\n\r\n";
+        assertBadGateway(hint.repeat(8) + OK_HELLO, "sent a response head over the limit (--max-response-header-size 65536 bytes)");
+    }
+
+    @Test
+    void aHeadJustUnderTheLimitPasses() throws Exception {
+        assertPassesAsHello(withHeadOf(60 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello");
+    }
+
+    @Test
+    void aLargerLimitLetsALargerHeadThrough() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer(withHeadOf(200 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello"));
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withMaxResponseHeaderBytes(256 * 1024), new RoundRobin(), List.of(backend.url()));
+
+        Answer answer = ask(proxy, "/");
+
+        assertEquals(200, answer.status, answer.head.substring(0, Math.min(200, answer.head.length())));
+        assertEquals("hello", answer.body);
+    }
+
+    // --- garbage, resets and closes
+
+    @Test
+    void garbageInsteadOfAStatusLineIs502() throws Exception {
+        assertBadGateway("SSH-2.0-OpenSSH_9.2\r\n\r\n", MALFORMED + "(no HTTP/1.x status line)");
+    }
+
+    @Test
+    void anHttp2PrefaceLikeAnswerIs502() throws Exception {
+        assertBadGateway("HTTP/2 200\r\nContent-Length: 5\r\n\r\nhello", MALFORMED + "(no HTTP/1.x status line)");
+    }
+
+    @Test
+    void aResetBeforeTheHeadIs502() throws Exception {
+        RawBackend backend = support.raw(RawBackend.RESET);
+        assertBadGatewayFrom(backend, "reset the connection without answering");
+    }
+
+    @Test
+    void aCloseBeforeTheHeadIs502() throws Exception {
+        RawBackend backend = support.raw(RawBackend.CLOSE);
+        assertBadGatewayFrom(backend, "closed the connection without answering");
+    }
+
+    @Test
+    void aResetInTheMiddleOfTheHeadIs502() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Le");
+            pause(300); // let the proxy read the first half before the reset discards anything unread
+            RawBackend.RESET.answer(connection, head);
+        });
+        assertBadGatewayFrom(backend, "reset the connection in the middle of its response head");
+    }
+
+    @Test
+    void aCloseInTheMiddleOfTheHeadIs502() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Le");
+            RawBackend.CLOSE.answer(connection, head);
+        });
+        assertBadGatewayFrom(backend, "closed the connection in the middle of its response head");
+    }
+
+    @Test
+    void aResetInTheMiddleOfTheBodyCutsTheClientOff() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nthe first part");
+            pause(300);
+            RawBackend.RESET.answer(connection, head);
+        });
+        assertCutOff(backend);
+    }
+
+    @Test
+    void aCloseInTheMiddleOfAContentLengthBodyCutsTheClientOff() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nthe first part");
+            RawBackend.CLOSE.answer(connection, head);
+        });
+        assertCutOff(backend);
+    }
+
+    /** The answer starts (the head is already sent), so no 502 is possible: the client must see a short body and a closed connection, not a hang. */
+    private void assertCutOff(RawBackend backend) throws Exception {
+        ProxyServer proxy = support.proxy(backend.url());
+        try (Socket client = client(proxy)) {
+            TestSupport.write(client.getOutputStream(), "GET / HTTP/1.1\r\nHost: lb.test\r\n\r\n");
+            String raw = TestSupport.readUntilClosed(client.getInputStream());
+            assertTrue(raw.startsWith("HTTP/1.1 200 "), raw);
+            assertTrue(raw.contains("Content-Length: 100"), raw);
+            String body = raw.substring(raw.indexOf("\r\n\r\n") + 4);
+            assertEquals("the first part", body, "the body is cut short and the connection closed, never padded or completed");
+        }
+        assertEquals(1, backend.requestHeads().size());
+    }
+
+    // --- helpers
+
+    private void assertPassesAsHello(String rawAnswer) throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer(rawAnswer));
+        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+
+        Answer first = ask(proxy, "/one");
+        Answer second = ask(proxy, "/two");
+
+        for (Answer answer : List.of(first, second)) {
+            assertEquals(200, answer.status, answer.raw.substring(0, Math.min(300, answer.raw.length())));
+            assertEquals("hello", answer.body);
+            assertFalse(answer.raw.contains(" 10"), "no interim answer reaches the client: " + answer.head.substring(0, Math.min(300, answer.head.length())));
+        }
+        // Both requests on one backend connection: the interim heads left nothing unread behind.
+        assertEquals(2, backend.requestHeads().size());
+        assertEquals(1, backend.acceptedConnections());
+    }
+
+    /** {@link #assertBadGatewayFrom}, and the proxy closed the connection instead of pooling it. */
+    private void assertBadGateway(String rawAnswer, String reason) throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer(rawAnswer));
+        assertBadGatewayFrom(backend, reason);
+        await(() -> backend.connectionsClosedByProxy() == 1, "the proxy closes the backend connection instead of pooling it");
+    }
+
+    /** One request gets a 502 naming {@code reason}, and the backend saw exactly that request, on one connection. */
+    private void assertBadGatewayFrom(RawBackend backend, String reason) throws Exception {
+        ProxyServer proxy = support.proxy(backend.url());
+
+        Answer answer = ask(proxy, "/");
+
+        assertEquals(502, answer.status, answer.raw.substring(0, Math.min(300, answer.raw.length())));
+        assertEquals("502 Bad Gateway: the backend " + reason + "\n", answer.body);
+        assertTrue(answer.head.contains("Content-Type: text/plain"), answer.head);
+        assertEquals(1, backend.requestHeads().size(), "a GET that failed at its only backend is not sent anywhere again");
+        assertEquals(1, backend.acceptedConnections());
+    }
+
+    /** A response head of about {@code bytes} bytes: a status line, filler headers, an empty body. */
+    private static String withHeadOf(int bytes) {
+        StringBuilder head = new StringBuilder(bytes + 100).append("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n");
+        String filler = "X-Filler-%06d: " + "f".repeat(80) + "\r\n";
+        for (int i = 0; head.length() < bytes - 100; i++) {
+            head.append(String.format(filler, i));
+        }
+        return head.append("\r\n").toString();
+    }
+
+    private static Socket client(ProxyServer proxy) throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.port());
+        socket.setSoTimeout(5_000); // a hang fails the test instead of stalling the run
+        return socket;
+    }
+
+    /** One request on a fresh connection that asks to close; everything the proxy sent until it closed. */
+    private static Answer ask(ProxyServer proxy, String path) throws IOException {
+        try (Socket socket = client(proxy)) {
+            TestSupport.write(socket.getOutputStream(), "GET " + path + " HTTP/1.1\r\nHost: lb.test\r\nConnection: close\r\n\r\n");
+            return Answer.parse(TestSupport.readUntilClosed(socket.getInputStream()));
+        }
+    }
+
+    private record Answer(String raw, int status, String head, String body) {
+        static Answer parse(String raw) {
+            int end = raw.indexOf("\r\n\r\n");
+            assertTrue(end > 0 && raw.startsWith("HTTP/1.1 "), "not an HTTP answer: " + raw.substring(0, Math.min(200, raw.length())));
+            String head = raw.substring(0, end + 2);
+            String rest = raw.substring(end + 4);
+            boolean chunked = head.toLowerCase().contains("\r\ntransfer-encoding: chunked\r\n");
+            return new Answer(raw, Integer.parseInt(raw.substring(9, 12)), head, chunked ? dechunk(rest) : rest);
+        }
+
+        private static String dechunk(String chunked) {
+            StringBuilder body = new StringBuilder();
+            int at = 0;
+            while (true) {
+                int lineEnd = chunked.indexOf("\r\n", at);
+                int size = Integer.parseInt(chunked.substring(at, lineEnd).trim(), 16);
+                if (size == 0) {
+                    return body.toString();
+                }
+                body.append(chunked, lineEnd + 2, lineEnd + 2 + size);
+                at = lineEnd + 2 + size + 2;
+            }
+        }
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
