@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +20,7 @@ import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
+import strategies.Strategy;
 
 /**
  * What the proxy does with answers no server should send: raw-socket backends that send interim 1xx
@@ -150,6 +153,25 @@ class HostileBackendConformanceTest {
     void a101ToARequestThatDidNotAskToUpgradeIs502() throws Exception {
         assertBadGateway("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nfree bytes",
                 MALFORMED + "(101 Switching Protocols to a request that did not ask to upgrade)");
+    }
+
+    @Test
+    void a101ToARequestThatAskedToUpgradeSwitchesProtocols() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            String ping = new String(connection.getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1);
+            TestSupport.write(connection.getOutputStream(), ping.equals("ping") ? "pong" : "what?");
+        });
+        ProxyServer proxy = support.proxy(backend.url());
+
+        try (Socket client = client(proxy)) {
+            TestSupport.write(client.getOutputStream(), "GET /ws HTTP/1.1\r\nHost: lb.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+            String head = TestSupport.readHead(client.getInputStream());
+            assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+            TestSupport.write(client.getOutputStream(), "ping");
+            assertEquals("pong", new String(client.getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1));
+        }
+        assertTrue(backend.requestHeads().get(0).contains("Upgrade: websocket"), backend.requestHeads().get(0));
     }
 
     // --- framing a proxy cannot trust
@@ -318,6 +340,32 @@ class HostileBackendConformanceTest {
             assertEquals("the first part", body, "the body is cut short and the connection closed, never padded or completed");
         }
         assertEquals(1, backend.requestHeads().size());
+    }
+
+    // --- health: a hostile answer is the backend's fault
+
+    @Test
+    void malformedAnswersEjectTheBackendThatSentThem() throws Exception {
+        RawBackend hostile = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
+        RawBackend healthy = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"));
+        Strategy hostileFirst = (candidates, request) -> candidates.get(0);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests(), hostileFirst, List.of(hostile.url(), healthy.url()));
+
+        // POSTs, so that no retry hides the failures: each one is a 502 from the hostile backend.
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/" + i).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(502, response.statusCode(), response.body());
+            assertEquals("502 Bad Gateway: the backend " + MALFORMED + "(Content-Length 2 times)\n", response.body());
+        }
+        assertTrue(proxy.pool().all().get(0).health().isEjected(), "three malformed answers in a row eject it (--max-fails 3)");
+        assertTrue(proxy.events().recent().stream().anyMatch(e -> e.text().contains("ejected") && e.text().contains("Content-Length 2 times")),
+                proxy.events().recent().toString());
+
+        HttpResponse<String> after = support.http.send(TestSupport.request(proxy, "/after").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("healthy", after.body());
+        assertEquals(3, hostile.requestHeads().size());
     }
 
     // --- helpers
