@@ -147,6 +147,21 @@ class HostileBackendConformanceTest {
         assertEquals(List.of(0, 0, 0, 0), backend.requestConnections(), "one pooled connection, kept in step");
     }
 
+    /** Bytes a backend sends after its answer are not the next client's answer: that connection is closed, not pooled. */
+    @RepeatedTest(5)
+    void bytesAfterAnAnswerNeverReachTheNextClient() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> {
+            String body = "answer to " + head.split(" ")[1];
+            TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled");
+        });
+        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+
+        assertEquals("answer to /first", ask(proxy, "/first").body);
+        assertEquals("answer to /second", ask(proxy, "/second").body);
+        assertEquals(List.of(0, 1), backend.requestConnections(), "the connection with bytes left over was not used again");
+    }
+
     // --- 101 only answers a request that asked to upgrade
 
     @Test
