@@ -58,6 +58,7 @@ class CommandLineTest {
             "--backend http://127.0.0.1:9001/app           | without a path",
             "--timeout soon                                | --timeout",
             "--max-body-size lots                          | --max-body-size",
+            "--max-response-header-size 100                | --max-response-header-size",
             "--bogus                                       | --bogus",
             "--backnd http://127.0.0.1:9001                | did you mean --backend",
             "--io-threads 0                                | --io-threads",
