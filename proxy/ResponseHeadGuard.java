@@ -77,8 +77,8 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         StreamConnection stream;
         try {
             stream = (StreamConnection) STREAM_OF_CONNECTION.invoke(connection);
-        } catch (IllegalAccessException | InvocationTargetException e) {
-            throw new IllegalStateException("cannot reach the backend connection's socket", e);
+        } catch (IllegalAccessException | InvocationTargetException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot reach the socket of backend connection " + connection, e);
         }
         if (!(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit parserInput)) {
             throw new IllegalStateException("unexpected conduit under Undertow's client parser: " + stream.getSourceChannel().getConduit());
@@ -88,11 +88,9 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return guard;
     }
 
-    /** Fails now, at start, if the Undertow on the class path no longer has the hook this guard needs. */
+    /** Loads this class now, so an Undertow without the hook fails the proxy at start ({@link #streamAccessor}), not at its first request. */
     static void requireUndertowHook() {
-        if (STREAM_OF_CONNECTION == null) {
-            throw new IllegalStateException("unreachable"); // streamAccessor() already threw
-        }
+        // nothing more: loading the class resolved the hook or threw
     }
 
     private static Method streamAccessor() {
