@@ -5,7 +5,7 @@
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.3.10
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
-//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java
+//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendSpec.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
@@ -17,15 +17,22 @@
 //SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
 //SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
 //SOURCES strategies/WeightedRoundRobin.java
-//SOURCES admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
-//SOURCES backends-demo/DemoServer.java
+//SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
+//SOURCES backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
+// SIGQUIT's thread dump goes to this log instead of stdout, where ProcessSignals sees it and drains (HotSpot keeps SIGQUIT from Java).
+//RUNTIME_OPTIONS -XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput -XX:+LogVMOutput -XX:LogFile=/tmp/loadbalancer-vm-%p.log
 
 import admin.AdminServer;
+import demo.DemoControl;
 import demo.DemoServer;
 import java.net.InetAddress;
+import java.io.IOException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -42,7 +49,9 @@ import proxy.AccessLog;
 import proxy.Backend;
 import proxy.BackendPool;
 import proxy.BackendSpec;
+import proxy.ForwardedHeaders;
 import proxy.HealthSettings;
+import proxy.ProcessSignals;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
@@ -50,7 +59,6 @@ import proxy.Units;
 import strategies.Strategies;
 import strategies.Strategy;
 import strategies.StrategyOptions;
-import sun.misc.Signal;
 
 /**
  * The front door: reads the command line, starts the backends' pool (or three built-in demo backends),
@@ -62,7 +70,8 @@ import sun.misc.Signal;
         footer = {"",
                 "Backends are http://HOST:PORT, optionally with a weight from 1 to " + Backend.MAX_WEIGHT + ":",
                 "  --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
-                "Durations: 500ms, 2s, 1m. Sizes: 64k, 10m, 1g.",
+                "Durations need a unit: 250ms, 30s, 1m30s, 1h. Sizes: 64k, 10m, 1g.",
+                "Signals: TERM, INT (Ctrl-C) and QUIT drain and exit 0; HUP logs that there is nothing to reload.",
                 "",
                 "The proxy answers these itself, with a short plain-text body:",
                 "  502  a backend failed after it received the request",
@@ -72,6 +81,10 @@ import sun.misc.Signal;
                 "",
                 "Example: ./jbang LoadBalancer.java --port 8080 --backend http://127.0.0.1:9001"})
 public class LoadBalancer implements Callable<Integer> {
+    /** The environment variable that may hold the admin token, out of sight of ps. */
+    static final String ADMIN_TOKEN_VARIABLE = "LB_ADMIN_TOKEN";
+    private static ProcessSignals signals;
+
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080", converter = PortConverter.class,
             description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
     int port;
@@ -191,8 +204,20 @@ public class LoadBalancer implements Callable<Integer> {
             description = "Address of the admin API; anything but loopback needs --admin-token (default: ${DEFAULT-VALUE}).")
     String adminBind;
 
-    @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Require 'Authorization: Bearer TOKEN' on the admin API.")
+    @Option(names = "--admin-token", paramLabel = "TOKEN",
+            description = "Require this token on the admin API: 'Authorization: Bearer TOKEN', or the dashboard's login. Visible in ps: prefer --admin-token-file or $"
+                    + ADMIN_TOKEN_VARIABLE + ".")
     String adminToken;
+
+    @Option(names = "--admin-token-file", paramLabel = "PATH", description = "Read the admin token from this file (its first line).")
+    Path adminTokenFile;
+
+    @Option(names = "--trust-forwarded", paramLabel = "CIDR[,CIDR...]",
+            description = "Proxies in front whose X-Forwarded-For is appended to and X-Forwarded-Proto/-Host kept; from anyone else they are replaced (default: nobody).")
+    String trustForwarded;
+
+    @Option(names = "--forwarded", description = "Also send backends an RFC 7239 Forwarded header (for=CLIENT;proto=http;host=HOST).")
+    boolean forwarded;
 
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
@@ -202,6 +227,7 @@ public class LoadBalancer implements Callable<Integer> {
     int demoBackends;
 
     public static void main(String[] args) {
+        signals = ProcessSignals.claim();
         UndertowLogging.quiet();
         System.exit(commandLine().execute(args));
     }
@@ -230,7 +256,14 @@ public class LoadBalancer implements Callable<Integer> {
         if (demoBackends < 1 || demoBackends > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--demo-backends must be between 1 and 32, got " + demoBackends);
         }
-        if (adminPort != null && adminToken == null && !isLoopback(adminBind)) {
+        String token = adminToken();
+        ForwardedHeaders forwarding;
+        try {
+            forwarding = new ForwardedHeaders(trustForwarded == null ? List.of() : ForwardedHeaders.parseCidrs(trustForwarded), forwarded);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--trust-forwarded: " + e.getMessage());
+        }
+        if (adminPort != null && token == null && !isLoopback(adminBind)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--admin-bind " + adminBind + " would expose the admin API beyond this machine; add --admin-token SECRET");
         }
@@ -278,24 +311,28 @@ public class LoadBalancer implements Callable<Integer> {
             server.addObserver(new AccessLog(accessLog, System.out));
         }
         server.setExplain(explain);
+        server.setForwardedHeaders(forwarding);
         AdminServer admin = null;
         if (adminPort != null) {
             admin = AdminServer.start(server, strategy.name(), name -> Strategies.byName(name)
                     .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'; choose one of: " + Strategies.names()))
-                    .create(options), adminBind, adminPort, adminToken);
+                    .create(options), adminBind, adminPort, token, new DemoControl(demos));
         }
         printBanner(server, demos);
         if (admin != null) {
-            System.out.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /metrics%n", adminBind, admin.port());
+            String adminHost = adminBind.equals("0.0.0.0") || adminBind.equals("::") ? "127.0.0.1" : adminBind.contains(":") ? "[" + adminBind + "]" : adminBind;
+            System.out.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /metrics%n", adminHost, admin.port());
+            if (admin.oneTimeLoginPath() != null) {
+                System.out.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+            }
         }
 
-        // Ctrl-C and SIGTERM start a drain, and the process then exits 0, as nginx does on a graceful
-        // quit. A signal handler rather than a shutdown hook: after a hook the JVM exits 143 whatever
-        // happened, and other hooks (a JFR recording's dump, say) must still run after the drain.
+        // TERM, INT (Ctrl-C) and QUIT start a drain, and the process then exits 0, as nginx does on a
+        // graceful quit. HUP would kill the JVM; nginx reloads its configuration on it, and we have none yet.
         CountDownLatch stopRequested = new CountDownLatch(1);
-        for (String name : List.of("TERM", "INT")) {
-            Signal.handle(new Signal(name), signal -> stopRequested.countDown());
-        }
+        ProcessSignals processSignals = signals != null ? signals : ProcessSignals.claim();
+        processSignals.onStop(stopRequested::countDown);
+        processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
         stopRequested.await();
         System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
         if (admin != null) {
@@ -321,6 +358,30 @@ public class LoadBalancer implements Callable<Integer> {
         }
         System.out.println("Stop:     Ctrl-C (requests in flight finish first)");
         System.out.flush();
+    }
+
+    /** The admin token from --admin-token, --admin-token-file or $LB_ADMIN_TOKEN; null when none is set. */
+    private String adminToken() {
+        if (adminToken != null && adminTokenFile != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "give --admin-token or --admin-token-file, not both");
+        }
+        String token = adminToken;
+        String source = "--admin-token";
+        if (adminTokenFile != null) {
+            source = "--admin-token-file " + adminTokenFile;
+            try {
+                token = Files.readAllLines(adminTokenFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--admin-token-file: cannot read " + adminTokenFile + ": " + e.getMessage());
+            }
+        } else if (token == null && System.getenv(ADMIN_TOKEN_VARIABLE) != null) {
+            source = "$" + ADMIN_TOKEN_VARIABLE;
+            token = System.getenv(ADMIN_TOKEN_VARIABLE);
+        }
+        if (token != null && token.trim().isEmpty()) {
+            throw new CommandLine.ParameterException(new CommandLine(this), source + " gives an empty admin token");
+        }
+        return token == null ? null : token.trim();
     }
 
     private static boolean isLoopback(String address) {

@@ -3,14 +3,8 @@ package admin;
 import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
-import java.net.InetAddress;
-import java.io.IOException;
+import demo.DemoControl;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Deque;
 import java.util.Locale;
 import java.util.Optional;
@@ -19,6 +13,7 @@ import proxy.Backend;
 import proxy.BackendPool;
 import proxy.BackendSpec;
 import proxy.Json;
+import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import strategies.Strategy;
@@ -29,27 +24,31 @@ import strategies.Strategy;
  * /break} and {@code /heal ?backend=HOST:PORT} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
  * ({@code &off} to undo), {@code POST /backend?url=http://HOST:PORT}, {@code DELETE /backend?backend=HOST:PORT},
  * {@code POST /weight?backend=HOST:PORT&weight=N}. Bad changes get 400 with the
- * reason. Loopback clients only, unless a token is set: then any client that sends
- * {@code Authorization: Bearer TOKEN}. Thread-safe: each call reads or swaps thread-safe state.
+ * reason. Who may call it is {@link AdminAccess}'s decision, taken before any route runs.
+ * Thread-safe: each call reads or swaps thread-safe state.
  */
 public final class AdminServer {
     private final ProxyServer proxy;
     private final TrafficStats stats;
     private final Function<String, Strategy> strategies;
-    private final String token;
+    private final DemoControl demos;
     private final Undertow undertow;
-    private final HttpClient demoControl = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final AdminAccess access;
     private volatile String strategyName;
 
-    private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token) {
+    private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token,
+                        DemoControl demos) {
         this.proxy = proxy;
         this.stats = new TrafficStats();
         this.strategies = strategies;
         this.strategyName = strategyName;
-        this.token = token;
+        this.demos = demos;
         proxy.addObserver(stats);
-        this.undertow = Undertow.builder().setIoThreads(1).setWorkerThreads(1).addHttpListener(port, bind).setHandler(this::handle).build();
+        // Started before the access rules exist, since port 0 is only known afterwards: the rules are
+        // fixed before the constructor returns, and a request that comes in earlier is refused (handle).
+        this.undertow = Undertow.builder().setIoThreads(1).setWorkerThreads(2).addHttpListener(port, bind).setHandler(this::handle).build();
         undertow.start();
+        this.access = new AdminAccess(new OwnAddress(bind, port()), token);
     }
 
     /**
@@ -60,7 +59,13 @@ public final class AdminServer {
      */
     public static AdminServer start(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies,
                                     String bind, int port, String token) {
-        return new AdminServer(proxy, strategyName, strategies, bind, port, token);
+        return start(proxy, strategyName, strategies, bind, port, token, DemoControl.none());
+    }
+
+    /** As above, with break and heal for the demo backends this process started. */
+    public static AdminServer start(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies,
+                                    String bind, int port, String token, DemoControl demos) {
+        return new AdminServer(proxy, strategyName, strategies, bind, port, token, demos);
     }
 
     public int port() {
@@ -71,18 +76,17 @@ public final class AdminServer {
         undertow.stop();
     }
 
-    /** Whether a client may use the admin API: with a token, whoever presents it; without, loopback only. */
-    public static boolean isAllowed(InetAddress client, String authorization, String token) {
-        if (token != null) {
-            return ("Bearer " + token).equals(authorization);
-        }
-        return client != null && client.isLoopbackAddress();
+    /** The path that logs a browser in once without typing the token, for the banner; null without a token. */
+    public String oneTimeLoginPath() {
+        return access.oneTimeLoginPath();
     }
 
     private void handle(HttpServerExchange exchange) {
-        InetSocketAddress source = exchange.getSourceAddress();
-        if (!isAllowed(source == null ? null : source.getAddress(), exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION), token)) {
-            answer(exchange, 403, "text/plain", "403 Forbidden: the admin API answers loopback clients, or a bearer token\n");
+        if (access == null) {
+            answer(exchange, 503, "text/plain", "503 Service Unavailable: the admin API is starting\n");
+            return;
+        }
+        if (!access.admit(exchange)) {
             return;
         }
         String method = exchange.getRequestMethod().toString();
@@ -93,13 +97,7 @@ public final class AdminServer {
                 case "GET /events" -> answer(exchange, 200, "application/json", events());
                 case "GET /strategies" -> answer(exchange, 200, "application/json",
                         "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
-                case "POST /break", "POST /heal" -> {
-                    if (exchange.isInIoThread()) {
-                        exchange.dispatch(this::handle); // it calls the backend and waits: not on the IO thread
-                        return;
-                    }
-                    breakOrHeal(exchange, route.endsWith("break"));
-                }
+                case "POST /break", "POST /heal" -> breakOrHeal(exchange, route.endsWith("break"));
                 case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, strategyName));
                 case "GET /metrics" -> answer(exchange, 200, PrometheusMetrics.contentType(), PrometheusMetrics.text(proxy.pool(), stats));
                 case "POST /strategy" -> switchStrategy(exchange);
@@ -127,21 +125,13 @@ public final class AdminServer {
                 .map(event -> "{\"time\":" + Json.quote(event.time().toString()) + ",\"text\":" + Json.quote(event.text()) + "}").toList()) + "]";
     }
 
-    /** Tells a demo backend to reset every connection (break) or to behave again (heal), through its /_control endpoint. */
+    /** Makes a demo backend this process started reset every connection (break), or behave again (heal). */
     private void breakOrHeal(HttpServerExchange exchange, boolean breakIt) {
         Backend backend = backendNamed(parameter(exchange, "backend"));
-        String query = breakIt ? "mode=reset" : "mode=ok&delay=0ms&jitter=0ms&error-rate=0";
-        try {
-            HttpResponse<String> answer = demoControl.send(HttpRequest.newBuilder(URI.create(backend.uri() + "/_control?" + query))
-                    .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-            if (answer.statusCode() != 200) {
-                throw new IllegalArgumentException(backend.name() + " is not a demo backend (its /_control answered " + answer.statusCode() + ")");
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException(backend.name() + " did not answer on /_control: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalArgumentException("interrupted");
+        if (breakIt) {
+            demos.breakBackend(backend.name());
+        } else {
+            demos.heal(backend.name());
         }
         proxy.events().record("demo backend " + backend.name() + (breakIt ? " broken: it resets every connection" : " healed"));
         answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"broken\":" + breakIt + "}\n");
@@ -156,6 +146,10 @@ public final class AdminServer {
     }
 
     private void add(HttpServerExchange exchange) {
+        if (exchange.isInIoThread()) {
+            exchange.dispatch(this::handle); // the backend's host name is resolved, which may wait on DNS: not on the IO thread
+            return;
+        }
         Backend backend = BackendSpec.parse(exchange.getQueryParameters().containsKey("url") ? exchange.getQueryParameters().get("url").getFirst() : "");
         if (proxy.pool().all().stream().anyMatch(existing -> existing.name().equals(backend.name()))) {
             throw new IllegalArgumentException(backend.name() + " is in the pool already");
@@ -203,7 +197,7 @@ public final class AdminServer {
         return values.getFirst().trim().toLowerCase(Locale.ROOT);
     }
 
-    private static void answer(HttpServerExchange exchange, int status, String contentType, String body) {
+    static void answer(HttpServerExchange exchange, int status, String contentType, String body) {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         exchange.getResponseSender().send(body);

@@ -4,7 +4,8 @@ package admin;
  * The live dashboard: one self-contained page (no build step, nothing fetched from elsewhere) that
  * polls {@code /stats} twice a second and draws each backend's request rate, in-flight requests,
  * latency, health and share of traffic against its expected share, with a strategy switcher, drain,
- * remove, break and heal buttons, and the event timeline. Large type, for a projector.
+ * remove, break and heal buttons, and the event timeline. Large type, for a projector. Its changes
+ * carry {@code X-LB-Admin: 1}, as {@link AdminAccess} asks. With a token, {@link #LOGIN_HTML} comes first.
  */
 final class Dashboard {
     private Dashboard() {}
@@ -47,7 +48,8 @@ const previous = {};
 let strategiesLoaded = false;
 
 async function post(path) {
-  const response = await fetch(path, { method: path.startsWith('/backend?backend=') ? 'DELETE' : 'POST' });
+  // X-LB-Admin: the admin API refuses changes without it, which a page on another site cannot send.
+  const response = await fetch(path, { method: path.startsWith('/backend?backend=') ? 'DELETE' : 'POST', headers: { 'X-LB-Admin': '1' } });
   if (!response.ok) alert(await response.text());
   refresh();
 }
@@ -96,6 +98,25 @@ async function refresh() {
 refresh();
 setInterval(refresh, 500);
 </script>
+</body>
+</html>
+""";
+
+    /** The login form shown instead of the dashboard when a token is set; {{message}} is replaced by an error or nothing. */
+    static final String LOGIN_HTML = """
+<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>LoadBalancer: log in</title>
+<style>body { font: 20px/1.4 system-ui, sans-serif; margin: 48px; } input, button { font-size: 20px; } .error { color: #b91c1c; }</style>
+</head>
+<body>
+<h1>LoadBalancer admin</h1>
+<p class="error">{{message}}</p>
+<form method="post" action="/login">
+  <label>Admin token: <input type="password" name="token" id="token" autofocus autocomplete="current-password"></label>
+  <button type="submit" id="login">Log in</button>
+</form>
+<p>Scripts send <code>Authorization: Bearer TOKEN</code> instead.</p>
 </body>
 </html>
 """;

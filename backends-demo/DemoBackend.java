@@ -3,7 +3,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java ../proxy/Json.java ../proxy/Units.java
+//SOURCES DemoServer.java ../proxy/Json.java ../proxy/OwnAddress.java ../proxy/Units.java
 
 package demo;
 
@@ -26,7 +26,8 @@ import proxy.Units;
         description = "Starts demo HTTP backends on 127.0.0.1 that answer with their name and an echo of the request.",
         footer = {"", "Endpoints: any path echoes the request as JSON; /health answers ok; /bytes?n=N streams N bytes;",
                 "/_control shows the faults, and POST /_control?delay=200ms&error-rate=0.1&mode=reset|hang|ok or ?kill=5s",
-                "changes them while it runs.",
+                "with the header 'X-LB-Admin: 1' changes them while it runs.",
+                "Durations need a unit: 250ms, 30s, 1m30s, 1h.",
                 "Example: ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002 --delay 50ms"})
 public class DemoBackend implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (repeatable; 0 picks a free port).")

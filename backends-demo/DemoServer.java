@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.IoUtils;
 import org.xnio.Options;
 import proxy.Json;
+import proxy.OwnAddress;
 import proxy.Units;
 
 /**
@@ -33,7 +34,8 @@ import proxy.Units;
  * <ul>
  *   <li>{@code /health}: {@code 200 ok};</li>
  *   <li>{@code /bytes?n=N}: N bytes of {@link #patternByte(long)}, streamed (for large-download tests);</li>
- *   <li>{@code /_control}: GET shows the faults, POST changes them at run time:
+ *   <li>{@code /_control}: GET shows the faults, POST (with {@code X-LB-Admin: 1}, its own Host and
+ *       no foreign Origin, as the admin port asks) changes them at run time:
  *       {@code ?delay=200ms&jitter=100ms&error-rate=0.1&mode=ok|reset|reset-mid-body|hang}, and
  *       {@code ?kill=5s} stops listening for that long, then comes back on the same port;</li>
  *   <li>anything else: JSON naming this backend and echoing the method, path, query, headers, and the
@@ -166,6 +168,19 @@ public final class DemoServer {
 
     private void control(HttpServerExchange exchange) {
         Map<String, Deque<String>> query = exchange.getQueryParameters();
+        boolean isChange = !exchange.getRequestMethod().equalToString("GET") && !exchange.getRequestMethod().equalToString("HEAD");
+        OwnAddress own = new OwnAddress("127.0.0.1", port);
+        String host = exchange.getRequestHeaders().getFirst(Headers.HOST), origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
+        // The same checks as the admin port's: a web page, or a client of a load balancer in front
+        // (which passes the client's Host on), must not change the faults.
+        String refusal = isChange ? own.refusalOfChange(host, origin, exchange.getRequestHeaders().getFirst(OwnAddress.CONTROL_HEADER))
+                : own.refusalOfRead(host, origin);
+        if (refusal != null) {
+            exchange.setStatusCode(403);
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
+            exchange.getResponseSender().send("403 Forbidden: " + refusal + "\n");
+            return;
+        }
         if (exchange.getRequestMethod().equalToString("POST")) {
             try {
                 Faults now = faults;

@@ -1,12 +1,15 @@
 package proxy;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 
 /**
  * Reads a backend as users write it, on the command line or through the admin API:
  * {@code http://HOST:PORT}, optionally followed by {@code ,weight=N}. Errors say what is wrong and how
- * a good one looks. Stateless.
+ * a good one looks: the port must be 1 to 65535 and the host must resolve (looked up once, here, so a
+ * typo fails now rather than as 502s later; this may wait on DNS, so never call it on an IO thread). Stateless.
  */
 public final class BackendSpec {
     private BackendSpec() {}
@@ -65,6 +68,14 @@ public final class BackendSpec {
             throw new IllegalArgumentException("'" + url + "': a backend is http://HOST:PORT, without a path");
         }
         int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("'" + url + "': port " + port + " is not a port; use a number from 1 to 65535");
+        }
+        try {
+            InetAddress.getByName(uri.getHost());
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'" + url + "': the host " + uri.getHost() + " does not resolve to an address");
+        }
         return URI.create("http://" + uri.getRawAuthority().replaceFirst(":\\d+$", "") + ":" + port);
     }
 }

@@ -6,23 +6,18 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
 import io.undertow.server.handlers.HttpContinueAcceptingHandler;
 import io.undertow.util.Headers;
-import io.undertow.util.HttpString;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
- * every response before it goes back: enforce the body limit, drop hop-by-hop headers both ways, drop
- * client-supplied forwarding headers (ProxyHandler then sets its own X-Forwarded-For, -Proto, -Host,
- * -Port and -Server from the real connection, instead of trusting, say, a client's X-Forwarded-Host),
- * and give proxy-made errors a short body. Stateless, runs on the IO thread.
+ * every response before it goes back: enforce the body limit, drop hop-by-hop headers both ways, keep
+ * or replace the client's forwarding headers as {@link ForwardedHeaders} decides (untrusted clients'
+ * X-Forwarded-* never reach a backend), and give proxy-made errors a short body. Thread-safe, runs on
+ * the IO thread.
  */
 final class GatewayHandler implements HttpHandler {
-    private static final List<HttpString> CLIENT_FORWARDING_HEADERS = List.of(
-            Headers.X_FORWARDED_FOR, Headers.X_FORWARDED_PROTO, Headers.X_FORWARDED_HOST, Headers.X_FORWARDED_PORT,
-            Headers.X_FORWARDED_SERVER, Headers.FORWARDED);
-
     private static final ResponseCommitListener STRIP_RESPONSE_HOP_BY_HOP =
             exchange -> HopByHopHeaders.stripResponse(exchange.getResponseHeaders(), exchange.getStatusCode());
 
@@ -31,6 +26,7 @@ final class GatewayHandler implements HttpHandler {
     private final long maxBodyBytes;
     private final long responseTimeoutMillis;
     private final List<TrafficObserver> observers = new CopyOnWriteArrayList<>();
+    private volatile ForwardedHeaders forwarded = ForwardedHeaders.REPLACE_ALL;
 
     GatewayHandler(HttpHandler proxy, long maxBodyBytes, long responseTimeoutMillis) {
         this.proxy = proxy;
@@ -40,6 +36,10 @@ final class GatewayHandler implements HttpHandler {
 
     void addObserver(TrafficObserver observer) {
         observers.add(observer);
+    }
+
+    void setForwardedHeaders(ForwardedHeaders forwarded) {
+        this.forwarded = forwarded;
     }
 
     @Override
@@ -62,9 +62,7 @@ final class GatewayHandler implements HttpHandler {
             exchange.setPersistent(false);
         }
         HopByHopHeaders.stripRequest(exchange.getRequestHeaders());
-        for (HttpString name : CLIENT_FORWARDING_HEADERS) {
-            exchange.getRequestHeaders().remove(name);
-        }
+        forwarded.apply(exchange);
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
         ResponseTimeout.arm(exchange, responseTimeoutMillis);
         // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like

@@ -47,7 +47,7 @@ public final class ProxyServer {
                 .setProxyClient(client)
                 .setMaxRequestTime(-1) // ResponseTimeout times the first byte instead of the whole exchange
                 .setNext(ErrorResponses.NO_BACKEND)
-                .setReuseXForwarded(false)
+                .setReuseXForwarded(true) // ForwardedHeaders already dropped what an untrusted client sent
                 .setRewriteHostHeader(false)
                 .setMaxConnectionRetries(1)
                 .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
@@ -120,6 +120,11 @@ public final class ProxyServer {
     /** Adds an {@code X-LB-Explain} header to every response, saying which strategy picked which backend, of which. */
     public void setExplain(boolean explain) {
         client.setExplain(explain);
+    }
+
+    /** Which peers' forwarding headers to keep, and whether to add RFC 7239 {@code Forwarded}; by default nobody's, and no. */
+    public void setForwardedHeaders(ForwardedHeaders forwarded) {
+        gateway.setForwardedHeaders(forwarded);
     }
 
     /** From now on, tell {@code observer} about every completed request. */

@@ -2,30 +2,48 @@ package proxy;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Reads the human units the command lines take: durations ("250ms", "2s", "1.5m") and byte sizes
+ * Reads the human units the command lines take: durations ("250ms", "2s", "1m30s", "1h") and byte sizes
  * ("64k", "10m", "1g"). Errors say what a good value looks like. Stateless.
  */
 public final class Units {
     private Units() {}
 
-    /** "250ms", "2s", "1.5s", "1m", or a bare number of milliseconds; never negative. */
+    /** What a duration looks like, for error messages. */
+    public static final String DURATION_FORMS = "250ms, 30s, 1.5s, 1m30s or 1h";
+
+    private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|h|m|s)");
+
+    /**
+     * "250ms", "30s", "1.5s", "1m30s", "1h": numbers each followed by a unit (h, m, s, ms); never
+     * negative. A bare number is refused: nginx reads it as seconds and HAProxy as milliseconds, so
+     * either guess surprises someone (a "--timeout 30" meant as seconds once gave every request a 504).
+     */
     public static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
-        try {
-            double millis;
-            if (t.endsWith("ms")) millis = Double.parseDouble(t.substring(0, t.length() - 2));
-            else if (t.endsWith("s")) millis = Double.parseDouble(t.substring(0, t.length() - 1)) * 1_000;
-            else if (t.endsWith("m")) millis = Double.parseDouble(t.substring(0, t.length() - 1)) * 60_000;
-            else millis = Long.parseLong(t);
-            if (millis >= 0 && millis <= Integer.MAX_VALUE) {
-                return Duration.ofMillis(Math.round(millis));
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the message below
+        if (t.matches("\\d+(\\.\\d+)?")) {
+            throw new IllegalArgumentException("'" + text + "' has no unit; write it like " + DURATION_FORMS);
         }
-        throw new IllegalArgumentException("'" + text + "' is not a duration; write it like 500ms, 2s or 1m");
+        Matcher part = DURATION_PART.matcher(t);
+        double millis = 0;
+        int at = 0;
+        while (at < t.length() && part.find(at) && part.start() == at) {
+            double value = Double.parseDouble(part.group(1));
+            millis += switch (part.group(2)) {
+                case "h" -> value * 3_600_000;
+                case "m" -> value * 60_000;
+                case "s" -> value * 1_000;
+                default -> value;
+            };
+            at = part.end();
+        }
+        if (at > 0 && at == t.length() && millis <= Integer.MAX_VALUE) {
+            return Duration.ofMillis(Math.round(millis));
+        }
+        throw new IllegalArgumentException("'" + text + "' is not a duration; write it like " + DURATION_FORMS);
     }
 
     /** "512", "64k", "10m", "1g" (binary multiples: k = 1024 bytes); positive. */
