@@ -21,7 +21,9 @@ import java.util.List;
  * {@code --forwarded} an RFC 7239 {@code Forwarded} header is added too. Undertow's ProxyHandler then
  * fills in what is missing, so it runs with {@code reuseXForwarded} on; on its own it would either
  * trust every client or trust none, and it takes {@code X-Forwarded-Port} from the client's
- * {@code Host} header instead of the connection. Every header leaves here with exactly one value.
+ * {@code Host} header instead of the connection. Every header leaves here with exactly one value (a
+ * trusted proxy's several X-Forwarded-For lines are joined into one, so ProxyHandler appends the peer,
+ * after a bare comma, to all of them).
  * Immutable, thread-safe; runs on the IO thread.
  */
 public final class ForwardedHeaders {
@@ -88,7 +90,7 @@ public final class ForwardedHeaders {
     }
 
     /** One RFC 7239 element: {@code for=192.0.2.1;proto=http;host=example.com}, IPv6 and ports quoted (section 6). */
-    static String forwardedElement(InetSocketAddress peer, String scheme, String host) {
+    public static String forwardedElement(InetSocketAddress peer, String scheme, String host) {
         String node;
         if (peer == null || peer.getAddress() == null) {
             node = "unknown";

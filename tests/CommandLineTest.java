@@ -66,7 +66,12 @@ class CommandLineTest {
             "--strategy round-robin --hash-key path        | only applies",
             "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor",
             "--access-log xml                              | --access-log",
-            "--admin-port 0 --admin-bind 0.0.0.0           | --admin-token"})
+            "--admin-port 0 --admin-bind 0.0.0.0           | --admin-token",
+            "--backend http://127.0.0.1:0                  | port 0",
+            "--backend http://127.0.0.1:99999              | port 99999",
+            "--timeout 30                                  | has no unit",
+            "--trust-forwarded proxy.example               | --trust-forwarded",
+            "--admin-token-file /nonexistent/token         | --admin-token-file"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
         Process process = start(List.of(), args.trim().split("\\s+"));
         String err = read(process.getErrorStream());
