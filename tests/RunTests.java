@@ -17,6 +17,7 @@ package tests;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import java.io.PrintWriter;
+import proxy.ProcessSignals;
 import java.util.regex.Pattern;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassNameFilter;
@@ -36,6 +37,8 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  */
 public class RunTests {
     public static void main(String[] args) {
+        // jbang gives this runner LoadBalancer.java's //RUNTIME_OPTIONS too: unlink the JVM log they name.
+        ProcessSignals.claim();
         String filter = args.length > 0 ? args[0] : "";
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectPackage("tests"))
