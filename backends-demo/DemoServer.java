@@ -86,6 +86,7 @@ public final class DemoServer {
     private final String name;
     private volatile Undertow server;
     private final int port;
+    private final OwnAddress own;
     private volatile Faults faults;
     private final AtomicLong requests = new AtomicLong();
 
@@ -94,6 +95,7 @@ public final class DemoServer {
         this.faults = faults;
         this.server = listen(port);
         this.port = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+        this.own = new OwnAddress("127.0.0.1", this.port);
     }
 
     private Undertow listen(int port) {
@@ -169,7 +171,6 @@ public final class DemoServer {
     private void control(HttpServerExchange exchange) {
         Map<String, Deque<String>> query = exchange.getQueryParameters();
         boolean isChange = !exchange.getRequestMethod().equalToString("GET") && !exchange.getRequestMethod().equalToString("HEAD");
-        OwnAddress own = new OwnAddress("127.0.0.1", port);
         String host = exchange.getRequestHeaders().getFirst(Headers.HOST), origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
         // The same checks as the admin port's: a web page, or a client of a load balancer in front
         // (which passes the client's Host on), must not change the faults.
