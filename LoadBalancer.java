@@ -10,6 +10,7 @@
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
 //SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
+//SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
 //SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
@@ -131,6 +132,10 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
             description = "Close a client connection idle this long, or still sending its headers (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
+
+    @Option(names = "--body-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
+            description = "A request body that stops arriving this long gets 408 and its backend connection closed (default: ${DEFAULT-VALUE}).")
+    Duration bodyTimeout;
 
     @Option(names = "--max-body-size", paramLabel = "SIZE", defaultValue = "1g", converter = SizeConverter.class,
             description = "Refuse larger request bodies with 413 (default: ${DEFAULT-VALUE}).")
@@ -305,7 +310,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
                 slowStart == null ? Duration.ZERO : slowStart, panic);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
-                retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize);
+                retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize, bodyTimeout);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
         if (accessLog != null) {
             server.addObserver(new AccessLog(accessLog, System.out));

@@ -118,7 +118,8 @@ final class Attempts implements ExchangeCompletionListener {
     @Override
     public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
         exchangeComplete = true;
-        if (current != null && !backendFailedAfterSend) {
+        // A request the client broke (bad body, body timeout, abort) says nothing about the backend.
+        if (current != null && !backendFailedAfterSend && ClientFault.of(exchange) == null) {
             int status = exchange.getStatusCode();
             if (status == 502 || status == 503 || status == 504) {
                 health.failed(current, "status " + status); // a 504 may be ours: it did not answer in time
@@ -126,7 +127,7 @@ final class Attempts implements ExchangeCompletionListener {
                 health.succeeded(current);
             }
         }
-        finishCurrent(backendFailedAfterSend ? -1 : System.nanoTime() - sentAtNanos);
+        finishCurrent(backendFailedAfterSend || ClientFault.of(exchange) != null ? -1 : System.nanoTime() - sentAtNanos);
         next.proceed();
     }
 

@@ -8,7 +8,8 @@ import io.undertow.util.Headers;
 /**
  * The short plain-text bodies the proxy answers with when it, not a backend, ends a request: 502 when a
  * backend failed after the request was sent to it, 503 when no backend could take it, 504 when the
- * backend did not answer in time, 413 and 431/400 for requests over the limits. Undertow's ProxyHandler
+ * backend did not answer in time, 413 and 431/400 for requests over the limits, and the status of a
+ * {@link ClientFault} (400, 408, 413, 501) when the client caused the failure. Undertow's ProxyHandler
  * ends such requests with a bare status; this listener runs just before that empty response is sent.
  * Stateless.
  */
@@ -28,6 +29,15 @@ final class ErrorResponses implements DefaultResponseListener {
         if (!exchange.isResponseChannelAvailable()) {
             return false;
         }
+        ClientFault fault = ClientFault.of(exchange);
+        if (fault != null) {
+            // Whatever ProxyHandler made of it (500 from its body transfer, 503 after the backend
+            // connection we closed), the client caused it: say what it did.
+            exchange.setStatusCode(fault.status());
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+            exchange.getResponseSender().send(fault.body());
+            return true;
+        }
         Attempts attempts = Attempts.peek(exchange);
         // ProxyHandler says 503 for a backend that reset or closed after receiving the request too;
         // nginx and HAProxy call that 502, and so do we: the gateway got no valid answer.
@@ -36,8 +46,11 @@ final class ErrorResponses implements DefaultResponseListener {
         }
         String body = switch (exchange.getStatusCode()) {
             case 400 -> "400 Bad Request: the request could not be parsed\n";
+            case 408 -> "408 Request Timeout: the request body stopped arriving (--body-timeout)\n";
             case 413 -> "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n";
+            case 414 -> "414 URI Too Long: the request target is over the proxy's limit (--max-header-size)\n";
             case 431 -> "431 Request Header Fields Too Large: the headers are over the proxy's limit (--max-header-size)\n";
+            case 501 -> "501 Not Implemented: the request uses a feature the proxy does not support\n";
             case 502 -> "502 Bad Gateway: the backend " + (attempts != null && attempts.backendFailure() != null
                     ? attempts.backendFailure() : "closed the connection without answering") + "\n";
             case 503 -> "503 Service Unavailable: no backend could take the request\n";

@@ -12,10 +12,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
- * every response before it goes back: enforce the body limit, drop hop-by-hop headers both ways, keep
- * or replace the client's forwarding headers as {@link ForwardedHeaders} decides (untrusted clients'
- * X-Forwarded-* never reach a backend), and give proxy-made errors a short body. Thread-safe, runs on
- * the IO thread.
+ * every response before it goes back: refuse framing it cannot trust ({@link RequestFramingGuard},
+ * {@link AbsoluteFormTarget}), watch the body ({@link RequestBodyWatch}), enforce the body limit, drop
+ * hop-by-hop headers both ways, keep or replace the client's forwarding headers as
+ * {@link ForwardedHeaders} decides (untrusted clients' X-Forwarded-* never reach a backend), and give
+ * proxy-made errors a short body. Thread-safe, runs on the IO thread.
  */
 final class GatewayHandler implements HttpHandler {
     private static final ResponseCommitListener STRIP_RESPONSE_HOP_BY_HOP =
@@ -24,14 +25,18 @@ final class GatewayHandler implements HttpHandler {
     private final HttpHandler proxy;
     private final HttpHandler continueThenForward = new HttpContinueAcceptingHandler(this::forward);
     private final long maxBodyBytes;
+    private final int maxHeaderBytes;
     private final long responseTimeoutMillis;
+    private final long bodyTimeoutMillis;
     private final List<TrafficObserver> observers = new CopyOnWriteArrayList<>();
     private volatile ForwardedHeaders forwarded = ForwardedHeaders.REPLACE_ALL;
 
-    GatewayHandler(HttpHandler proxy, long maxBodyBytes, long responseTimeoutMillis) {
+    GatewayHandler(HttpHandler proxy, long maxBodyBytes, int maxHeaderBytes, long responseTimeoutMillis, long bodyTimeoutMillis) {
         this.proxy = proxy;
         this.maxBodyBytes = maxBodyBytes;
+        this.maxHeaderBytes = maxHeaderBytes;
         this.responseTimeoutMillis = responseTimeoutMillis;
+        this.bodyTimeoutMillis = bodyTimeoutMillis;
     }
 
     void addObserver(TrafficObserver observer) {
@@ -48,6 +53,17 @@ final class GatewayHandler implements HttpHandler {
             exchange.addExchangeCompleteListener(new CompletionReport(System.nanoTime(), observers));
         }
         exchange.addDefaultResponseListener(ErrorResponses.INSTANCE);
+        // Framing first: a request whose body cannot be framed without doubt reaches no backend.
+        ClientFault fault = RequestFramingGuard.check(exchange, maxHeaderBytes);
+        if (fault == null) {
+            fault = AbsoluteFormTarget.toOriginForm(exchange);
+        }
+        if (fault != null) {
+            ClientFault.record(exchange, fault);
+            exchange.setStatusCode(fault.status());
+            exchange.endExchange();
+            return;
+        }
         if (exchange.getRequestContentLength() > maxBodyBytes) {
             exchange.setPersistent(false); // the unread body would otherwise be parsed as the next request
             exchange.setStatusCode(413);
@@ -56,6 +72,9 @@ final class GatewayHandler implements HttpHandler {
         }
         // A chunked body has no length up front: Undertow fails the read once it passes the limit.
         exchange.setMaxEntitySize(maxBodyBytes);
+        if (!exchange.isRequestComplete()) {
+            RequestBodyWatch.watch(exchange, bodyTimeoutMillis);
+        }
 
         // Undertow only notices "Connection: close" alone; a client may list it among other options.
         if (HopByHopHeaders.connectionLists(exchange.getRequestHeaders(), Headers.CLOSE.toString())) {

@@ -52,7 +52,8 @@ public final class ProxyServer {
                 .setMaxConnectionRetries(1)
                 .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
                 .build();
-        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes(), settings.timeout().toMillis());
+        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes(), settings.maxHeaderBytes(), settings.timeout().toMillis(),
+                settings.bodyTimeout().toMillis());
         this.shutdown = new GracefulShutdownHandler(gateway);
 
         int idleMillis = (int) settings.idleTimeout().toMillis();

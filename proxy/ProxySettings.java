@@ -18,18 +18,21 @@ import java.time.Duration;
  * @param maxInFlightPerBackend a backend with this many requests in flight takes no more; 0: no limit
  * @param connectTimeout a backend that has not accepted the connection by then counts as failed; the next is tried
  * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
+ * @param bodyTimeout    a request body that stops arriving this long gets 408 (nginx's client_body_timeout)
  */
 public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
                             long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
-                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout, int maxResponseHeaderBytes) {
+                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout, int maxResponseHeaderBytes,
+                            Duration bodyTimeout) {
     public static final int DEFAULT_MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
 
-    /** The settings with the default response head limit (64 KiB). */
+    /** The settings with the default response head limit (64 KiB) and body timeout (60 s). */
     public ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
                          long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
                          int retryPercent, int maxInFlightPerBackend, Duration connectTimeout) {
         this(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent,
-                maxInFlightPerBackend, connectTimeout, DEFAULT_MAX_RESPONSE_HEADER_BYTES);
+                maxInFlightPerBackend, connectTimeout, DEFAULT_MAX_RESPONSE_HEADER_BYTES, DEFAULT_BODY_TIMEOUT);
     }
 
     /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
@@ -39,20 +42,25 @@ public record ProxySettings(String bindAddress, int port, Duration timeout, Dura
     }
 
     public ProxySettings withTimeout(Duration timeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
     }
 
     public ProxySettings withHealth(HealthSettings health) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
     }
 
     public ProxySettings withLimits(int retryPercent, int maxInFlightPerBackend) {
         return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
+                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
     }
 
     public ProxySettings withMaxResponseHeaderBytes(int maxResponseHeaderBytes) {
         return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes);
+                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
+    }
+
+    public ProxySettings withBodyTimeout(Duration bodyTimeout) {
+        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
+                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
     }
 }

@@ -8,7 +8,7 @@ import io.undertow.server.HttpServerExchange;
  * Decides, when a backend fails after the request was sent to it, whether ProxyHandler may send it to
  * another backend: only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), since a POST may
  * already have taken effect. ProxyHandler asks this exactly on that failure path, so it is also where
- * we note the failure, for the 502 in {@link ErrorResponses}. ProxyHandler itself never replays a body
+ * we note the failure, for the 502 in {@link ErrorResponses}, unless a {@link ClientFault} explains it. ProxyHandler itself never replays a body
  * it has started streaming. Stateless.
  */
 final class RetryPolicy implements Predicate {
@@ -18,6 +18,9 @@ final class RetryPolicy implements Predicate {
 
     @Override
     public boolean resolve(HttpServerExchange exchange) {
+        if (ClientFault.of(exchange) != null) {
+            return false; // the client broke the request (bad body, timeout, abort): no backend is to blame, none may retry it
+        }
         Attempts attempts = Attempts.peek(exchange);
         if (attempts != null) {
             attempts.backendFailed();

@@ -1,0 +1,59 @@
+package proxy;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+
+/**
+ * Why a request failed because of its client rather than a backend: bad framing, an unsupported
+ * transfer coding, a body that stopped arriving or was abandoned. Attached to the exchange by the guard
+ * that noticed, so the answer says what the client did ({@link ErrorResponses}) and health accounting
+ * never blames the backend for it ({@link Attempts}, {@link RetryPolicy}). Immutable.
+ */
+enum ClientFault {
+    /** A head whose framing cannot be trusted: Content-Length with Transfer-Encoding, a bad length, a list or duplicate coding. */
+    BAD_FRAMING(400, "400 Bad Request: the request's framing headers (Content-Length, Transfer-Encoding) are malformed or conflict\n"),
+    /** A request target we cannot route unambiguously: an absolute-form URI with a foreign scheme, userinfo or no host. */
+    BAD_TARGET(400, "400 Bad Request: the request target is not a valid origin-form or http(s) absolute-form URI\n"),
+    /** A transfer coding other than exactly one {@code chunked}. */
+    UNKNOWN_CODING(501, "501 Not Implemented: the only transfer coding accepted is a single \"chunked\"\n"),
+    /** A chunked body whose chunk sizes, line ends or trailers break RFC 9112 section 7.1. */
+    MALFORMED_CHUNK(400, "400 Bad Request: the chunked request body is malformed\n"),
+    /** A chunked body that grew over --max-body-size. */
+    BODY_TOO_LARGE(413, "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n"),
+    /** No body bytes arrived for --body-timeout while the proxy waited for them. */
+    BODY_TIMEOUT(408, "408 Request Timeout: the request body stopped arriving (--body-timeout)\n"),
+    /** The client closed or reset its connection before its body was complete. */
+    ABORTED(400, "400 Bad Request: the client closed the connection before its request body was complete\n");
+
+    private static final AttachmentKey<ClientFault> KEY = AttachmentKey.create(ClientFault.class);
+
+    private final int status;
+    private final String body;
+
+    ClientFault(int status, String body) {
+        this.status = status;
+        this.body = body;
+    }
+
+    int status() {
+        return status;
+    }
+
+    /** The short plain-text body of the proxy's answer. */
+    String body() {
+        return body;
+    }
+
+    /** Notes {@code fault} on the exchange unless an earlier one is there: the first cause is the one reported. */
+    static void record(HttpServerExchange exchange, ClientFault fault) {
+        if (exchange.getAttachment(KEY) == null) {
+            exchange.putAttachment(KEY, fault);
+        }
+        exchange.setPersistent(false); // what follows on this connection can no longer be framed reliably
+    }
+
+    /** The client fault noted on this exchange, or null when the client did nothing wrong. */
+    static ClientFault of(HttpServerExchange exchange) {
+        return exchange.getAttachment(KEY);
+    }
+}
