@@ -101,7 +101,6 @@ class RequestFramingConformanceTest {
                 refused("te-chunked-with-parameter", POST + "Transfer-Encoding: chunked;q=1\r\n\r\n" + hello, 400, FRAMING),
                 refused("te-empty-list-element", POST + "Transfer-Encoding: chunked,\r\n\r\n" + hello, 400, FRAMING),
                 refused("te-two-header-lines", POST + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + hello, 400, UNDERTOW_400),
-                refused("te-obs-fold", POST + "Transfer-Encoding:\r\n chunked\r\n\r\n" + hello, 400, UNDERTOW_400),
                 refused("te-space-before-colon", POST + "Transfer-Encoding : chunked\r\n\r\n" + hello, 400, UNDERTOW_400),
                 refused("te-nul-in-value", POST + "Transfer-Encoding: chunked\0\r\n\r\n" + hello, 400, UNDERTOW_400),
                 refused("te-on-http-1.0", "POST /upload HTTP/1.0\r\nHost: front.test\r\nTransfer-Encoding: chunked\r\n\r\n" + hello, 400, FRAMING),
@@ -115,6 +114,11 @@ class RequestFramingConformanceTest {
                 refused("cl-overflows-a-long", POST + "Content-Length: 18446744073709551621\r\n\r\nhello", 400, FRAMING),
                 // Heads no client library would send.
                 refused("nul-in-header-value", POST + "X-Note: a\0b\r\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
+                refused("nul-in-request-target", "POST /up\0load HTTP/1.1\r\nHost: front.test\r\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
+                refused("bare-lf-in-head", "POST /upload HTTP/1.1\r\nHost: front.test\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
+                refused("bare-lf-head-throughout", "POST /upload HTTP/1.1\nHost: front.test\nTransfer-Encoding: chunked\n\n" + hello, 400, UNDERTOW_400),
+                refused("bare-cr-in-header-value", POST + "X-Note: a\rb\r\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
+                refused("absolute-form-host-mismatch", "GET http://origin.test/x HTTP/1.1\r\nHost: other.test\r\n\r\n", 400, UNDERTOW_400),
                 refused("absolute-form-with-userinfo", "GET http://user@front.test/x HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, TARGET),
                 // Malformed chunked bodies: 400, and the backend never sees a complete request.
                 badChunks("chunk-size-not-hex", "Z\r\nhello\r\n0\r\n\r\n"),
@@ -152,7 +156,11 @@ class RequestFramingConformanceTest {
                         Forwarded.of("POST /upload HTTP/1.1", "hello"), Forwarded.of("GET /second HTTP/1.1", "")),
                 accepted("valid-pipelined-chunked-then-get", CHUNKED + hello + "GET /second HTTP/1.1\r\nHost: front.test\r\n\r\n",
                         Forwarded.of("POST /upload HTTP/1.1", "hello"), Forwarded.of("GET /second HTTP/1.1", "")),
-                accepted("absolute-form-uses-the-uri-authority", "GET http://origin.test:8080/path?q=1 HTTP/1.1\r\nHost: other.test\r\n\r\n",
+                // obs-fold: Undertow's parser replaces it with a space (RFC 9112 section 5.2 allows that); the
+                // backend still gets exactly the framing we read, since the coding is checked after unfolding and re-written.
+                accepted("te-obs-fold-is-unfolded-then-reframed", POST + "Transfer-Encoding:\r\n chunked\r\n\r\n" + hello,
+                        Forwarded.of("POST /upload HTTP/1.1", "hello", "Transfer-Encoding: chunked")),
+                accepted("absolute-form-uses-the-uri-authority", "GET http://origin.test:8080/path?q=1 HTTP/1.1\r\nHost: origin.test\r\n\r\n",
                         Forwarded.of("GET /path?q=1 HTTP/1.1", "", "Host: origin.test:8080")),
                 accepted("absolute-form-without-a-path", "GET http://origin.test HTTP/1.1\r\nHost: origin.test\r\n\r\n",
                         Forwarded.of("GET / HTTP/1.1", "", "Host: origin.test")));
@@ -179,7 +187,7 @@ class RequestFramingConformanceTest {
                 InputStream in = client.getInputStream();
                 for (int i = 0; i < c.statuses().size(); i++) {
                     String response = TestSupport.readOneResponse(in);
-                    assertTrue(response.startsWith("HTTP/1.1 " + c.statuses().get(i) + " "), c.name() + ": answer " + i + " was: " + response);
+                    assertTrue(response.matches("(?s)HTTP/1\\.[01] " + c.statuses().get(i) + " .*"), c.name() + ": answer " + i + " was: " + response);
                     if (i == 0) {
                         String body = response.substring(response.indexOf("\r\n\r\n") + 4);
                         if (c.bodyStart().isEmpty()) {
