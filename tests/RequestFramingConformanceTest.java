@@ -54,9 +54,13 @@ class RequestFramingConformanceTest {
     }
 
     /** One request as the backend must see it: its request line, lines its head must contain, its body. */
-    private record Forwarded(String requestLine, List<String> headLines, String body) {
+    private record Forwarded(String requestLine, List<String> headLines, String body, String trailers) {
         static Forwarded of(String requestLine, String body, String... headLines) {
-            return new Forwarded(requestLine, List.of(headLines), body);
+            return new Forwarded(requestLine, List.of(headLines), body, "");
+        }
+
+        Forwarded withTrailers(String trailers) {
+            return new Forwarded(requestLine, headLines, body, trailers);
         }
     }
 
@@ -149,7 +153,9 @@ class RequestFramingConformanceTest {
                 accepted("valid-chunked-leading-zeros-and-extension", CHUNKED + "005;name=\"v\"\r\nhello\r\n000\r\n\r\n",
                         Forwarded.of("POST /upload HTTP/1.1", "hello")),
                 accepted("valid-chunked-with-trailers", CHUNKED + "5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n",
-                        Forwarded.of("POST /upload HTTP/1.1", "hello")),
+                        Forwarded.of("POST /upload HTTP/1.1", "hello").withTrailers("X-Checksum: abc\r\n")),
+                accepted("framing-fields-in-trailers-are-dropped", CHUNKED + "5\r\nhello\r\n0\r\nContent-Length: 99\r\nTransfer-Encoding: gzip\r\nX-Checksum: abc\r\n\r\n",
+                        Forwarded.of("POST /upload HTTP/1.1", "hello").withTrailers("X-Checksum: abc\r\n")),
                 accepted("valid-content-length", POST + "Content-Length: 5\r\n\r\nhello",
                         Forwarded.of("POST /upload HTTP/1.1", "hello", "Content-Length: 5")),
                 accepted("valid-pipelined-pair", POST + "Content-Length: 5\r\n\r\nhello" + "GET /second HTTP/1.1\r\nHost: front.test\r\n\r\n",
@@ -238,6 +244,7 @@ class RequestFramingConformanceTest {
                     assertTrue(request.complete(), c.name() + ": request " + i + " incomplete: " + request);
                     assertEquals(expected.get(i).requestLine(), request.head().substring(0, request.head().indexOf("\r\n")), c.name());
                     assertEquals(expected.get(i).body(), request.body(), c.name() + ": body of request " + i);
+                    assertEquals(expected.get(i).trailers(), request.trailers(), c.name() + ": trailers of request " + i);
                     for (String line : expected.get(i).headLines()) {
                         assertTrue(request.head().contains("\r\n" + line + "\r\n"), c.name() + ": head lacks " + line + ": " + request.head());
                     }
