@@ -9,7 +9,10 @@ import io.undertow.util.Headers;
  * (RFC 9112 section 3.2.2), and the path in origin form. Undertow's ProxyHandler keeps the client's
  * Host header and cuts the scheme and authority off the path only when a '/' follows them, so
  * {@code GET http://a?x} would reach the backend in absolute form. Refuses schemes other than http(s),
- * userinfo (RFC 9110 section 4.2.4) and an empty authority. Stateless.
+ * userinfo (RFC 9110 section 4.2.4) and an empty authority. Before us, Undertow's
+ * {@code HostHeaderHandler} (hard-wired ahead of every root handler) already answers 400 with an empty
+ * body when there is no Host header or when the Host header is not a substring of the absolute URI, so
+ * what reaches us differs from the authority at most in its port. Stateless.
  */
 final class AbsoluteFormTarget {
     private AbsoluteFormTarget() {}

@@ -11,6 +11,11 @@ import io.undertow.util.Headers;
  * backend did not answer in time, 413 and 431/400 for requests over the limits, and the status of a
  * {@link ClientFault} (400, 408, 413, 501) when the client caused the failure. Undertow's ProxyHandler
  * ends such requests with a bare status; this listener runs just before that empty response is sent.
+ * What Undertow refuses before any handler of ours runs keeps its empty 400: its connection reader
+ * ({@code HttpReadListener.sendBadRequestAndClose}) writes a fixed byte string straight to the socket
+ * for a head it cannot parse, one over the size limit or with conflicting lengths, and its
+ * {@code HostHeaderHandler} ends the exchange before a listener can be registered; both are wired in
+ * by Undertow itself, and rewriting their bytes on the socket would be more fragile than the gap.
  * Stateless.
  */
 final class ErrorResponses implements DefaultResponseListener {

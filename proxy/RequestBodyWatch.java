@@ -94,7 +94,11 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
     }
 
     private IOException clientFailed(IOException e) {
-        ClientFault.record(exchange, ClientFault.ABORTED); // kept only when no more precise cause was noted
+        if (!exchange.isResponseStarted()) {
+            // Kept only when no more precise cause was noted. Once an answer is under way, the read may
+            // have failed because the proxy itself ended the exchange (a 504), which is not the client's doing.
+            ClientFault.record(exchange, ClientFault.ABORTED);
+        }
         failure = e;
         cancelTimer();
         // Before ProxyHandler hears of it: its own close of the backend connection would complete the request.

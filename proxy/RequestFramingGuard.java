@@ -21,8 +21,10 @@ import io.undertow.util.Headers;
  * {@code Content-Length} together with {@code Transfer-Encoding}, two {@code Content-Length} or two
  * {@code Transfer-Encoding} lines ({@code Connectors.areRequestHeadersValid}), a {@code Content-Length}
  * that is not all digits ({@code HttpTransferEncoding.parsePositiveLong} throws), a head over the size
- * limit (400, not 431), bare LF or a NUL in the head, a request line it cannot parse, an unknown
- * protocol version. What it lets through and we close here: any single {@code Transfer-Encoding} value
+ * limit (400, not 431), a bare LF, bare CR or NUL in the head, a request line it cannot parse, an
+ * unknown protocol version. An obs-fold it replaces with a space (RFC 9112 section 5.2 allows that),
+ * so a folded {@code Transfer-Encoding:\r\n chunked} is judged, and forwarded, as {@code chunked}.
+ * What it lets through and we close here: any single {@code Transfer-Encoding} value
  * other than {@code identity} is decoded as chunked ({@code HttpTransferEncoding.handleRequestEncoding}
  * only compares to "identity"), and forwarded as written; {@code identity} reads to the end of the
  * connection; a {@code Content-Length} of 19 or more digits silently overflows into a wrong length.

@@ -4,9 +4,9 @@ import io.undertow.conduits.ReadDataStreamSourceConduit;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.Connectors;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.server.protocol.http.HttpServerConnection;
 import io.undertow.util.HeaderMap;
-import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -340,11 +340,6 @@ final class StrictChunkedDecoder extends AbstractStreamSourceConduit<StreamSourc
             terminated = true;
             Connectors.terminateRequest(exchange);
         }
-    }
-
-    /** Whether the whole body, up to its final CRLF, was read. */
-    boolean isFinished() {
-        return state == State.DONE;
     }
 
     @Override

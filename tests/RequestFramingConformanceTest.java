@@ -123,6 +123,7 @@ class RequestFramingConformanceTest {
                 refused("bare-lf-head-throughout", "POST /upload HTTP/1.1\nHost: front.test\nTransfer-Encoding: chunked\n\n" + hello, 400, UNDERTOW_400),
                 refused("bare-cr-in-header-value", POST + "X-Note: a\rb\r\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
                 refused("absolute-form-host-mismatch", "GET http://origin.test/x HTTP/1.1\r\nHost: other.test\r\n\r\n", 400, UNDERTOW_400),
+                refused("absolute-form-foreign-scheme", "GET ftp://front.test/x HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, TARGET),
                 refused("absolute-form-with-userinfo", "GET http://user@front.test/x HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, TARGET),
                 // Malformed chunked bodies: 400, and the backend never sees a complete request.
                 badChunks("chunk-size-not-hex", "Z\r\nhello\r\n0\r\n\r\n"),
