@@ -5,19 +5,20 @@
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.3.10
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
+//SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
+//SOURCES model/FixedRequest.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java
+//SOURCES model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
+//SOURCES strategies/ConsistentHash.java strategies/First.java strategies/Hash.java strategies/HashKey.java
+//SOURCES strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java strategies/LeastLatency.java
+//SOURCES strategies/Load.java strategies/PerVersion.java strategies/PowerOfTwo.java strategies/RoundRobin.java
+//SOURCES strategies/Sticky.java strategies/StickySession.java strategies/Strategies.java strategies/StrategyOptions.java
+//SOURCES strategies/WeightedRandom.java strategies/WeightedRoundRobin.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
-//SOURCES proxy/Attempts.java proxy/Backend.java proxy/BackendSpec.java proxy/BackendPool.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
+//SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
-//SOURCES proxy/BackendHealth.java proxy/HealthMonitor.java proxy/HealthSettings.java
-//SOURCES proxy/HopByHopHeaders.java proxy/LatencyTracker.java proxy/ProxyServer.java proxy/ProxySettings.java
+//SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java
-//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/RetryBudget.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
-//SOURCES strategies/BoundedLoadHash.java strategies/ConsistentHash.java strategies/First.java strategies/FixedRequest.java
-//SOURCES strategies/HashKey.java strategies/HashRing.java strategies/Hashing.java strategies/LeastConnections.java
-//SOURCES strategies/LeastLatency.java strategies/Load.java strategies/PoolCache.java strategies/PowerOfTwo.java
-//SOURCES strategies/RequestView.java strategies/RoundRobin.java strategies/Sticky.java strategies/StickySession.java
-//SOURCES strategies/Strategies.java strategies/Strategy.java strategies/StrategyOptions.java strategies/WeightedRandom.java
-//SOURCES strategies/WeightedRoundRobin.java
+//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -41,24 +42,24 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.random.RandomGenerator;
+import model.Backend;
+import model.BackendPool;
+import model.BackendSpec;
+import model.HealthSettings;
+import model.Strategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine;
 import proxy.AccessLog;
-import proxy.Backend;
-import proxy.BackendPool;
-import proxy.BackendSpec;
 import proxy.ForwardedHeaders;
-import proxy.HealthSettings;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import proxy.Units;
 import strategies.Strategies;
-import strategies.Strategy;
 import strategies.StrategyOptions;
 
 /**
@@ -311,7 +312,7 @@ public class LoadBalancer implements Callable<Integer> {
                 slowStart == null ? Duration.ZERO : slowStart, panic);
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize, bodyTimeout);
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), picker);
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), strategy.name(), picker);
         if (accessLog != null) {
             server.addObserver(new AccessLog(accessLog, System.out));
         }

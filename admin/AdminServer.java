@@ -9,14 +9,14 @@ import java.util.Deque;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
-import proxy.Backend;
-import proxy.BackendPool;
-import proxy.BackendSpec;
+import model.Backend;
+import model.BackendPool;
+import model.BackendSpec;
+import model.Strategy;
 import proxy.Json;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
-import strategies.Strategy;
 
 /**
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
@@ -114,7 +114,7 @@ public final class AdminServer {
 
     private void switchStrategy(HttpServerExchange exchange) {
         String name = parameter(exchange, "name");
-        proxy.setStrategy(strategies.apply(name));
+        proxy.setStrategy(name, strategies.apply(name));
         strategyName = name;
         proxy.events().record("strategy changed to " + name);
         answer(exchange, 200, "application/json", "{\"strategy\":" + Json.quote(name) + "}\n");

@@ -2,9 +2,9 @@ package admin;
 
 import java.util.List;
 import java.util.Locale;
-import proxy.Backend;
-import proxy.BackendHealth;
-import proxy.BackendPool;
+import model.Backend;
+import model.BackendHealth;
+import model.BackendPool;
 import proxy.Json;
 
 /** Renders the pool's live state and the traffic statistics as the JSON of {@code /stats}. Stateless. */

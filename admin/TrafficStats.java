@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import proxy.Backend;
+import model.Backend;
 import proxy.CompletedRequest;
 import proxy.TrafficObserver;
 

@@ -13,13 +13,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import proxy.Backend;
-import proxy.BackendPool;
+import model.Backend;
+import model.BackendPool;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
-import strategies.RequestView;
 import strategies.Strategies;
-import strategies.Strategy;
 import strategies.StrategyOptions;
 
 /**
@@ -51,7 +52,7 @@ public final class LabRun {
         StrategyOptions options = new StrategyOptions(StrategyOptions.seeded(seed), "header:X-User", 1.25);
         Strategy strategy = entry.create(options);
         BackendPool pool = new BackendPool(backends);
-        ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(), pool, strategy);
+        ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(), pool, entry.name(), strategy);
         ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
         try {
@@ -91,7 +92,7 @@ public final class LabRun {
     /** The share of 1,000 user keys that land on another backend when the first backend leaves (its own must). */
     private static double keysMoved(Strategies.Entry entry, StrategyOptions options, List<Backend> backends) {
         Strategy strategy = entry.create(options);
-        List<Backend> all = List.copyOf(backends), without = List.copyOf(backends.subList(1, backends.size()));
+        Candidates all = Candidates.of(backends), without = Candidates.of(backends.subList(1, backends.size()));
         int moved = 0;
         for (int user = 0; user < Workload.USERS; user++) {
             String client = "10.0." + (user / 250) + "." + (user % 250 + 1); // each user its own address, for ip-hash

@@ -6,6 +6,8 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import java.util.ArrayList;
 import java.util.List;
+import model.Backend;
+import model.HealthMonitor;
 
 /**
  * What happened to one client request so far: which backends were tried, which one has it now, and
@@ -46,18 +48,9 @@ final class Attempts implements ExchangeCompletionListener {
         return exchange.getAttachment(KEY);
     }
 
-    /** The pool's backends minus those already tried; the pool's own list when none was. */
-    List<Backend> untried(List<Backend> pool) {
-        if (tried.isEmpty()) {
-            return pool;
-        }
-        List<Backend> left = new ArrayList<>(pool.size());
-        for (Backend backend : pool) {
-            if (!tried.contains(backend)) {
-                left.add(backend);
-            }
-        }
-        return left;
+    /** The backends already tried for this request, first to last: what {@link model.Routing} avoids. */
+    List<Backend> tried() {
+        return tried;
     }
 
     void chose(Backend backend) {

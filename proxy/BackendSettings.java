@@ -2,18 +2,15 @@ package proxy;
 
 import io.undertow.server.handlers.proxy.ConnectionPoolErrorHandler;
 import io.undertow.server.handlers.proxy.ConnectionPoolManager;
-import java.time.Duration;
 
 /**
- * How the proxy treats each backend: how many keep-alive connections its pool keeps per IO thread, how
- * long an idle one is kept, how long a backend that refused a connection is skipped by its pool, and
- * how fast its latency average forgets a slow spell. Immutable; each pool gets its own
- * {@link ConnectionPoolManager} from {@link #newManager()} because the error state lives there.
- *
- * @param latencyDecay time for an old latency sample's weight to fall to 1/e (Finagle's default: 10 s)
+ * How the proxy keeps connections to each backend: how many keep-alive connections its pool keeps per
+ * IO thread, how long an idle one is kept, and how long a backend that refused a connection is skipped
+ * by its pool. Immutable; each pool gets its own {@link ConnectionPoolManager} from
+ * {@link #newManager()} because the error state lives there.
  */
-public record BackendSettings(int maxConnectionsPerThread, long idleTtlMillis, int problemRetrySeconds, Duration latencyDecay) {
-    public static final BackendSettings DEFAULTS = new BackendSettings(512, 30_000, 1, Duration.ofSeconds(10));
+public record BackendSettings(int maxConnectionsPerThread, long idleTtlMillis, int problemRetrySeconds) {
+    public static final BackendSettings DEFAULTS = new BackendSettings(512, 30_000, 1);
 
     ConnectionPoolManager newManager() {
         return new Manager(this);

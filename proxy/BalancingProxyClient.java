@@ -5,58 +5,57 @@ import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import strategies.StickySession;
-import strategies.Strategy;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import model.Backend;
+import model.BackendPool;
+import model.HealthMonitor;
+import model.RetryBudget;
+import model.Route;
+import model.Routing;
 import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import strategies.StickySession;
 
 /**
- * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks the strategy for one of the
- * backends not yet tried for this request, {@link #getConnection} borrows a keep-alive connection from
- * that backend's own pool. A refused connect moves on to the next untried backend at once (nothing was
- * sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear of the
- * failure, and answer 503. Only backends the {@link HealthMonitor} lets take traffic, and that are under
- * the in-flight limit, are offered; the monitor hears of every failure; every try after the first
- * spends from the {@link RetryBudget}. Thread-safe: per-request state lives in the exchange's {@link Attempts}.
+ * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks {@link Routing} for a backend
+ * not yet tried for this request, {@link #getConnection} borrows a keep-alive connection to it from
+ * {@link BackendConnections}. A refused connect moves on to the next untried backend at once (nothing
+ * was sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear
+ * of the failure, and answer 503. The {@link HealthMonitor} hears of every failure; every try after the
+ * first spends from the {@link RetryBudget}. Thread-safe: per-request state lives in the exchange's
+ * {@link Attempts}.
  */
 public final class BalancingProxyClient implements ProxyClient {
+    private static final HttpString EXPLAIN = new HttpString("X-LB-Explain");
+
     private final BackendPool pool;
+    private final BackendConnections connections;
+    private final Routing routing;
     private final HealthMonitor health;
     private final RetryBudget retries;
-    private final int maxInFlightPerBackend;
-    private volatile Strategy strategy;
-    private volatile boolean explain;
-
     private final long connectTimeoutMillis;
     private final int maxResponseHeaderBytes;
+    private volatile boolean explain;
 
-    BalancingProxyClient(BackendPool pool, Strategy strategy, HealthMonitor health, ProxySettings settings) {
+    BalancingProxyClient(BackendPool pool, BackendConnections connections, Routing routing, HealthMonitor health, ProxySettings settings) {
         this.pool = pool;
-        this.strategy = strategy;
+        this.connections = connections;
+        this.routing = routing;
         this.health = health;
         this.retries = new RetryBudget(settings.retryPercent());
-        this.maxInFlightPerBackend = settings.maxInFlightPerBackend();
         this.connectTimeoutMillis = settings.connectTimeout().toMillis();
         this.maxResponseHeaderBytes = settings.maxResponseHeaderBytes();
         ResponseHeadGuard.requireUndertowHook();
     }
 
-    public void setStrategy(Strategy strategy) {
-        this.strategy = strategy;
-    }
-
-    /** When on, every response carries an {@code X-LB-Explain} header describing the last pick. */
+    /** When on, every response carries an {@code X-LB-Explain} header: {@link Route#explain} of the last pick. */
     void setExplain(boolean explain) {
         this.explain = explain;
     }
-
-    private static final HttpString EXPLAIN = new HttpString("X-LB-Explain");
 
     /** A backend chosen for one request: Undertow hands it back to {@link #getConnection}. */
     record BackendTarget(Backend backend) implements ProxyTarget {}
@@ -69,63 +68,19 @@ public final class BalancingProxyClient implements ProxyClient {
         } else if (!retries.tryRetry()) {
             return null; // over the retry budget: fail this request rather than add load to a failing pool
         }
-        List<Backend> candidates = offered(attempts, pool.eligible());
-        if (candidates.isEmpty()) {
-            candidates = offered(attempts, pool.eligibleBackups()); // no primary could: the backups' turn
-        }
-        if (candidates.isEmpty() && health.panics() && pool.eligible().isEmpty() && pool.eligibleBackups().isEmpty()) {
-            candidates = offered(attempts, pool.primaries()); // panic: nothing is up, so try them all anyway
-        }
-        if (candidates.isEmpty()) {
+        ExchangeRequestView request = new ExchangeRequestView(exchange);
+        Route route = routing.route(request, attempts.tried());
+        if (route == null) {
             return null;
         }
-        Strategy current = strategy;
-        ExchangeRequestView request = new ExchangeRequestView(exchange);
-        Backend chosen = current.pick(candidates, request);
-        if (health.slowStartNanos() > 0 && candidates.size() > 1) {
-            chosen = warmedUp(chosen, candidates, current, request);
-        }
-        attempts.chose(chosen);
+        attempts.chose(route.backend());
         if (explain) {
-            exchange.getResponseHeaders().put(EXPLAIN, current.getClass().getSimpleName() + " picked " + chosen.name()
-                    + " of " + candidates.size() + " candidates (" + String.join(", ", candidates.stream().map(Backend::name).toList())
-                    + "); attempt " + attempts.count());
+            exchange.getResponseHeaders().put(EXPLAIN, route.explain(attempts.count()));
         }
-        if (current instanceof StickySession sticky) {
-            pin(exchange, request, sticky, chosen);
+        if (route.strategy() instanceof StickySession sticky) {
+            pin(exchange, request, sticky, route.backend());
         }
-        return new BackendTarget(chosen);
-    }
-
-    /**
-     * Slow start: a backend that has just come back keeps a pick only with the probability of its
-     * warmth (0 to 1 over the slow-start time); otherwise the strategy picks again without it. Works
-     * the same under every strategy, at the cost of one more pick while a backend warms up.
-     */
-    private Backend warmedUp(Backend chosen, List<Backend> candidates, Strategy current, ExchangeRequestView request) {
-        double warmth = chosen.health().warmth(System.nanoTime(), health.slowStartNanos());
-        if (warmth >= 1 || ThreadLocalRandom.current().nextDouble() < warmth) {
-            return chosen;
-        }
-        List<Backend> others = new ArrayList<>(candidates);
-        others.remove(chosen);
-        return current.pick(others, request);
-    }
-
-    /** Those of {@code backends} not yet tried for this request and under the in-flight limit. */
-    private List<Backend> offered(Attempts attempts, List<Backend> backends) {
-        List<Backend> candidates = attempts.untried(backends);
-        return maxInFlightPerBackend > 0 ? belowLimit(candidates) : candidates;
-    }
-
-    /** The candidates with room for one more request; the same list when all have room. */
-    private List<Backend> belowLimit(List<Backend> candidates) {
-        for (Backend backend : candidates) {
-            if (backend.inFlight() >= maxInFlightPerBackend) {
-                return candidates.stream().filter(b -> b.inFlight() < maxInFlightPerBackend).toList();
-            }
-        }
-        return candidates;
+        return new BackendTarget(route.backend());
     }
 
     /** Sets the sticky cookie for {@code chosen} unless the client already sent it (a retry overwrites it). */
@@ -142,7 +97,12 @@ public final class BalancingProxyClient implements ProxyClient {
         Backend backend = ((BackendTarget) target).backend();
         ConnectionCallback connecting = new ConnectionCallback(backend, callback, timeout, timeUnit);
         connecting.deadline = exchange.getIoThread().executeAfter(() -> connecting.timedOut(exchange), connectTimeoutMillis, TimeUnit.MILLISECONDS);
-        backend.connections().connect(target, exchange, connecting, timeout, timeUnit, false);
+        ProxyConnectionPool backendConnections = connections.to(backend);
+        if (backendConnections == null) {
+            connecting.failed(exchange); // it left the pool since it was chosen: try the next
+            return;
+        }
+        backendConnections.connect(target, exchange, connecting, timeout, timeUnit, false);
     }
 
     @Override

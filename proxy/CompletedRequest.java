@@ -1,5 +1,7 @@
 package proxy;
 
+import model.Backend;
+
 /**
  * One finished client request, as {@link TrafficObserver}s see it.
  *

@@ -3,7 +3,7 @@ package proxy;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.Cookie;
 import java.net.InetSocketAddress;
-import strategies.RequestView;
+import model.RequestView;
 
 /**
  * The strategy's view of a live Undertow exchange. Reads lazily, so a strategy that looks at nothing

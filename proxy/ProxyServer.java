@@ -9,6 +9,10 @@ import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import model.BackendPool;
+import model.HealthMonitor;
+import model.Routing;
+import model.Strategy;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -17,7 +21,7 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
-import strategies.Strategy;
+import strategies.StrategyOptions;
 
 /**
  * The running load balancer: a listening socket whose requests go through
@@ -30,6 +34,8 @@ import strategies.Strategy;
 public final class ProxyServer {
     private final ProxySettings settings;
     private final BackendPool pool;
+    private final BackendConnections connections = new BackendConnections(BackendSettings.DEFAULTS);
+    private final Routing routing;
     private final BalancingProxyClient client;
     private final HealthMonitor health;
     private final EventLog events = new EventLog();
@@ -38,11 +44,14 @@ public final class ProxyServer {
     private final XnioWorker worker;
     private final AcceptingChannel<StreamConnection> listener;
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, Strategy strategy) throws IOException {
+    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) throws IOException {
         this.settings = settings;
         this.pool = pool;
         this.health = new HealthMonitor(pool, settings.health(), events::record);
-        this.client = new BalancingProxyClient(pool, strategy, health, settings);
+        this.routing = new Routing(pool, settings.health(), settings.maxInFlightPerBackend(), StrategyOptions.defaults().random(),
+                strategyName, strategy);
+        pool.addListener(connections);
+        this.client = new BalancingProxyClient(pool, connections, routing, health, settings);
         ProxyHandler proxy = ProxyHandler.builder()
                 .setProxyClient(client)
                 .setMaxRequestTime(-1) // ResponseTimeout times the first byte instead of the whole exchange
@@ -92,9 +101,9 @@ public final class ProxyServer {
      *
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local)
      */
-    public static ProxyServer start(ProxySettings settings, BackendPool pool, Strategy strategy) {
+    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
         try {
-            return new ProxyServer(settings, pool, strategy);
+            return new ProxyServer(settings, pool, strategyName, strategy);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.bindAddress() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
@@ -114,8 +123,9 @@ public final class ProxyServer {
         return events;
     }
 
-    public void setStrategy(Strategy strategy) {
-        client.setStrategy(strategy);
+    /** From the next request on, {@code strategy} picks; {@code name} (its command-line name) is what X-LB-Explain calls it. */
+    public void setStrategy(String name, Strategy strategy) {
+        routing.setStrategy(name, strategy);
     }
 
     /** Adds an {@code X-LB-Explain} header to every response, saying which strategy picked which backend, of which. */
@@ -155,7 +165,8 @@ public final class ProxyServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        pool.close();
+        pool.removeListener(connections);
+        connections.closeAll();
         return drained;
     }
 }

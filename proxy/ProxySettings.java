@@ -1,6 +1,7 @@
 package proxy;
 
 import java.time.Duration;
+import model.HealthSettings;
 
 /**
  * How the proxy listens and what it tolerates, as the command line set it.

@@ -2,6 +2,7 @@ package strategies;
 
 import java.util.Locale;
 import java.util.function.Function;
+import model.RequestView;
 
 /**
  * What a hash strategy hashes on, as given to {@code --hash-key}: {@code client} (the client's IP

@@ -1,18 +1,16 @@
 package strategies;
 
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
 
 /**
  * A consistent-hashing ring over one list of backends, as in Karger et al. (1997) and libketama: each
  * backend owns 160 points per unit of weight, and a key belongs to the first point at or after its
  * hash, going round. Removing one of N backends moves only the keys its points owned (about 1/N);
  * the others stay put. Immutable once built, so any number of IO threads read it without locks;
- * building costs O(P log P) for P points, done once per pool change.
+ * building costs O(P log P) for P points, done once per pool version, never per pick.
  */
 final class HashRing {
     /** libketama's 160 points per server: shares within a few percent of the weights. */
@@ -20,12 +18,10 @@ final class HashRing {
     /** Past this many points in all, every backend's count is scaled down alike. */
     private static final int MAX_POINTS = 1 << 20;
 
-    final List<Backend> backends;
     private final long[] points;
     private final Backend[] owners;
 
     HashRing(List<Backend> backends) {
-        this.backends = backends;
         long wanted = 0;
         for (Backend backend : backends) {
             wanted += (long) POINTS_PER_WEIGHT * backend.weight();
@@ -68,21 +64,19 @@ final class HashRing {
         return owners[Math.floorMod(pointIndex, owners.length)];
     }
 
-    /** The owner of {@code hash}, or of the next point whose owner is in {@code allowed} (a retry's candidates). */
-    Backend owner(long hash, Set<Backend> allowed) {
+    /**
+     * The owner of {@code hash}, or when {@code candidates} avoids it, of the next point round the ring
+     * whose owner is not avoided: a retry moves on as HAProxy's chash_get_server_hash does, and keys whose
+     * owner is not avoided stay where they are.
+     */
+    Backend owner(long hash, Candidates candidates) {
         int start = firstPoint(hash);
         for (int i = 0; i < points.length; i++) {
             Backend owner = ownerAt(start + i);
-            if (allowed == null || allowed.contains(owner)) {
+            if (!candidates.isAvoided(owner)) {
                 return owner;
             }
         }
-        return null;
-    }
-
-    static Set<Backend> identitySet(List<Backend> backends) {
-        Set<Backend> set = Collections.newSetFromMap(new IdentityHashMap<>(backends.size() * 2));
-        set.addAll(backends);
-        return set;
+        return candidates.allowed(0); // unreachable while the contract holds: one backend is allowed
     }
 }

@@ -2,7 +2,10 @@ package strategies;
 
 import java.util.List;
 import java.util.random.RandomGenerator;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
  * Least connections: the backend with the fewest requests in flight per unit of weight, ties broken at
@@ -19,12 +22,16 @@ public final class LeastConnections implements Strategy {
     }
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
-        Backend best = candidates.get(0);
-        int ties = 1;
-        for (int i = 1; i < candidates.size(); i++) {
-            Backend candidate = candidates.get(i);
-            int order = Load.compare(candidate, best);
+    public Backend pick(Candidates candidates, RequestView request) {
+        Backend best = null;
+        int ties = 0;
+        List<Backend> all = candidates.all();
+        for (int i = 0; i < all.size(); i++) {
+            Backend candidate = all.get(i);
+            if (candidates.isAvoided(candidate)) {
+                continue;
+            }
+            int order = best == null ? -1 : Load.compare(candidate, best);
             if (order < 0) {
                 best = candidate;
                 ties = 1;

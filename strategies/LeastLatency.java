@@ -1,8 +1,10 @@
 package strategies;
 
-import java.util.List;
 import java.util.random.RandomGenerator;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
  * Least latency: of two backends drawn at random, the one with the lower cost, where cost is the
@@ -20,17 +22,17 @@ public final class LeastLatency implements Strategy {
     }
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
-        int size = candidates.size();
+    public Backend pick(Candidates candidates, RequestView request) {
+        int size = candidates.allowedCount();
         if (size == 1) {
-            return candidates.get(0);
+            return candidates.allowed(0);
         }
         int i = random.nextInt(size);
         int j = random.nextInt(size - 1);
         if (j >= i) {
             j++; // two distinct indexes, uniformly
         }
-        Backend a = candidates.get(i), b = candidates.get(j);
+        Backend a = candidates.allowed(i), b = candidates.allowed(j);
         return cost(b) < cost(a) ? b : a;
     }
 

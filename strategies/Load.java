@@ -1,6 +1,6 @@
 package strategies;
 
-import proxy.Backend;
+import model.Backend;
 
 /** How loaded a backend is, for the load-aware strategies: requests in flight per unit of weight. Stateless. */
 final class Load {
@@ -8,9 +8,7 @@ final class Load {
 
     /** {@code a} unless {@code b} has fewer requests in flight per unit of weight (compared without division). */
     static Backend lighter(Backend a, Backend b) {
-        long aLoad = (long) a.inFlight() * b.weight();
-        long bLoad = (long) b.inFlight() * a.weight();
-        return bLoad < aLoad ? b : a;
+        return compare(b, a) < 0 ? b : a;
     }
 
     /** -1, 0 or 1 as {@code a} carries less, as much or more load per unit of weight than {@code b}. */

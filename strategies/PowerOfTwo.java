@@ -1,8 +1,10 @@
 package strategies;
 
-import java.util.List;
 import java.util.random.RandomGenerator;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
  * Power of two choices: draw two backends at random (in proportion to weight) and send the request to
@@ -12,28 +14,25 @@ import proxy.Backend;
  */
 public final class PowerOfTwo implements Strategy {
     private final RandomGenerator random;
-    private final PoolCache<WeightedRandom.CumulativeWeights> sums = new PoolCache<>(WeightedRandom.CumulativeWeights::new);
+    private final PerVersion<WeightedRandom.CumulativeWeights> sums = new PerVersion<>(WeightedRandom.CumulativeWeights::new);
 
     public PowerOfTwo(RandomGenerator random) {
         this.random = random;
     }
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
-        if (candidates.size() == 1) {
-            return candidates.get(0);
+    public Backend pick(Candidates candidates, RequestView request) {
+        if (candidates.allowedCount() == 1) {
+            return candidates.allowed(0);
         }
-        WeightedRandom.CumulativeWeights weights = sums.get(candidates);
-        if (weights == null) {
-            weights = new WeightedRandom.CumulativeWeights(candidates);
-        }
-        int first = weights.pickIndex(random);
-        int second = weights.pickIndex(random);
+        WeightedRandom.CumulativeWeights weights = sums.of(candidates);
+        int first = weights.pickIndex(candidates, random);
+        int second = weights.pickIndex(candidates, random);
         for (int redraw = 0; second == first && redraw < 2; redraw++) {
-            second = weights.pickIndex(random);
+            second = weights.pickIndex(candidates, random);
         }
         if (second == first) {
-            second = (first + 1) % candidates.size(); // always two distinct backends to compare
+            second = weights.nextAllowed(first, candidates); // always two distinct backends to compare
         }
         return Load.lighter(weights.get(first), weights.get(second));
     }

@@ -1,11 +1,14 @@
 package strategies;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
- * Round robin: each backend in turn, ignoring weights, as nginx and HAProxy do by default.
+ * Round robin: each backend in turn, ignoring weights, as nginx and HAProxy do by default; avoided
+ * backends are left out of the turn, so the others still share evenly.
  * Thread-safe and lock-free: one shared counter; {@code Math.floorMod} keeps the index valid when the
  * counter wraps past {@code Long.MAX_VALUE} (a plain {@code %} would go negative there).
  */
@@ -22,7 +25,7 @@ public final class RoundRobin implements Strategy {
     }
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
-        return candidates.get(Math.floorMod(next.getAndIncrement(), candidates.size()));
+    public Backend pick(Candidates candidates, RequestView request) {
+        return candidates.allowed((int) Math.floorMod(next.getAndIncrement(), (long) candidates.allowedCount()));
     }
 }

@@ -9,16 +9,19 @@ import java.util.List;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
  * Sticky sessions by cookie: a client's first request goes wherever the base strategy (round robin)
  * sends it, and the proxy sets a cookie naming that backend; later requests carrying the cookie go back
- * there for as long as it is a candidate, and fall back to the base strategy when it is not (HAProxy's
+ * there for as long as it is a candidate and not avoided, and fall back to the base strategy when it is not (HAProxy's
  * "cookie insert", nginx Plus's "sticky cookie"). The cookie is an HMAC-SHA256 of the backend's name
  * under a key drawn at start, so it reveals no address and a client cannot forge one that names a
  * backend of its choosing; a restart draws a new key and clients are pinned afresh. Thread-safe: the
- * lookup table is immutable per pool; each thread keeps its own Mac.
+ * lookup table is immutable, built once per pool version; each thread keeps its own Mac.
  */
 public final class Sticky implements Strategy, StickySession {
     public static final String COOKIE = "lb_sticky";
@@ -26,7 +29,7 @@ public final class Sticky implements Strategy, StickySession {
     private final Strategy base;
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
-    private final PoolCache<Map<String, Backend>> byCookie = new PoolCache<>(this::cookieTable);
+    private final PerVersion<Map<String, Backend>> byCookie = new PerVersion<>(this::cookieTable);
 
     public Sticky(Strategy base) {
         byte[] secret = new byte[32];
@@ -37,12 +40,11 @@ public final class Sticky implements Strategy, StickySession {
     }
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
+    public Backend pick(Candidates candidates, RequestView request) {
         String cookie = request.cookie(COOKIE);
         if (cookie != null) {
-            Map<String, Backend> table = byCookie.get(candidates);
-            Backend pinned = (table != null ? table : cookieTable(candidates)).get(cookie);
-            if (pinned != null) {
+            Backend pinned = byCookie.of(candidates).get(cookie);
+            if (pinned != null && !candidates.isAvoided(pinned)) {
                 return pinned;
             }
         }

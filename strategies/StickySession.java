@@ -1,6 +1,6 @@
 package strategies;
 
-import proxy.Backend;
+import model.Backend;
 
 /**
  * A strategy that pins clients with a cookie. After each pick the proxy asks for the cookie that names

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import model.Strategy;
 
 /**
  * The one registry of strategies: the command line, its help text, {@code --list-strategies} and the
@@ -58,11 +59,11 @@ public final class Strategies {
             new Entry("least-latency", "the lower latency x load of two random picks (Finagle's peak EWMA)",
                     EnumSet.of(Trait.EVEN, Trait.LOAD_AWARE, Trait.LATENCY_AWARE), options -> new LeastLatency(options.random())),
             new Entry("ip-hash", "the same client address to the same backend (consistent hashing)",
-                    EnumSet.of(Trait.HASHING), options -> new ConsistentHash(HashKey.CLIENT)),
+                    EnumSet.of(Trait.HASHING), options -> new Hash(HashKey.CLIENT)),
             new Entry("hash", "the same --hash-key (header, cookie, path) to the same backend",
-                    EnumSet.of(Trait.HASHING), options -> new ConsistentHash(HashKey.parse(options.hashKey()))),
+                    EnumSet.of(Trait.HASHING), options -> new Hash(HashKey.parse(options.hashKey()))),
             new Entry("consistent-hash", "sticky by --hash-key, but no backend over its fair share x --hash-balance-factor",
-                    EnumSet.of(Trait.HASHING, Trait.BOUNDED_LOAD), options -> new BoundedLoadHash(HashKey.parse(options.hashKey()), options.balanceFactor())),
+                    EnumSet.of(Trait.HASHING, Trait.BOUNDED_LOAD), options -> new ConsistentHash(HashKey.parse(options.hashKey()), options.balanceFactor())),
             new Entry("sticky", "a signed cookie brings each client back to its first backend",
                     EnumSet.of(Trait.EVEN), options -> new Sticky(new RoundRobin())),
             new Entry("first", "the first backend that is up, in the order given (fallbacks)",

@@ -14,7 +14,7 @@ import java.util.random.RandomGenerator;
 public record StrategyOptions(RandomGenerator random, String hashKey, double balanceFactor) {
     /** Unseeded randomness, hashing on the client address, the usual balance factor. */
     public static StrategyOptions defaults() {
-        return new StrategyOptions(ThreadLocalRandomSource.INSTANCE, null, BoundedLoadHash.DEFAULT_FACTOR);
+        return new StrategyOptions(ThreadLocalRandomSource.INSTANCE, null, ConsistentHash.DEFAULT_FACTOR);
     }
 
     public StrategyOptions withHashKey(String key) {

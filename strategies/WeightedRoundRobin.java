@@ -3,37 +3,47 @@ package strategies;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import proxy.Backend;
+import model.Backend;
+import model.Candidates;
+import model.RequestView;
+import model.Strategy;
 
 /**
  * Smooth weighted round robin, nginx's algorithm (ngx_http_upstream_get_peer, 2012): each backend
  * gets picks in proportion to its weight, spread out rather than in bursts: weights 5, 1, 1 give
  * a a b a c a a, not a a a a a b c. Each step every backend's "current" grows by its weight, the
  * largest wins and gives back the total. The sequence repeats every sum-of-weights picks (divided by
- * their greatest common divisor), so it is computed once per pool and picking is one atomic increment
- * and an array read. A pool too large for that (weights × backends past 2^26 steps to precompute)
- * runs the same steps live under a lock instead. A retry's one-off list goes plain round robin.
- * Thread-safe.
+ * their greatest common divisor), so it is computed once per pool version and picking is one atomic
+ * increment and an array read. A pool too large for that (weights × backends past 2^26 steps to
+ * precompute) runs the same steps live under a lock instead. An avoided backend (tried, full, warming
+ * up) has its turns skipped, so the others keep their weights' proportions (HAProxy's fwrr skips a
+ * server it must avoid the same way). Thread-safe.
  */
 public final class WeightedRoundRobin implements Strategy {
     private static final long MAX_PRECOMPUTED_STEPS = 1L << 26;
 
     private final AtomicLong next = new AtomicLong();
-    private final PoolCache<Schedule> schedules = new PoolCache<>(Schedule::new);
+    private final PerVersion<Schedule> schedules = new PerVersion<>(Schedule::new);
 
     @Override
-    public Backend pick(List<Backend> candidates, RequestView request) {
-        Schedule schedule = schedules.get(candidates);
-        if (schedule == null) {
-            return candidates.get(Math.floorMod(next.getAndIncrement(), candidates.size()));
+    public Backend pick(Candidates candidates, RequestView request) {
+        Schedule schedule = schedules.of(candidates);
+        List<Backend> all = candidates.all();
+        // Every backend has a turn in each cycle, so an allowed one comes up within one cycle.
+        for (long turn = 0; turn < schedule.cycle; turn++) {
+            Backend backend = all.get(schedule.next(next.getAndIncrement()));
+            if (!candidates.isAvoided(backend)) {
+                return backend;
+            }
         }
-        return candidates.get(schedule.next(next.getAndIncrement()));
+        return candidates.allowed(0); // unreachable while the contract holds: one backend is allowed
     }
 
     /** One pool's cycle of picks, as indexes into its list. Immutable but for the live fallback's lock. */
     static final class Schedule {
         private final int[] order;
         private final SmoothWeights live;
+        private final long cycle;
 
         Schedule(List<Backend> backends) {
             int[] weights = reducedWeights(backends);
@@ -41,6 +51,7 @@ public final class WeightedRoundRobin implements Strategy {
             for (int weight : weights) {
                 cycle += weight;
             }
+            this.cycle = cycle;
             if (cycle * weights.length <= MAX_PRECOMPUTED_STEPS) {
                 SmoothWeights steps = new SmoothWeights(weights);
                 order = new int[(int) cycle];

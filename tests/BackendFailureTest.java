@@ -9,12 +9,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import model.Strategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
-import strategies.Strategy;
 
 /**
  * A dead, slow or misbehaving backend gets a fast, clear answer to the client: a retry where that is
@@ -199,7 +199,7 @@ class BackendFailureTest {
         });
         DemoServer live = support.demo("live");
         // Always the flaky backend first, so only the retry can save the second request.
-        Strategy flakyFirst = (candidates, request) -> candidates.get(0);
+        Strategy flakyFirst = (candidates, request) -> candidates.allowed(0);
         ProxyServer proxy = support.proxy(ProxySettings.forTests(), flakyFirst, List.of(flaky.url(), live.url()));
 
         assertEquals("first", support.get(proxy, "/1").body());

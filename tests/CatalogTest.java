@@ -1,7 +1,9 @@
 package tests;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -12,13 +14,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * What running the scripts through JBang's catalog needs: every alias points at a script that exists
- * and says how to use it, and LoadBalancer.java lists each of its source files by name (a script run
- * from a remote alias cannot expand a glob).
+ * What running the scripts through JBang's catalog needs: every alias points at a script that exists,
+ * says how to use it and builds with {@code ./jbang build} from the project folder; LoadBalancer.java,
+ * the lab and the benchmark list each of their source files by name (a script run from a remote alias
+ * cannot expand a glob). Builds run one at a time, each bounded to five minutes.
  */
 class CatalogTest {
     private static Path project() {
@@ -38,7 +42,7 @@ class CatalogTest {
                 listed.addAll(List.of(line.substring("//SOURCES ".length()).trim().split("\\s+")));
             }
         }
-        for (String folder : List.of("proxy", "strategies", "admin")) {
+        for (String folder : List.of("model", "strategies", "proxy", "admin")) {
             try (Stream<Path> files = Files.list(project.resolve(folder))) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
                     String name = folder + "/" + file.getFileName();
@@ -46,6 +50,52 @@ class CatalogTest {
                 }
             }
         }
+    }
+
+    /** Every listed file exists, and none is a glob; the test runner alone globs its own *Test.java, as it runs from a checkout. */
+    @Test
+    void aliasScriptsListTheirSourcesByName() throws Exception {
+        Path project = project();
+        for (String script : aliasScripts(project)) {
+            Path file = project.resolve(script);
+            for (String line : Files.readAllLines(file)) {
+                if (!line.startsWith("//SOURCES ")) {
+                    continue;
+                }
+                for (String source : line.substring("//SOURCES ".length()).trim().split("\\s+")) {
+                    if (script.equals("tests/RunTests.java") && source.equals("*Test.java")) {
+                        continue;
+                    }
+                    assertFalse(source.contains("*"), script + " lists " + source + ": a glob, which a remote alias ignores");
+                    assertTrue(Files.isRegularFile(file.getParent().resolve(source)), script + " lists a missing " + source);
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyAliasScriptBuilds() throws Exception {
+        Path project = project();
+        for (String script : aliasScripts(project)) {
+            Path log = Files.createTempFile("jbang-build", ".log");
+            try {
+                Process build = new ProcessBuilder(project.resolve("jbang").toString(), "build", script)
+                        .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                if (!build.waitFor(5, TimeUnit.MINUTES)) {
+                    build.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    fail("./jbang build " + script + " took over 5 minutes:\n" + Files.readString(log));
+                }
+                assertEquals(0, build.exitValue(), "./jbang build " + script + " failed:\n" + Files.readString(log));
+            } finally {
+                Files.deleteIfExists(log);
+            }
+        }
+    }
+
+    private static List<String> aliasScripts(Path project) throws Exception {
+        JsonObject aliases = JsonParser.parseString(Files.readString(project.resolve("jbang-catalog.json")))
+                .getAsJsonObject().getAsJsonObject("aliases");
+        return aliases.entrySet().stream().map(alias -> alias.getValue().getAsJsonObject().get("script-ref").getAsString()).toList();
     }
 
     @Test

@@ -13,12 +13,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import model.Backend;
+import model.BackendPool;
+import model.HealthSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import proxy.Backend;
-import proxy.BackendPool;
 import proxy.CompletedRequest;
-import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
@@ -125,7 +125,7 @@ class HealthTest {
     void backupsTakeRequestsOnlyWhenNoPrimaryCan() throws Exception {
         DemoServer primary = support.demo("primary"), backup = support.demo("backup");
         ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(),
-                new BackendPool(List.of(Backend.of(primary.url())), List.of(Backend.of(backup.url()))), new RoundRobin());
+                new BackendPool(List.of(Backend.of(primary.url())), List.of(Backend.of(backup.url()))), "round-robin", new RoundRobin());
         try {
             for (int i = 0; i < 5; i++) {
                 assertEquals("primary", TestSupport.json(support.get(proxy, "/")).get("backend").getAsString());

@@ -13,14 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import model.HealthSettings;
+import model.Strategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
-import strategies.Strategy;
 
 /**
  * What the proxy does with answers no server should send: raw-socket backends that send interim 1xx
@@ -363,7 +363,7 @@ class HostileBackendConformanceTest {
     void malformedAnswersEjectTheBackendThatSentThem() throws Exception {
         RawBackend hostile = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
         RawBackend healthy = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"));
-        Strategy hostileFirst = (candidates, request) -> candidates.get(0);
+        Strategy hostileFirst = (candidates, request) -> candidates.allowed(0);
         ProxyServer proxy = support.proxy(ProxySettings.forTests(), hostileFirst, List.of(hostile.url(), healthy.url()));
 
         // POSTs, so that no retry hides the failures: each one is a 502 from the hostile backend.

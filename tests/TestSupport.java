@@ -20,13 +20,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import proxy.Backend;
-import proxy.BackendPool;
+import model.Backend;
+import model.BackendPool;
+import model.Strategy;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.RoundRobin;
-import strategies.Strategy;
 
 /**
  * What the end-to-end tests share: real demo backends and a real load balancer on ephemeral loopback
@@ -54,16 +54,21 @@ final class TestSupport implements AutoCloseable {
         return server;
     }
 
+    /** A load balancer over the given backends; X-LB-Explain names the strategy by its class, as tests hand in objects, not registry names. */
     ProxyServer proxy(ProxySettings settings, Strategy strategy, List<String> backendUrls) {
+        return proxy(settings, strategy.getClass().getSimpleName(), strategy, backendUrls);
+    }
+
+    ProxyServer proxy(ProxySettings settings, String strategyName, Strategy strategy, List<String> backendUrls) {
         List<Backend> backends = backendUrls.stream().map(Backend::of).toList();
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategy);
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy);
         started.add(server::stop);
         return server;
     }
 
     /** A round-robin load balancer with test settings over the given backends. */
     ProxyServer proxy(String... backendUrls) {
-        return proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backendUrls));
+        return proxy(ProxySettings.forTests(), "round-robin", new RoundRobin(), List.of(backendUrls));
     }
 
     RawBackend raw(RawBackend.Behaviour behaviour) throws IOException {

@@ -1,4 +1,4 @@
-package proxy;
+package model;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,7 +50,7 @@ public final class HealthMonitor {
     }
 
     /** A request to {@code backend} failed at the gateway level: refused, reset, timed out, or answered 502/503/504. */
-    void failed(Backend backend, String why) {
+    public void failed(Backend backend, String why) {
         if (settings.maxFails() <= 0 || backend.health().isEjected()) {
             return;
         }
@@ -60,7 +60,7 @@ public final class HealthMonitor {
     }
 
     /** {@code backend} answered. */
-    void succeeded(Backend backend) {
+    public void succeeded(Backend backend) {
         backend.health().succeeded();
     }
 
@@ -78,15 +78,6 @@ public final class HealthMonitor {
             pool.refresh();
             timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
         }
-    }
-
-    boolean panics() {
-        return settings.panic();
-    }
-
-    /** How long a backend that came back takes to get its full share, in nanoseconds; 0: at once. */
-    long slowStartNanos() {
-        return settings.slowStart().toNanos();
     }
 
     private void readmit(Backend backend) {

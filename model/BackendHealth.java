@@ -1,4 +1,4 @@
-package proxy;
+package model;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

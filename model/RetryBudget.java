@@ -1,4 +1,4 @@
-package proxy;
+package model;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * buckets reused round-robin. Thread-safe and lock-free; under a race a count may land in a bucket as it
  * is recycled, which is fine for a budget.
  */
-final class RetryBudget {
+public final class RetryBudget {
     private static final int SECONDS = 10;
     private static final int FLOOR = 10;
 
@@ -20,16 +20,16 @@ final class RetryBudget {
     private final AtomicLongArray bucketSecond = new AtomicLongArray(SECONDS);
 
     /** @param percent retries allowed per 100 requests; 0 allows none */
-    RetryBudget(int percent) {
+    public RetryBudget(int percent) {
         this.percent = percent;
     }
 
-    void requestArrived() {
+    public void requestArrived() {
         requests.incrementAndGet(bucket(System.nanoTime() / 1_000_000_000L));
     }
 
     /** Spends one retry if the budget allows it. */
-    boolean tryRetry() {
+    public boolean tryRetry() {
         if (percent <= 0) {
             return false;
         }

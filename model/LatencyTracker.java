@@ -1,4 +1,4 @@
-package proxy;
+package model;
 
 /**
  * Peak-EWMA of response latency, as in Finagle's and Linkerd's "peak EWMA" load balancer: a slower

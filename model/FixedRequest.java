@@ -1,4 +1,4 @@
-package strategies;
+package model;
 
 import java.util.Locale;
 import java.util.Map;

@@ -1,48 +1,39 @@
-package proxy;
+package model;
 
-import io.undertow.client.UndertowClient;
-import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import java.net.URI;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.xnio.OptionMap;
-import org.xnio.Options;
 
 /**
- * One upstream server: its address, its weight, the proxy's live bookkeeping about it (requests in
- * flight, response latency) and its own pool of keep-alive connections.
+ * One upstream server as the balancing model sees it: its address, its weight, the proxy's live
+ * bookkeeping about it (requests in flight, response latency) and its health. Its connections are not
+ * here: the proxy keeps them beside it (see {@code proxy/BackendConnections}).
  * Thread-safe: counters are atomics, written by the proxy on IO threads and read by strategies.
  */
 public final class Backend {
     /** Weights above this are refused: they would only overflow weighted arithmetic. */
     public static final int MAX_WEIGHT = 1_000;
+    /** How long an old latency sample takes to fade to 1/e of its weight: Finagle's default. */
+    public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
 
     private final URI uri;
     private final String name;
     private volatile int weight;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicLong requests = new AtomicLong();
     private final LatencyTracker latency;
-    private final ProxyConnectionPool connections;
     private final BackendHealth health = new BackendHealth();
 
-    /** A backend with default connection settings; opens no connection until a request needs one. */
     public Backend(URI uri, int weight) {
-        this(uri, weight, BackendSettings.DEFAULTS);
+        this(uri, weight, DEFAULT_LATENCY_DECAY);
     }
 
-    public Backend(URI uri, int weight, BackendSettings settings) {
-        if (weight < 1 || weight > MAX_WEIGHT) {
-            throw new IllegalArgumentException("weight must be between 1 and " + MAX_WEIGHT + ", got " + weight);
-        }
+    /** @param latencyDecay time for an old latency sample's weight to fall to 1/e */
+    public Backend(URI uri, int weight, Duration latencyDecay) {
+        checkWeight(weight);
         this.uri = uri;
         this.name = uri.getHost() + ":" + uri.getPort();
         this.weight = weight;
-        this.latency = new LatencyTracker(settings.latencyDecay().toNanos());
-        // The pool keeps its own error state (a refused connect marks the host as a problem for a
-        // while), so each backend gets its own manager instance.
-        this.connections = new ProxyConnectionPool(settings.newManager(), uri, UndertowClient.getInstance(),
-                OptionMap.create(Options.TCP_NODELAY, true));
+        this.latency = new LatencyTracker(latencyDecay.toNanos());
     }
 
     /** A weight-1 backend for "http://host:port": the short form tests and benchmarks use. */
@@ -57,12 +48,16 @@ public final class Backend {
 
     public int weight() { return weight; }
 
-    /** Package-private: only {@link BackendPool#reweigh} may change it, since it must also renew the pool's list. */
+    /** Package-private: only {@link BackendPool#reweigh} may change it, since it must also publish a new version. */
     void setWeight(int weight) {
+        checkWeight(weight);
+        this.weight = weight;
+    }
+
+    private static void checkWeight(int weight) {
         if (weight < 1 || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight must be between 1 and " + MAX_WEIGHT + ", got " + weight);
         }
-        this.weight = weight;
     }
 
     /** Whether it may take requests, and the counters behind that. */
@@ -71,29 +66,21 @@ public final class Backend {
     /** Requests sent to this backend whose exchange has not completed yet. */
     public int inFlight() { return inFlight.get(); }
 
-    /** Requests sent to this backend since start. */
-    public long requests() { return requests.get(); }
-
     /** Peak-EWMA of response latency in nanoseconds (0 before the first response). */
     public long latencyNanos() { return latency.peakEwmaNanos(System.nanoTime()); }
 
     /** Called by the proxy when a request is handed to this backend. */
     public void requestStarted() {
         inFlight.incrementAndGet();
-        requests.incrementAndGet();
     }
 
-    /** Called by the proxy exactly once per {@link #requestStarted()}, when the exchange completes. */
+    /** Called by the proxy exactly once per {@link #requestStarted()}, when the exchange completes; a negative latency records none. */
     public void requestFinished(long latencyNanos) {
         inFlight.decrementAndGet();
         if (latencyNanos >= 0) {
             latency.record(latencyNanos, System.nanoTime());
         }
     }
-
-    ProxyConnectionPool connections() { return connections; }
-
-    void close() { connections.close(); }
 
     @Override
     public String toString() {

@@ -1,0 +1,52 @@
+package proxy;
+
+import io.undertow.client.UndertowClient;
+import io.undertow.server.handlers.proxy.ProxyConnectionPool;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import model.Backend;
+import model.BackendPool;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+
+/**
+ * Undertow's keep-alive connections to each backend, kept beside the model's {@link Backend} rather
+ * than inside it: a {@link ProxyConnectionPool} is opened when a backend joins the pool and closed
+ * when it leaves (its idle connections at once; those in use when their request ends).
+ * Thread-safe: a concurrent map, written by the pool's listener calls, read by IO threads.
+ */
+final class BackendConnections implements BackendPool.Listener {
+    private final Map<Backend, ProxyConnectionPool> pools = new ConcurrentHashMap<>();
+    private final BackendSettings settings;
+
+    BackendConnections(BackendSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void joined(Backend backend) {
+        // The pool keeps its own error state (a refused connect marks the host as a problem for a
+        // while), so each backend gets its own manager instance.
+        pools.computeIfAbsent(backend, joining -> new ProxyConnectionPool(settings.newManager(), joining.uri(),
+                UndertowClient.getInstance(), OptionMap.create(Options.TCP_NODELAY, true)));
+    }
+
+    @Override
+    public void left(Backend backend) {
+        ProxyConnectionPool connections = pools.remove(backend);
+        if (connections != null) {
+            connections.close();
+        }
+    }
+
+    /** The connections to {@code backend}, or null when it has left the pool since it was chosen. */
+    ProxyConnectionPool to(Backend backend) {
+        return pools.get(backend);
+    }
+
+    /** Closes every backend's idle connections; call once the proxy has stopped. */
+    void closeAll() {
+        pools.values().forEach(ProxyConnectionPool::close);
+        pools.clear();
+    }
+}

@@ -1,0 +1,93 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layers hold: the balancing model ({@code model/}) and the strategies ({@code strategies/}) are
+ * plain Java. They compile with the JDK's compiler and nothing on the class path, and no file in them
+ * imports Undertow, XNIO, picocli or Prometheus, or a layer above its own (the model imports no
+ * strategy; neither imports the proxy, the admin server, the lab or the demo backends).
+ */
+class ArchitectureTest {
+    private static final List<String> FOREIGN = List.of("io.undertow.", "org.xnio.", "picocli.", "io.prometheus.");
+
+    private static Path project() {
+        Path project = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        while (!Files.exists(project.resolve("jbang-catalog.json"))) {
+            project = project.getParent();
+        }
+        return project;
+    }
+
+    private static List<Path> sources(String... folders) throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (String folder : folders) {
+            try (Stream<Path> listed = Files.list(project().resolve(folder))) {
+                listed.filter(file -> file.toString().endsWith(".java")).sorted().forEach(files::add);
+            }
+        }
+        return files;
+    }
+
+    @Test
+    void modelAndStrategiesCompileWithAnEmptyClassPath() throws Exception {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        Path emptyClassPath = Files.createTempDirectory("empty-classpath");
+        Path out = Files.createTempDirectory("model-classes");
+        StringWriter errors = new StringWriter();
+        try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, null)) {
+            List<Path> sources = sources("model", "strategies");
+            boolean compiled = javac.getTask(errors, files, null,
+                    List.of("-classpath", emptyClassPath.toString(), "-proc:none", "-d", out.toString()),
+                    null, files.getJavaFileObjectsFromPaths(sources)).call();
+            assertTrue(compiled, "model/ and strategies/ need something beyond the JDK:\n" + errors);
+            try (Stream<Path> classes = Files.walk(out)) {
+                assertTrue(classes.anyMatch(file -> file.endsWith("Routing.class")), "the model's classes were written");
+            }
+        } finally {
+            deleteAll(out);
+            deleteAll(emptyClassPath);
+        }
+    }
+
+    @Test
+    void modelAndStrategiesImportNoFrameworkAndNoLayerAbove() throws Exception {
+        List<String> offences = new ArrayList<>();
+        for (Path file : sources("model", "strategies")) {
+            String folder = file.getParent().getFileName().toString();
+            for (String line : Files.readAllLines(file)) {
+                if (!line.startsWith("import ")) {
+                    continue;
+                }
+                String imported = line.substring("import ".length()).replace("static ", "").trim();
+                boolean foreign = FOREIGN.stream().anyMatch(imported::startsWith);
+                boolean upward = Stream.of("proxy.", "admin.", "lab.", "demo.", "benchmarks.").anyMatch(imported::startsWith)
+                        || folder.equals("model") && imported.startsWith("strategies.");
+                if (foreign || upward) {
+                    offences.add(folder + "/" + file.getFileName() + ": " + line.trim());
+                }
+            }
+        }
+        assertEquals(List.of(), offences, "the model and the strategies must stay plain Java, below the proxy");
+    }
+
+    private static void deleteAll(Path root) throws Exception {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
