@@ -26,6 +26,10 @@
 // SIGQUIT's thread dump goes to this log instead of stdout, where ProcessSignals sees it and drains (HotSpot keeps SIGQUIT from Java).
 //RUNTIME_OPTIONS -XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput -XX:+LogVMOutput -XX:LogFile=/tmp/loadbalancer-vm-%p.log
 
+// A named package, because `jbang export fatjar` writes the main class into the jar's manifest with the
+// JDK's jar tool, which refuses a class in the unnamed package.
+package loadbalancer;
+
 import admin.AdminServer;
 import demo.DemoControl;
 import demo.DemoServer;

@@ -272,7 +272,7 @@ class AdminSecurityTest {
 
     private Process startLoadBalancer(Map<String, String> environment, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-cp", System.getProperty("java.class.path"), "LoadBalancer"));
+                "-cp", System.getProperty("java.class.path"), "loadbalancer.LoadBalancer"));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("LB_ADMIN_TOKEN");

@@ -3,7 +3,6 @@ package tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -77,18 +76,52 @@ class CatalogTest {
     void everyAliasScriptBuilds() throws Exception {
         Path project = project();
         for (String script : aliasScripts(project)) {
-            Path log = Files.createTempFile("jbang-build", ".log");
-            try {
-                Process build = new ProcessBuilder(project.resolve("jbang").toString(), "build", script)
-                        .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-                if (!build.waitFor(5, TimeUnit.MINUTES)) {
-                    build.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    fail("./jbang build " + script + " took over 5 minutes:\n" + Files.readString(log));
-                }
-                assertEquals(0, build.exitValue(), "./jbang build " + script + " failed:\n" + Files.readString(log));
-            } finally {
-                Files.deleteIfExists(log);
+            assertEquals("", run(project, project.resolve("jbang").toString(), "build", script));
+        }
+    }
+
+    /**
+     * {@code jbang export fatjar} and {@code export portable} give a jar that {@code java -jar} runs (the
+     * JDK's jar tool refuses a main class in the unnamed package, hence LoadBalancer's package).
+     */
+    @Test
+    void loadBalancerExportsAsJarsThatJavaRuns() throws Exception {
+        Path project = project();
+        Path out = Files.createTempDirectory("lb-export");
+        try {
+            for (String kind : List.of("fatjar", "portable")) {
+                Path jar = out.resolve(kind).resolve("loadbalancer.jar");
+                assertEquals("", run(project, project.resolve("jbang").toString(), "export", kind, "--force", "-O", jar.toString(), "LoadBalancer.java"));
+                String version = String.join(" ", ProcessHandle.current().info().command().orElse("java"), "-jar", jar.toString(), "--version");
+                Path log = Files.createTempFile("lb-version", ".log");
+                Process java = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar", jar.toString(), "--version")
+                        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                assertTrue(java.waitFor(1, TimeUnit.MINUTES), version + " hangs");
+                String output = Files.readString(log);
+                Files.delete(log);
+                assertTrue(output.startsWith("LoadBalancer "), version + " printed: " + output);
             }
+        } finally {
+            try (Stream<Path> paths = Files.walk(out)) {
+                for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    /** Runs a command in {@code project} for up to 5 minutes; returns "" when it exits 0, else what it printed. */
+    private static String run(Path project, String... command) throws Exception {
+        Path log = Files.createTempFile("jbang", ".log");
+        try {
+            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                return String.join(" ", command) + " took over 5 minutes:\n" + Files.readString(log);
+            }
+            return process.exitValue() == 0 ? "" : String.join(" ", command) + " exited " + process.exitValue() + ":\n" + Files.readString(log);
+        } finally {
+            Files.deleteIfExists(log);
         }
     }
 

@@ -218,7 +218,7 @@ class CommandLineTest {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "LoadBalancer"));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "loadbalancer.LoadBalancer"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).start();
         processes.add(process);

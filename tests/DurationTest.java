@@ -42,7 +42,7 @@ class DurationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"--timeout", "--drain-timeout", "--health-interval", "--slow-start"})
     void theLoadBalancerRefusesABareNumberNamingTheFlag(String flag) throws Exception {
-        String err = refusal("LoadBalancer", flag, "30");
+        String err = refusal("loadbalancer.LoadBalancer", flag, "30");
         assertTrue(err.startsWith("error: ") && err.contains(flag) && err.contains("'30' has no unit") && err.contains("1m30s"), err);
     }
 

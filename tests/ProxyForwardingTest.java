@@ -12,8 +12,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import model.Strategy;
 import org.junit.jupiter.api.Test;
 import proxy.AccessLog;
 import proxy.CompletedRequest;
@@ -32,6 +35,8 @@ import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
 import strategies.Sticky;
+import strategies.Strategies;
+import strategies.StrategyOptions;
 
 /** Requests through a real load balancer over real demo backends arrive as the client sent them. */
 class ProxyForwardingTest {
@@ -223,6 +228,34 @@ class ProxyForwardingTest {
             assertTrue(again.headers().firstValue("Set-Cookie").isEmpty(), "no new cookie while the old one holds");
         }
         assertNotEquals(pinned, TestSupport.json(support.get(proxy, "/")).get("backend").getAsString(), "without the cookie, round robin");
+    }
+
+    /**
+     * consistent-hash keeps one client on one backend: 200 requests one after another, each on a new
+     * connection (so it may land on either IO thread while the previous exchange's completion is still
+     * being counted on the other), all answered by the same one of 3 demo backends.
+     */
+    @Test
+    void consistentHashKeepsOneClientsSequentialRequestsOnOneBackend() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        Strategy consistentHash = Strategies.byName("consistent-hash").orElseThrow().create(StrategyOptions.defaults());
+        ProxyServer proxy = support.proxy(ProxySettings.forTests(), "consistent-hash", consistentHash, List.of(a.url(), b.url(), c.url()));
+
+        Map<String, Integer> answeredBy = new TreeMap<>();
+        for (int i = 0; i < 200; i++) {
+            try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write("GET /n/%d HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n".formatted(i).getBytes(StandardCharsets.US_ASCII));
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+                String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+                answeredBy.merge(JsonParser.parseString(body).getAsJsonObject().get("backend").getAsString(), 1, Integer::sum);
+            }
+        }
+        assertEquals(1, answeredBy.size(), "one client's requests were spread: " + answeredBy);
+        assertEquals(200, answeredBy.values().iterator().next());
+        assertTrue(List.of(a.requestCount(), b.requestCount(), c.requestCount()).contains(200L),
+                "and that backend counted all 200: " + List.of(a.requestCount(), b.requestCount(), c.requestCount()));
     }
 
     @Test

@@ -97,7 +97,7 @@ class SignalTest {
     private Started start(String backendUrl) throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         command.addAll(runtimeOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "LoadBalancer",
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "loadbalancer.LoadBalancer",
                 "--port", "0", "--bind", "127.0.0.1", "--backend", backendUrl));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(process);
