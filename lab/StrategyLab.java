@@ -4,21 +4,8 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //SOURCES Scenario.java Workload.java LabRun.java Report.java
-// Listed one by one: a script run from a remote catalog alias cannot expand globs.
-//SOURCES ../model/Backend.java ../model/BackendHealth.java ../model/BackendPool.java ../model/BackendSpec.java ../model/Candidates.java
-//SOURCES ../model/FixedRequest.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java
-//SOURCES ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
-//SOURCES ../strategies/ConsistentHash.java ../strategies/First.java ../strategies/Hash.java ../strategies/HashKey.java
-//SOURCES ../strategies/HashRing.java ../strategies/Hashing.java ../strategies/LeastConnections.java ../strategies/LeastLatency.java
-//SOURCES ../strategies/Load.java ../strategies/PerVersion.java ../strategies/PowerOfTwo.java ../strategies/RoundRobin.java
-//SOURCES ../strategies/Sticky.java ../strategies/StickySession.java ../strategies/Strategies.java ../strategies/StrategyOptions.java
-//SOURCES ../strategies/WeightedRandom.java ../strategies/WeightedRoundRobin.java
-//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/Json.java
-//SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
-//SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
-//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java
-//SOURCES ../proxy/ResponseTimeout.java ../proxy/RetryPolicy.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java ../proxy/Units.java
-//SOURCES ../backends-demo/DemoServer.java
+// The proxy, the model, the strategies and the demo backend, as the load balancer lists them, by name.
+//SOURCES ../LoadBalancer.java
 
 package lab;
 

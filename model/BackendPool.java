@@ -89,22 +89,24 @@ public final class BackendPool {
 
     /** Publishes new versions after a health change; keeps the old ones when nothing changed, so strategies rebuild nothing. */
     public synchronized void refresh() {
-        eligible = available(backends, eligible);
-        eligibleBackups = available(backups, eligibleBackups);
+        if (!available(backends).equals(eligible.all())) {
+            eligible = Candidates.of(available(backends));
+        }
+        if (!available(backups).equals(eligibleBackups.all())) {
+            eligibleBackups = Candidates.of(available(backups));
+        }
     }
 
-    /** The available ones of {@code list}, as {@code previous} again if they are the same backends. */
-    private static Candidates available(List<Backend> list, Candidates previous) {
-        List<Backend> next = list.stream().filter(backend -> backend.health().isAvailable()).toList();
-        return previous != null && next.equals(previous.all()) ? previous : Candidates.of(next);
-    }
-
-    /** New versions of every list, whether or not their members changed: after a weight change. */
+    /** New versions of every list, whether or not their members changed: after a weight or membership change. */
     private void publish() {
-        eligible = null;
-        eligibleBackups = null;
         primaries = Candidates.of(backends);
-        refresh();
+        eligible = Candidates.of(available(backends));
+        eligibleBackups = Candidates.of(available(backups));
+    }
+
+    /** Those of {@code list} that are up, not ejected and not draining, in order. */
+    private static List<Backend> available(List<Backend> list) {
+        return list.stream().filter(backend -> backend.health().isAvailable()).toList();
     }
 
     public synchronized void add(Backend backend) {

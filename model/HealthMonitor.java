@@ -15,9 +15,9 @@ import java.util.function.Consumer;
  * {@code maxFails} times in a row is ejected for a while (Envoy's outlier detection, nginx's max_fails).
  * Actively, when a health path is set: every backend is asked for it on a timer, and {@code fall} bad
  * or {@code rise} good answers in a row take it down or bring it back (HAProxy's checks). Each change is
- * one log line and a refresh of the pool's eligible list. Thread-safe: the proxy reports from IO
- * threads with a few atomic operations; checks and readmissions run on this monitor's one thread, and
- * the checks' HTTP client is asynchronous, so nothing here blocks an IO thread.
+ * one log line and a refresh of the pool, which publishes new candidates. Thread-safe: the proxy
+ * reports from IO threads with a few atomic operations; checks and readmissions run on this monitor's
+ * one thread, and the checks' HTTP client is asynchronous, so nothing here blocks an IO thread.
  */
 public final class HealthMonitor {
     private final BackendPool pool;

@@ -9,9 +9,10 @@ import java.util.stream.Collectors;
 import model.Strategy;
 
 /**
- * The one registry of strategies: the command line, its help text, {@code --list-strategies} and the
- * conformance tests are all generated from {@link #ALL}. To add a strategy, write its class in this
- * folder and add one line here; its traits tell the conformance tests which promises to check.
+ * The one registry of strategies: the command line, its help text, {@code --list-strategies}, the
+ * conformance tests and the benchmark are all generated from {@link #ALL}. To add a strategy, write its
+ * class in this folder, then name its file on the {@code //SOURCES} lines and add its entry to
+ * {@link #ALL}, both here; its traits tell the conformance tests which promises to check.
  * Immutable, so thread-safe.
  */
 public final class Strategies {
@@ -45,6 +46,11 @@ public final class Strategies {
 
     public static final String DEFAULT = "round-robin";
 
+    // Every file of this folder by name, so a script that lists this registry compiles them all (JBang
+    // follows //SOURCES into a listed file; a script run from a remote catalog alias cannot expand a glob).
+//SOURCES ConsistentHash.java First.java Hash.java HashKey.java HashRing.java Hashing.java LeastConnections.java LeastLatency.java
+//SOURCES Load.java PerVersion.java PowerOfTwo.java RoundRobin.java Sticky.java StickySession.java StrategyOptions.java
+//SOURCES WeightedRandom.java WeightedRoundRobin.java
     public static final List<Entry> ALL = List.of(
             new Entry("round-robin", "each backend in turn; ignores weights",
                     EnumSet.of(Trait.EVEN), options -> new RoundRobin()),
