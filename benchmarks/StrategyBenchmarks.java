@@ -48,7 +48,7 @@ import strategies.StrategyOptions;
  * backend avoided, as under --max-conns pressure or on a retry. The request cycles through 1,024 client
  * addresses so hash strategies do not hit one cached path.
  *
- * <pre>./jbang benchmarks/StrategyBenchmarks.java            # the full table (about 9 minutes)
+ * <pre>./jbang benchmarks/StrategyBenchmarks.java            # the full table (about 20 minutes)
  * ./jbang benchmarks/StrategyBenchmarks.java --quick    # one short iteration each, to try it</pre>
  */
 @BenchmarkMode(Mode.AverageTime)
