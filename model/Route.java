@@ -1,6 +1,7 @@
 package model;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,10 @@ import java.util.Map;
  * @param avoided each avoided backend with why: "tried", "full" or "warming up"
  */
 public record Route(Backend backend, Strategy strategy, String strategyName, String group, Candidates candidates, Map<Backend, String> avoided) {
+    public Route {
+        avoided = avoided.isEmpty() ? Map.of() : Collections.unmodifiableMap(avoided);
+    }
+
     /** The X-LB-Explain text: "round-robin picked a:1 of 2 candidates (a:1, c:3) from the primaries, avoiding b:2 (tried); attempt 2". */
     public String explain(int attempt) {
         List<String> allowed = new ArrayList<>();

@@ -62,13 +62,13 @@ public final class Routing {
         if (version.all().isEmpty()) {
             return null;
         }
-        Map<Backend, String> avoided = new LinkedHashMap<>(4); // small, and usually left empty
+        Map<Backend, String> avoided = Map.of(); // a map of its own only when something is avoided
         if (!tried.isEmpty() || maxInFlightPerBackend > 0) {
             for (Backend backend : version.all()) {
                 if (tried.contains(backend)) {
-                    avoided.put(backend, "tried");
+                    avoided = with(avoided, backend, "tried");
                 } else if (maxInFlightPerBackend > 0 && backend.inFlight() >= maxInFlightPerBackend) {
-                    avoided.put(backend, "full");
+                    avoided = with(avoided, backend, "full");
                 }
             }
         }
@@ -78,11 +78,18 @@ public final class Routing {
         }
         Backend chosen = strategy.strategy().pick(candidates, request);
         if (slowStartNanos > 0 && candidates.allowedCount() > 1 && isStillCold(chosen)) {
-            avoided.put(chosen, "warming up");
+            avoided = with(avoided, chosen, "warming up");
             candidates = version.avoiding(avoided.keySet());
             chosen = strategy.strategy().pick(candidates, request);
         }
         return new Route(chosen, strategy.strategy(), strategy.name(), group, candidates, avoided);
+    }
+
+    /** {@code avoided} plus {@code backend}, in the order they were found: a new map the first time. */
+    private static Map<Backend, String> with(Map<Backend, String> avoided, Backend backend, String why) {
+        Map<Backend, String> more = avoided.isEmpty() ? new LinkedHashMap<>(4) : avoided;
+        more.put(backend, why);
+        return more;
     }
 
     /** Slow start: a backend that just came back keeps a pick only with the probability of its warmth. */

@@ -56,6 +56,14 @@ class StrategyPicksTest {
     }
 
     @Test
+    void weightedRoundRobinSkipsTheTurnsOfAnAvoidedBackend() {
+        Candidates heavyAndTwoLight = pool(5, 1, 1);
+        Candidates cIsFull = heavyAndTwoLight.avoiding(List.of(heavyAndTwoLight.all().get(2)));
+        // a a b a (c skipped) a a, then again: a and b keep their 5:1, where a fresh list of a and b would go 1:1.
+        assertEquals(List.of(0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0), indexesOf(cIsFull, new WeightedRoundRobin(), 12));
+    }
+
+    @Test
     void firstAlwaysTakesTheFirstCandidate() {
         Candidates abc = pool(1, 1, 1);
         assertSame(abc.all().get(0), new First().pick(abc, ANY));
