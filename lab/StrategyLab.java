@@ -4,8 +4,19 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //SOURCES Scenario.java Workload.java LabRun.java Report.java
-// The proxy, the model, the strategies and the demo backend, as the load balancer lists them, by name.
-//SOURCES ../LoadBalancer.java
+// Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
+// lists its own folder. Not ../LoadBalancer.java: the lab needs neither the admin port nor its JVM options.
+//SOURCES ../model/Backend.java ../model/BackendHealth.java ../model/BackendPool.java ../model/BackendSpec.java ../model/Candidates.java
+//SOURCES ../model/FixedRequest.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java
+//SOURCES ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
+//SOURCES ../strategies/Strategies.java
+//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/Json.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
+//SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
+//SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
+//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java
+//SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java
+//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/RetryPolicy.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java ../proxy/Units.java
+//SOURCES ../backends-demo/DemoServer.java
 
 package lab;
 
