@@ -96,13 +96,17 @@ public final class BalancingProxyClient implements ProxyClient {
                               long timeout, TimeUnit timeUnit) {
         Backend backend = ((BackendTarget) target).backend();
         ConnectionCallback connecting = new ConnectionCallback(backend, callback, timeout, timeUnit);
-        connecting.deadline = exchange.getIoThread().executeAfter(() -> connecting.timedOut(exchange), connectTimeoutMillis, TimeUnit.MILLISECONDS);
         ProxyConnectionPool backendConnections = connections.to(backend);
         if (backendConnections == null) {
             connecting.failed(exchange); // it left the pool since it was chosen: try the next
             return;
         }
         backendConnections.connect(target, exchange, connecting, timeout, timeUnit, false);
+        // A pooled connection that is ready is handed over before connect returns; only a connection
+        // being opened (or a request queued for one) needs the timer, so most requests schedule none.
+        if (!connecting.settled) {
+            connecting.deadline = exchange.getIoThread().executeAfter(() -> connecting.timedOut(exchange), connectTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
     }
 
     @Override
@@ -113,8 +117,9 @@ public final class BalancingProxyClient implements ProxyClient {
     /**
      * Counts the request against the backend once a connection is handed out, and turns a failed or
      * timed-out connect into a try on the next untried backend. Undertow's pool has no connect timeout
-     * of its own, so a timer on the exchange's IO thread gives up on a backend that never accepts; a
-     * connection that arrives after that is closed unused. Confined to the exchange's IO thread.
+     * of its own, so a timer on the exchange's IO thread gives up on a backend that never accepts (set only
+     * when no pooled connection was ready at once); a connection that arrives after that is closed unused.
+     * Confined to the exchange's IO thread.
      */
     private final class ConnectionCallback implements ProxyCallback<ProxyConnection> {
         private final Backend backend;
@@ -171,7 +176,9 @@ public final class BalancingProxyClient implements ProxyClient {
                 return false;
             }
             settled = true;
-            deadline.remove();
+            if (deadline != null) {
+                deadline.remove();
+            }
             return true;
         }
 
