@@ -52,6 +52,41 @@ class LauncherTest {
     }
 
     @Test
+    void aRememberedLaunchLineIsUsedOnlyWhileNothingChanged() throws Exception {
+        Path app = Files.createDirectories(temp.resolve("app"));
+        Files.writeString(app.resolve("Greet.java"), "//SOURCES lib/Greeting.java\n"
+                + "public class Greet { public static void main(String[] args) {\n"
+                + "  System.out.println(Greeting.WORD + \" \" + String.join(\"|\", args)); System.exit(args.length); } }\n");
+        Path greeting = Files.createDirectories(app.resolve("lib")).resolve("Greeting.java");
+        Files.writeString(greeting, "class Greeting { static final String WORD = \"hello\"; }\n");
+        Path launches = temp.resolve("launches");
+        // JBang's own JVM cannot start with this option, so a run that still succeeds did not go through JBang.
+        Map<String, String> env = Map.of("JBANG_LAUNCH_CACHE", launches.toString(), "PATH", pathWithoutJbang());
+        Map<String, String> noJbang = Map.of("JBANG_LAUNCH_CACHE", launches.toString(), "PATH", pathWithoutJbang(),
+                "JBANG_JAVA_OPTIONS", "-XX:+NoSuchOptionForJbangsJvm");
+        String[] command = {launcher.toString(), "Greet.java", "two words", "", "$HOME"};
+
+        Result first = run(app, env, command);
+        assertEquals(3, first.exitCode, first.err);
+        assertEquals("hello two words||$HOME", first.out.trim());
+
+        Result remembered = run(app, noJbang, command);
+        assertEquals(3, remembered.exitCode, "the remembered line ran without JBang: " + remembered.err);
+        assertEquals("hello two words||$HOME", remembered.out.trim());
+
+        Files.writeString(greeting, "class Greeting { static final String WORD = \"bonjour\"; }\n");
+        Result afterEdit = run(app, noJbang, command);
+        assertTrue(afterEdit.exitCode != 3 && !afterEdit.out.contains("hello"), "an edited source sends the launch through JBang again: " + afterEdit.out);
+
+        Result rebuilt = run(app, env, command);
+        assertEquals(3, rebuilt.exitCode, rebuilt.err);
+        assertEquals("bonjour two words||$HOME", rebuilt.out.trim());
+        Result rememberedAgain = run(app, noJbang, launcher.toString(), "Greet.java", "other");
+        assertEquals(1, rememberedAgain.exitCode, rememberedAgain.err);
+        assertEquals("bonjour other", rememberedAgain.out.trim());
+    }
+
+    @Test
     void theProjectCatalogsAliasesRun() throws Exception {
         Result result = run(project, Map.of("PATH", pathWithoutJbang()), launcher.toString(), "loadbalancer", "--version");
 
