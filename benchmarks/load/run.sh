@@ -1,22 +1,49 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark: our load balancer beside nginx and HAProxy, each balancing round robin
 # with keep-alive over the same two nginx backends, driven by wrk on loopback, targets interleaved over
-# several rounds. Prints one table of medians: requests/s, p50/p99, errors, CPU per request, peak RSS,
-# and each target's throughput as a share of nginx's and of the backend served directly.
+# several rounds. Prints one table of medians per rig: requests/s, p50/p99, errors, CPU per request,
+# peak RSS, and each target's throughput as a share of nginx's and of the backend served directly; then
+# system calls per request, and a flame graph of ours.
 #
-#   benchmarks/load/run.sh            # 3 rounds of 5 s per cell, about 6 minutes
-#   benchmarks/load/run.sh --quick    # 1 round of 2 s per cell, about 1.5 minutes
+#   benchmarks/load/run.sh                        # everything below, about 16 minutes
+#   benchmarks/load/run.sh --quick                # the same, short: a smoke run, about 4 minutes
+#   benchmarks/load/run.sh --backend-workers 1    # one rig: backends in a 1-worker nginx, 20 s warm-up (3 rounds of 5 s)
+#   benchmarks/load/run.sh --backend-workers 2    # the other: a 2-worker nginx, and 4 s of warm-up before each cell
+#   benchmarks/load/run.sh --syscalls             # system calls per proxied request, ours and nginx's workers (strace -c)
+#   benchmarks/load/run.sh --profile              # a CPU flame graph of ours under 64 connections (async-profiler, itimer)
 #
-# Installs nginx, haproxy and wrk from Debian if they are missing (as root). Everything it starts
-# listens on 127.0.0.1, runs in a temporary folder, and is stopped by PID when the script ends.
+# --quick combines with each. Installs nginx, haproxy, wrk and strace from Debian if they are missing (as
+# root); async-profiler comes from Maven Central. Everything it starts listens on 127.0.0.1, runs in a
+# temporary folder, and is stopped by PID when the script ends. Output files land in benchmarks/load/out/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-rounds=3 seconds=5 warmup=20
-if [ "${1:-}" = "--quick" ]; then rounds=1 seconds=2 warmup=8; fi
+quick= mode=all workers=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=--quick ;;
+        --backend-workers) mode=table workers=${2:?--backend-workers needs 1 or 2}; shift ;;
+        --syscalls) mode=syscalls ;;
+        --profile) mode=profile ;;
+        *) echo "usage: $0 [--quick] [--backend-workers 1|2 | --syscalls | --profile]" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ "$mode" = all ]; then
+    "$0" $quick --backend-workers 1
+    "$0" $quick --backend-workers 2
+    "$0" $quick --syscalls
+    exec "$0" $quick --profile
+fi
+
+rounds=3 seconds=5 warmup=20 cell_warmup=0
+[ "$workers" = 2 ] && cell_warmup=4
+if [ -n "$quick" ]; then rounds=1 seconds=2 warmup=8; [ "$workers" = 2 ] && cell_warmup=2; fi
+out_dir="$PWD/benchmarks/load/out"
+mkdir -p "$out_dir"
 
 need=()
-for tool in nginx haproxy wrk python3 curl; do
+for tool in nginx haproxy wrk python3 curl strace; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -56,10 +83,10 @@ wait_for_200() { # url, deadline in seconds
 backend1=$(free_port) backend2=$(free_port) ours=$(free_port) nginx_proxy=$(free_port) haproxy_proxy=$(free_port)
 kib=$(head -c 1024 /dev/zero | tr '\0' 'x')
 
-# Two backends in one single-worker nginx: /small answers "ok", /1k answers 1 KiB.
+# Two backends in one nginx of $workers worker(s): /small answers "ok", /1k answers 1 KiB.
 mkdir -p "$work/backends" "$work/nginx"
 cat > "$work/backends/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 pid $work/backends/nginx.pid;
 error_log $work/backends/error.log warn;
@@ -119,8 +146,16 @@ pids+=($!)
 
 # Ours, with the options a user gets from the README; start-up timed to the first proxied 200.
 ./jbang LoadBalancer.java --help >/dev/null 2>&1 # compiles once, so start-up below is a warm start
+profiler_options=
+if [ "$mode" = profile ]; then
+    # async-profiler's agent from its jar on Maven Central; itimer needs no perf_events permission.
+    jar="$HOME/.m2/repository/tools/profiler/async-profiler/4.2/async-profiler-4.2.jar"
+    [ -f "$jar" ] || mvn -q dependency:get -Dartifact=tools.profiler:async-profiler:4.2 >/dev/null
+    (cd "$work" && unzip -q -o "$jar" linux-x64/libasyncProfiler.so)
+    profiler_options="-agentpath:$work/linux-x64/libasyncProfiler.so=start,event=itimer,file=$work/flame-%p.html"
+fi
 started=$(date +%s%N)
-./jbang LoadBalancer.java --bind 127.0.0.1 --port "$ours" \
+JAVA_TOOL_OPTIONS="$profiler_options" ./jbang LoadBalancer.java --bind 127.0.0.1 --port "$ours" \
     --backend "http://127.0.0.1:$backend1" --backend "http://127.0.0.1:$backend2" > "$work/ours.log" 2>&1 &
 pids+=($!)
 ours_pid=$!
@@ -167,12 +202,65 @@ wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/small" >/dev/null
 wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/1k" >/dev/null
 for target in direct nginx haproxy; do wrk -t1 -c64 -d2s "http://127.0.0.1:${port[$target]}/small" >/dev/null; done
 
+if [ "$mode" = syscalls ]; then
+    # System calls per proxied request: strace counts every call of the proxy's processes (ours: all
+    # threads; nginx: its workers) over a wrk run of 16 keep-alive connections, divided by the requests
+    # wrk counted. futex is left out: it is the JVM's idle and GC hand-off, not request work. strace
+    # slows the traced process, so requests/s here mean nothing; calls per request do.
+    for target in nginx ours; do
+        if [ "$target" = ours ]; then trace=(-p "${pid[ours]}"); else
+            trace=(); for worker in $(ps -o pid= --ppid "${pid[nginx]}"); do trace+=(-p "$worker"); done
+        fi
+        strace -c -f -o "$work/strace-$target.txt" "${trace[@]}" 2>"$work/strace-$target.log" &
+        tracer=$!
+        sleep 1
+        out=$(wrk -t1 -c16 -d"${seconds}s" "http://127.0.0.1:${port[$target]}/small")
+        kill -INT "$tracer" 2>/dev/null || { echo "benchmark: strace ended early:" >&2; cat "$work/strace-$target.log" >&2; }
+        wait "$tracer" || true
+        cp "$work/strace-$target.txt" "$out_dir/strace-$target.txt"
+        requests=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in.*/\1/p')
+        python3 - "$work/strace-$target.txt" "$requests" "$target" <<'PY'
+import sys
+path, requests, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+calls = {}
+for line in open(path):
+    parts = line.split()
+    if len(parts) >= 5 and parts[0][0].isdigit() and parts[-1] not in ("total",):
+        calls[parts[-1]] = int(parts[3])
+calls.pop("futex", None)
+total = sum(calls.values())
+top = ", ".join(f"{name} {n / requests:.2f}" for name, n in sorted(calls.items(), key=lambda kv: -kv[1])[:6])
+print(f"{target}: {total / requests:.2f} system calls per request over {requests} requests (futex excluded): {top}")
+PY
+    done
+    echo "strace summaries: $out_dir/strace-nginx.txt, $out_dir/strace-ours.txt" >&2
+    exit 0
+fi
+
+if [ "$mode" = profile ]; then
+    length=$(( seconds * 4 ))
+    echo "profiling ours under 64 connections for $length s..." >&2
+    wrk -t1 -c64 -d"${length}s" "http://127.0.0.1:$ours/small" | sed -n 's/Requests\/sec:/ours requests\/s under the profiler:/p'
+    kill "$ours_pid"
+    for _ in $(seq 300); do kill -0 "$ours_pid" 2>/dev/null || break; sleep 0.1; done
+    if [ -f "$work/flame-$ours_pid.html" ]; then
+        cp "$work/flame-$ours_pid.html" "$out_dir/flame-ours.html"
+        echo "flame graph of ours (whole run, warm-up included): $out_dir/flame-ours.html"
+    else
+        echo "benchmark: the profiler wrote no flame graph (see $work/ours.log)" >&2; cat "$work/ours.log" >&2; exit 1
+    fi
+    exit 0
+fi
+
 ticks_per_second=$(getconf CLK_TCK)
 results="$work/results.tsv"
 for round in $(seq 1 "$rounds"); do
     for conns in 8 64; do
         for body in small 1k; do
             for target in direct nginx haproxy ours; do
+                if [ "$cell_warmup" -gt 0 ]; then
+                    wrk -t1 -c"$conns" -d"${cell_warmup}s" "http://127.0.0.1:${port[$target]}/$body" >/dev/null
+                fi
                 before=$(cpu_ticks "${pid[$target]}")
                 out=$(wrk -t1 -c"$conns" -d"${seconds}s" --latency "http://127.0.0.1:${port[$target]}/$body")
                 after=$(cpu_ticks "${pid[$target]}")
@@ -185,9 +273,9 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-python3 - "$results" "$startup_ms" "$rounds" "$seconds" <<'PY'
+python3 - "$results" "$startup_ms" "$rounds" "$seconds" "$workers" "$cell_warmup" <<'PY'
 import re, statistics, sys
-path, startup_ms, rounds, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+path, startup_ms, rounds, seconds, workers, cell_warmup = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
 
 def millis(text):
     value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
@@ -206,7 +294,8 @@ for line in open(path):
     cpu_us = int(ticks) / int(hz) * 1e6 / max(total, 1)
     cells.setdefault((conns, body, target), []).append((rps, p50, p99, errors, cpu_us, int(rss) / 1024))
 
-print(f"\nMedians of {rounds} round(s) of {seconds} s per cell; wrk -t1, keep-alive; two nginx backends on loopback.")
+warm = f", each after {cell_warmup} s of warm-up" if cell_warmup else ""
+print(f"\nMedians of {rounds} round(s) of {seconds} s per cell{warm}; wrk -t1, keep-alive; two backends in one nginx of {workers} worker(s) on loopback.")
 print(f"Our load balancer: first proxied 200 {startup_ms} ms after launch (warm JBang cache).\n")
 print("| connections | body | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MiB | vs nginx | vs direct |")
 print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
