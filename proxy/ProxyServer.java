@@ -71,6 +71,7 @@ public final class ProxyServer {
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, idleMillis)
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
                 .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
+                .set(UndertowOptions.ALWAYS_SET_DATE, true) // ParseFailureAnswer relies on it: no real response equals Undertow's bare 400
                 .getMap();
         // Shared by the client connections and, through them, the backend connections Undertow's
         // ProxyConnectionPool opens (it takes the client connection's pool). At most 64 free 16 KiB
@@ -88,7 +89,7 @@ public final class ProxyServer {
         try {
             this.listener = worker.createStreamConnectionServer(
                     new InetSocketAddress(settings.bindAddress(), settings.port()),
-                    ChannelListeners.openListenerAdapter(http),
+                    ChannelListeners.openListenerAdapter(ParseFailureAnswer.openListener(http)),
                     OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true).getMap());
         } catch (IOException e) {
             worker.shutdownNow();

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
@@ -67,7 +68,7 @@ class RequestFramingConformanceTest {
     /**
      * One attack or control: the raw bytes, whether the client half-closes after them, the statuses it
      * must read in order, the start of the first answer's body ("" where Undertow's parser answers with an
-     * empty body before any handler of ours runs), whether the proxy must close the connection.
+     * empty body from Undertow's HostHeaderHandler, before any handler of ours runs), whether the proxy must close the connection.
      */
     private record Case(String name, String request, boolean halfClose, List<Integer> statuses, String bodyStart, boolean closes, Expect backend) {}
 
@@ -90,7 +91,10 @@ class RequestFramingConformanceTest {
     private static final String UNKNOWN = "501 Not Implemented";
     private static final String FRAMING = "400 Bad Request: the request's framing headers";
     private static final String TARGET = "400 Bad Request: the request target";
-    private static final String UNDERTOW_400 = ""; // Undertow's parser: 400, Content-Length: 0, close
+    /** Undertow's parser refused it before any handler of ours ran; ParseFailureAnswer gave it a body. */
+    private static final String UNDERTOW_400 = "400 Bad Request: the request could not be parsed (malformed, or its head is over --max-header-size)\n";
+    /** Undertow's HostHeaderHandler ends the exchange before our handler can register a body: still empty. */
+    private static final String EMPTY = "";
 
     private static List<Case> cases() {
         String hello = "5\r\nhello\r\n0\r\n\r\n";
@@ -122,7 +126,9 @@ class RequestFramingConformanceTest {
                 refused("bare-lf-in-head", "POST /upload HTTP/1.1\r\nHost: front.test\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
                 refused("bare-lf-head-throughout", "POST /upload HTTP/1.1\nHost: front.test\nTransfer-Encoding: chunked\n\n" + hello, 400, UNDERTOW_400),
                 refused("bare-cr-in-header-value", POST + "X-Note: a\rb\r\nContent-Length: 5\r\n\r\nhello", 400, UNDERTOW_400),
-                refused("absolute-form-host-mismatch", "GET http://origin.test/x HTTP/1.1\r\nHost: other.test\r\n\r\n", 400, UNDERTOW_400),
+                refused("absolute-form-host-mismatch", "GET http://origin.test/x HTTP/1.1\r\nHost: other.test\r\n\r\n", 400, EMPTY),
+                refused("head-over-max-header-size", "GET /" + "a".repeat(70 * 1024) + " HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, UNDERTOW_400),
+                refused("header-over-max-header-size", "GET / HTTP/1.1\r\nHost: front.test\r\nX-Big: " + "b".repeat(70 * 1024) + "\r\n\r\n", 400, UNDERTOW_400),
                 refused("absolute-form-foreign-scheme", "GET ftp://front.test/x HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, TARGET),
                 refused("absolute-form-with-userinfo", "GET http://user@front.test/x HTTP/1.1\r\nHost: front.test\r\n\r\n", 400, TARGET),
                 // Malformed chunked bodies: 400, and the backend never sees a complete request.
@@ -198,7 +204,11 @@ class RequestFramingConformanceTest {
                     if (i == 0) {
                         String body = response.substring(response.indexOf("\r\n\r\n") + 4);
                         if (c.bodyStart().isEmpty()) {
-                            assertEquals("", body, c.name() + ": Undertow's own 400 has no body");
+                            assertEquals("", body, c.name() + ": Undertow's HostHeaderHandler 400 has no body");
+                        } else if (c.bodyStart().equals(UNDERTOW_400)) {
+                            assertEquals(UNDERTOW_400, body, c.name() + ": the whole body");
+                            assertTrue(response.contains("\r\nContent-Type: text/plain; charset=utf-8\r\n"), c.name() + ": " + response);
+                            assertTrue(response.contains("\r\nConnection: close\r\n"), c.name() + ": " + response);
                         } else {
                             assertTrue(body.startsWith(c.bodyStart()), c.name() + ": body was: " + body);
                         }
@@ -209,6 +219,52 @@ class RequestFramingConformanceTest {
                 }
             }
             checkBackend(c, backend);
+        }
+    }
+
+    /** The exact bytes Undertow's parser writes for a request it refuses, which ParseFailureAnswer rewrites. */
+    private static final String CANNED_400 = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+    @Test
+    void aBackendsEmpty400IsForwardedUnchanged() throws Exception {
+        try (TestSupport support = new TestSupport(); RawBackend backend = new RawBackend(RawBackend.answer(CANNED_400))) {
+            ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backend.url()));
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                client.setSoTimeout(5_000);
+                TestSupport.write(client.getOutputStream(), "GET /bad HTTP/1.1\r\nHost: front.test\r\n\r\n");
+                String response = TestSupport.readOneResponse(client.getInputStream());
+                assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+                assertTrue(response.endsWith("\r\n\r\n"), "no body may be added: " + response);
+                assertTrue(response.contains("\r\nContent-Length: 0\r\n"), response);
+                assertFalse(response.contains("text/plain"), "a backend's answer is not ours to rewrite: " + response);
+            }
+            assertEquals(1, backend.requestHeads().size());
+        }
+    }
+
+    @Test
+    void aBodyThatSpellsUndertowsRefusalIsForwardedUnchanged() throws Exception {
+        String answer = "HTTP/1.1 200 OK\r\nContent-Type: message/http\r\nContent-Length: " + CANNED_400.length() + "\r\n\r\n";
+        RawBackend.Behaviour inTwoWrites = (connection, head) -> {
+            TestSupport.write(connection.getOutputStream(), answer);
+            try {
+                Thread.sleep(100); // the body arrives on its own, so the proxy writes it to the client as one buffer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            TestSupport.write(connection.getOutputStream(), CANNED_400);
+        };
+        try (TestSupport support = new TestSupport(); RawBackend backend = new RawBackend(inTwoWrites)) {
+            ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backend.url()));
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                client.setSoTimeout(5_000);
+                TestSupport.write(client.getOutputStream(), "GET /capture HTTP/1.1\r\nHost: front.test\r\n\r\n");
+                String response = TestSupport.readOneResponse(client.getInputStream());
+                assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+                assertEquals(CANNED_400, response.substring(response.indexOf("\r\n\r\n") + 4));
+                TestSupport.write(client.getOutputStream(), "GET /again HTTP/1.1\r\nHost: front.test\r\n\r\n");
+                assertTrue(TestSupport.readOneResponse(client.getInputStream()).startsWith("HTTP/1.1 200 OK\r\n"), "the connection stays usable");
+            }
         }
     }
 
