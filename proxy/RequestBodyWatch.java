@@ -21,32 +21,37 @@ import org.xnio.conduits.StreamSourceConduit;
  * any failure to read the body (a reset, a close mid-body) is noted as the client's doing
  * ({@link ClientFault#ABORTED}) so that it is answered 400/408 and never blamed on the backend. Either
  * way the backend connection is aborted ({@link BackendConnectionAbort}), never completed. The timer counts only while the proxy
- * waits for bytes: not while the backend is slow to take them. Confined to the exchange's IO thread.
+ * waits for bytes: not while the backend is slow to take them. When the body's end is read, ProxyHandler
+ * hands its last bytes to the backend connection, and the wait for the answer starts: this arms the
+ * {@link ResponseTimeout} then. Confined to the exchange's IO thread.
  */
 final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceConduit> implements Runnable {
     private final HttpServerExchange exchange;
     private final long timeoutNanos;
+    private final long responseTimeoutMillis;
     private long lastProgressNanos = System.nanoTime();
     private boolean waiting;
     private XnioExecutor.Key timer;
     private IOException failure;
+    private boolean ended;
 
-    private RequestBodyWatch(StreamSourceConduit next, HttpServerExchange exchange, long timeoutNanos) {
+    private RequestBodyWatch(StreamSourceConduit next, HttpServerExchange exchange, long timeoutNanos, long responseTimeoutMillis) {
         super(next);
         this.exchange = exchange;
         this.timeoutNanos = timeoutNanos;
+        this.responseTimeoutMillis = responseTimeoutMillis;
     }
 
-    /** Watches this exchange's request body, once the proxy reads it. */
-    static void watch(HttpServerExchange exchange, long timeoutMillis) {
-        exchange.addRequestWrapper(new Wrapper(TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
+    /** Watches this exchange's request body, once the proxy reads it, and starts the response timeout at its end. */
+    static void watch(HttpServerExchange exchange, long timeoutMillis, long responseTimeoutMillis) {
+        exchange.addRequestWrapper(new Wrapper(TimeUnit.MILLISECONDS.toNanos(timeoutMillis), responseTimeoutMillis));
     }
 
     /** Wraps the request conduit Undertow built (length-delimited, or our strict chunk decoder). */
-    private record Wrapper(long timeoutNanos) implements ConduitWrapper<StreamSourceConduit> {
+    private record Wrapper(long timeoutNanos, long responseTimeoutMillis) implements ConduitWrapper<StreamSourceConduit> {
         @Override
         public StreamSourceConduit wrap(ConduitFactory<StreamSourceConduit> factory, HttpServerExchange exchange) {
-            return new RequestBodyWatch(factory.create(), exchange, timeoutNanos);
+            return new RequestBodyWatch(factory.create(), exchange, timeoutNanos, responseTimeoutMillis);
         }
     }
 
@@ -82,6 +87,10 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
         if (read == -1) {
             waiting = false;
             cancelTimer();
+            if (!ended) {
+                ended = true;
+                ResponseTimeout.arm(exchange, responseTimeoutMillis);
+            }
         } else if (read > 0) {
             lastProgressNanos = System.nanoTime();
             waiting = false;

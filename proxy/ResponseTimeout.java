@@ -7,11 +7,14 @@ import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
 
 /**
- * Answers 504 when no backend has started to answer a request within the timeout, as nginx's
- * proxy_read_timeout does for the first byte. Undertow's ProxyHandler only has a timeout on the whole
- * request, which would also cut a long download that is flowing fine; once the response has started,
- * this timer is done, and a stalled transfer is left to the idle timeout. One per request, armed on
- * the exchange's IO thread and confined to it.
+ * Answers 504 when no backend has started to answer a request within the timeout, counted from when
+ * the whole request was received and handed on, as nginx's proxy_read_timeout does for the first byte:
+ * armed by {@link GatewayHandler} for a request without a body, by {@link RequestBodyWatch} when it reads
+ * the body's end, so an upload that trickles in within --body-timeout is never a 504 blamed on the
+ * backend. Undertow's ProxyHandler only has a timeout on the whole request, which would also cut a long
+ * download that is flowing fine; once the response has started, this timer is done, and a stalled
+ * transfer (or a backend that stops taking the body) is left to the idle timeout. One per request,
+ * armed on the exchange's IO thread and confined to it.
  */
 final class ResponseTimeout implements Runnable, ExchangeCompletionListener {
     private final HttpServerExchange exchange;

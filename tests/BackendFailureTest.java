@@ -1,10 +1,14 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -12,6 +16,7 @@ import java.util.List;
 import model.Strategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import proxy.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
@@ -78,6 +83,74 @@ class BackendFailureTest {
         assertEquals(504, response.statusCode());
         assertTrue(response.body().startsWith("504 Gateway Timeout"), response.body());
         assertTrue(millis >= 450 && millis < 3_000, "504 should come at the 500 ms timeout, came after " + millis + " ms");
+    }
+
+    /** Passive health that ejects a backend at its first failure, so any blame shows. */
+    private static final HealthSettings EJECT_AT_ONE_FAILURE =
+            new HealthSettings(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3, 1, Duration.ofSeconds(10), 100, Duration.ZERO, false);
+
+    /** Reads the request's Content-Length body, then answers with it. */
+    private static final RawBackend.Behaviour ECHO = (connection, head) -> {
+        int length = 0;
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        String body = new String(connection.getInputStream().readNBytes(length), StandardCharsets.ISO_8859_1);
+        TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+    };
+
+    @Test
+    void anUploadThatTricklesLongerThanTheTimeoutIsNotA504() throws Exception {
+        RawBackend echo = support.raw(ECHO);
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2)).withHealth(EJECT_AT_ONE_FAILURE),
+                new RoundRobin(), List.of(echo.url()));
+
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(10_000);
+            TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: 15\r\n\r\n");
+            for (String part : new String[] {"part1", "part2", "part3"}) {
+                sleep(500); // three parts over 1.5 s: three times --timeout, each gap within --body-timeout
+                TestSupport.write(client.getOutputStream(), part);
+            }
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 200 "), "the wait for the answer starts once the body is sent: " + response);
+            assertTrue(response.endsWith("\r\n\r\npart1part2part3"), response);
+        }
+        assertFalse(proxy.pool().all().get(0).health().isEjected(), "the backend was not blamed for the client's slow upload");
+    }
+
+    @Test
+    void aFullySentUploadTheBackendNeverAnswersGets504AtTheTimeout() throws Exception {
+        RawBackend silent = support.raw((connection, head) -> {
+            connection.getInputStream().readNBytes(5); // takes the whole body, then never answers
+            sleep(5_000);
+        });
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2)).withHealth(EJECT_AT_ONE_FAILURE),
+                new RoundRobin(), List.of(silent.url()));
+
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(10_000);
+            TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: 5\r\n\r\n");
+            sleep(700); // longer than --timeout before the body: that wait was the client's
+            TestSupport.write(client.getOutputStream(), "hello");
+            long sent = System.nanoTime();
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            long millis = (System.nanoTime() - sent) / 1_000_000;
+            assertTrue(response.startsWith("HTTP/1.1 504 "), response);
+            assertTrue(response.contains("504 Gateway Timeout: the backend did not answer in time (--timeout)"), response);
+            assertTrue(millis >= 400 && millis < 3_000, "504 should come about 500 ms after the body was sent, came after " + millis + " ms");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!proxy.pool().all().get(0).health().isEjected() && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        assertTrue(proxy.pool().all().get(0).health().isEjected(), "a backend that did not answer a sent request is to blame");
+        while (proxy.pool().all().get(0).inFlight() != 0 && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        assertEquals(0, proxy.pool().all().get(0).inFlight(), "the request is over");
     }
 
     @Test
