@@ -90,10 +90,25 @@ final class Attempts implements ExchangeCompletionListener {
         backend.requestStarted();
     }
 
-    /** The backend holding the request failed before answering (reset, closed, unreadable reply). */
-    void backendFailed() {
+    /**
+     * The backend holding the request failed before answering (reset, closed, unreadable reply); counted
+     * once per attempt, however many of ProxyHandler's paths report it.
+     *
+     * @param whileSending whether the request body was still on its way to the backend when it failed
+     */
+    void backendFailed(boolean whileSending) {
+        if (backendFailedAfterSend) {
+            return;
+        }
         backendFailedAfterSend = true;
-        failure = guard != null && guard.failure() != null ? guard.failure() : "closed the connection without answering";
+        String seen = guard == null ? null : guard.failure();
+        if (whileSending && (seen == null || seen.endsWith("without answering"))) {
+            // It did not fail to answer: it gave up on the request before it had all of it.
+            failure = seen == null ? "reset or closed the connection while the request was being sent"
+                    : seen.replace("without answering", "while the request was being sent");
+        } else {
+            failure = seen != null ? seen : "closed the connection without answering";
+        }
         if (current != null) {
             health.failed(current, failure);
         }

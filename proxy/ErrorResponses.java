@@ -44,6 +44,13 @@ final class ErrorResponses implements DefaultResponseListener {
             return true;
         }
         Attempts attempts = Attempts.peek(exchange);
+        // ProxyHandler says 500 when writing the request to the backend failed (its IoExceptionHandler):
+        // the client's side is ruled out above, so the backend reset or closed while it was being sent.
+        if (exchange.getStatusCode() == 500 && attempts != null && attempts.current() != null) {
+            attempts.backendFailed(!exchange.isRequestComplete());
+            exchange.setStatusCode(502);
+            exchange.setPersistent(false);
+        }
         // ProxyHandler says 503 for a backend that reset or closed after receiving the request too;
         // nginx and HAProxy call that 502, and so do we: the gateway got no valid answer.
         if (exchange.getStatusCode() == 503 && attempts != null && attempts.didBackendFailAfterSend()) {

@@ -23,7 +23,10 @@ final class RetryPolicy implements Predicate {
         }
         Attempts attempts = Attempts.peek(exchange);
         if (attempts != null) {
-            attempts.backendFailed();
+            attempts.backendFailed(!exchange.isRequestComplete());
+        }
+        if (!exchange.isRequestComplete()) {
+            exchange.setPersistent(false); // close rather than drain a body no backend will read (up to --max-body-size)
         }
         return IdempotentPredicate.INSTANCE.resolve(exchange);
     }

@@ -245,6 +245,33 @@ class BackendFailureTest {
     }
 
     @Test
+    void aResetWhileTheBodyIsStillBeingSentSaysSo() throws Exception {
+        RawBackend resetting = support.raw(RawBackend.RESET); // reads the head, then resets with the body unread
+        ProxyServer proxy = support.proxy(resetting.url());
+        byte[] body = new byte[8 * 1024 * 1024];
+
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(10_000);
+            Thread sender = new Thread(() -> {
+                try {
+                    TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: " + body.length + "\r\n\r\n");
+                    client.getOutputStream().write(body);
+                } catch (IOException closedMidUpload) {
+                    // the proxy answers and closes before taking the whole body: expected
+                }
+            }, "uploader");
+            sender.setDaemon(true);
+            sender.start();
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 502 "), response);
+            assertTrue(response.contains("\r\n\r\n502 Bad Gateway: the backend reset"), response);
+            assertTrue(response.contains(" the connection while the request was being sent\n"), response);
+            assertTrue(response.contains("\r\nConnection: close\r\n"), "the unread rest of the body is not drained: " + response);
+        }
+        assertEquals(1, resetting.requestHeads().size());
+    }
+
+    @Test
     void resetAfterAPartialStatusLineGets502() throws Exception {
         RawBackend partial = support.raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 20");
