@@ -11,12 +11,10 @@ import io.undertow.util.Headers;
  * backend did not answer in time, 413 and 431/400 for requests over the limits, and the status of a
  * {@link ClientFault} (400, 408, 413, 501) when the client caused the failure. Undertow's ProxyHandler
  * ends such requests with a bare status; this listener runs just before that empty response is sent.
- * What Undertow refuses before any handler of ours runs keeps its empty 400: its connection reader
- * ({@code HttpReadListener.sendBadRequestAndClose}) writes a fixed byte string straight to the socket
- * for a head it cannot parse, one over the size limit or with conflicting lengths, and its
- * {@code HostHeaderHandler} ends the exchange before a listener can be registered; both are wired in
- * by Undertow itself, and rewriting their bytes on the socket would be more fragile than the gap.
- * Stateless.
+ * What Undertow's parser refuses before any handler of ours runs gets its body from
+ * {@link ParseFailureAnswer} instead; only Undertow's {@code HostHeaderHandler} (a {@code Host} that does
+ * not match an absolute-form target) still ends its exchange with an empty 400, before a listener of
+ * ours can be registered. Stateless.
  */
 final class ErrorResponses implements DefaultResponseListener {
     static final ErrorResponses INSTANCE = new ErrorResponses();

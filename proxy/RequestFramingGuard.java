@@ -16,8 +16,8 @@ import io.undertow.util.Headers;
  *
  * <p>What Undertow 2.4.4's parser already does before any handler of ours runs, answering its own
  * {@code 400} with an empty body and closing ({@code HttpReadListener.sendBadRequestAndClose}: a fixed
- * byte string written straight to the socket, past every handler and response listener, so our
- * plain-text bodies cannot be added there without replacing Undertow's connection reader):
+ * byte string written straight to the socket, past every handler and response listener, which
+ * {@link ParseFailureAnswer} replaces with a plain-text one):
  * {@code Content-Length} together with {@code Transfer-Encoding}, two {@code Content-Length} or two
  * {@code Transfer-Encoding} lines ({@code Connectors.areRequestHeadersValid}), a {@code Content-Length}
  * that is not all digits ({@code HttpTransferEncoding.parsePositiveLong} throws), a head over the size
