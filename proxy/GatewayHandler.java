@@ -72,12 +72,8 @@ final class GatewayHandler implements HttpHandler {
         }
         // A chunked body has no length up front: Undertow fails the read once it passes the limit.
         exchange.setMaxEntitySize(maxBodyBytes);
-        // The wait for the backend's answer starts once the whole request is in: a body still arriving is
-        // the client's time, governed by --body-timeout, and must not be blamed on the backend as a 504.
-        if (exchange.isRequestComplete()) {
-            ResponseTimeout.arm(exchange, responseTimeoutMillis);
-        } else {
-            RequestBodyWatch.watch(exchange, bodyTimeoutMillis, responseTimeoutMillis);
+        if (!exchange.isRequestComplete()) {
+            RequestBodyWatch.watch(exchange, bodyTimeoutMillis);
         }
 
         // Undertow only notices "Connection: close" alone; a client may list it among other options.
@@ -87,6 +83,7 @@ final class GatewayHandler implements HttpHandler {
         HopByHopHeaders.stripRequest(exchange.getRequestHeaders());
         forwarded.apply(exchange);
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
+        ResponseTimeout.arm(exchange, responseTimeoutMillis);
         // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like
         // nginx, we give it as soon as the request passed the checks above, and do not forward the
         // expectation: a backend that never says 100 would otherwise leave the client waiting.

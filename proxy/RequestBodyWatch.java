@@ -2,6 +2,7 @@ package proxy;
 
 import io.undertow.server.ConduitWrapper;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.ConduitFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,37 +22,51 @@ import org.xnio.conduits.StreamSourceConduit;
  * any failure to read the body (a reset, a close mid-body) is noted as the client's doing
  * ({@link ClientFault#ABORTED}) so that it is answered 400/408 and never blamed on the backend. Either
  * way the backend connection is aborted ({@link BackendConnectionAbort}), never completed. The timer counts only while the proxy
- * waits for bytes: not while the backend is slow to take them. When the body's end is read, ProxyHandler
- * hands its last bytes to the backend connection, and the wait for the answer starts: this arms the
- * {@link ResponseTimeout} then. Confined to the exchange's IO thread.
+ * waits for bytes: not while the backend is slow to take them. It also tells {@link ResponseTimeout}
+ * when it was last the client's turn, so that time spent waiting for a slow upload is not counted
+ * against the backend. Confined to the exchange's IO thread.
  */
 final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceConduit> implements Runnable {
+    private static final AttachmentKey<RequestBodyWatch> KEY = AttachmentKey.create(RequestBodyWatch.class);
+
     private final HttpServerExchange exchange;
     private final long timeoutNanos;
-    private final long responseTimeoutMillis;
     private long lastProgressNanos = System.nanoTime();
     private boolean waiting;
     private XnioExecutor.Key timer;
     private IOException failure;
     private boolean ended;
 
-    private RequestBodyWatch(StreamSourceConduit next, HttpServerExchange exchange, long timeoutNanos, long responseTimeoutMillis) {
+    private RequestBodyWatch(StreamSourceConduit next, HttpServerExchange exchange, long timeoutNanos) {
         super(next);
         this.exchange = exchange;
         this.timeoutNanos = timeoutNanos;
-        this.responseTimeoutMillis = responseTimeoutMillis;
+        exchange.putAttachment(KEY, this);
     }
 
-    /** Watches this exchange's request body, once the proxy reads it, and starts the response timeout at its end. */
-    static void watch(HttpServerExchange exchange, long timeoutMillis, long responseTimeoutMillis) {
-        exchange.addRequestWrapper(new Wrapper(TimeUnit.MILLISECONDS.toNanos(timeoutMillis), responseTimeoutMillis));
+    /** The watch on this exchange's body, or null when it has none or the proxy has not started to read it. */
+    static RequestBodyWatch of(HttpServerExchange exchange) {
+        return exchange.getAttachment(KEY);
+    }
+
+    /**
+     * Until when it was the client's turn: now while the proxy waits for body bytes, else when the
+     * last ones (or the body's end) arrived. From then on, only the backend can hold the request up.
+     */
+    long clientsTurnEndedNanos() {
+        return waiting ? System.nanoTime() : lastProgressNanos;
+    }
+
+    /** Watches this exchange's request body, once the proxy reads it. */
+    static void watch(HttpServerExchange exchange, long timeoutMillis) {
+        exchange.addRequestWrapper(new Wrapper(TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
     }
 
     /** Wraps the request conduit Undertow built (length-delimited, or our strict chunk decoder). */
-    private record Wrapper(long timeoutNanos, long responseTimeoutMillis) implements ConduitWrapper<StreamSourceConduit> {
+    private record Wrapper(long timeoutNanos) implements ConduitWrapper<StreamSourceConduit> {
         @Override
         public StreamSourceConduit wrap(ConduitFactory<StreamSourceConduit> factory, HttpServerExchange exchange) {
-            return new RequestBodyWatch(factory.create(), exchange, timeoutNanos, responseTimeoutMillis);
+            return new RequestBodyWatch(factory.create(), exchange, timeoutNanos);
         }
     }
 
@@ -85,12 +100,12 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
 
     private void progressed(long read) {
         if (read == -1) {
-            waiting = false;
-            cancelTimer();
             if (!ended) {
                 ended = true;
-                ResponseTimeout.arm(exchange, responseTimeoutMillis);
+                lastProgressNanos = System.nanoTime(); // the client's last turn: from here on the request is the backend's
             }
+            waiting = false;
+            cancelTimer();
         } else if (read > 0) {
             lastProgressNanos = System.nanoTime();
             waiting = false;

@@ -154,6 +154,40 @@ class BackendFailureTest {
     }
 
     @Test
+    void aBackendThatStopsTakingTheBodyGets504AtTheTimeout() throws Exception {
+        RawBackend stuck = support.raw((connection, head) -> sleep(5_000)); // reads the head, never the body, never answers
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2))
+                .withHealth(EJECT_AT_ONE_FAILURE), new RoundRobin(), List.of(stuck.url()));
+        byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers on the way can hold
+
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(10_000);
+            Thread sender = new Thread(() -> {
+                try {
+                    TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: " + body.length + "\r\n\r\n");
+                    client.getOutputStream().write(body);
+                } catch (IOException closedMidUpload) {
+                    // the proxy answers and closes before taking the whole body: expected
+                }
+            }, "uploader");
+            sender.setDaemon(true);
+            long started = System.nanoTime();
+            sender.start();
+            String response = TestSupport.readOneResponse(client.getInputStream());
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(response.startsWith("HTTP/1.1 504 "), "like nginx's proxy_send_timeout: " + response);
+            assertTrue(response.contains("\r\nConnection: close\r\n"), "the rest of the body is not drained: " + response);
+            assertTrue(millis < 5_000, "took " + millis + " ms");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (proxy.pool().all().get(0).inFlight() != 0 && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        assertEquals(0, proxy.pool().all().get(0).inFlight(), "the request is over");
+        assertTrue(proxy.pool().all().get(0).health().isEjected(), "a backend that stopped taking the request is to blame");
+    }
+
+    @Test
     void getIsRetriedOnAnotherBackendWhenOneResetsBeforeAnswering() throws Exception {
         RawBackend resetting = support.raw(RawBackend.RESET);
         DemoServer live = support.demo("live");
