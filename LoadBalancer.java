@@ -3,7 +3,11 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.3.10
+//DEPS io.prometheus:prometheus-metrics-core:1.10.0
+//DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.10.0
+//DEPS io.prometheus:prometheus-metrics-instrumentation-jvm:1.10.0
+//DEPS org.hdrhistogram:HdrHistogram:2.2.2
+//DEPS org.webjars.npm:uplot:1.6.30
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
@@ -17,7 +21,7 @@
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/RetryPolicy.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
 //SOURCES proxy/ThreadLocalBufferPool.java
-//SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/LatencyHistogram.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
+//SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
@@ -39,8 +43,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.random.RandomGenerator;
@@ -198,14 +204,14 @@ public class LoadBalancer implements Callable<Integer> {
     int maxConns;
 
     @Option(names = "--access-log", paramLabel = "FORMAT",
-            description = "Log every request to standard output: combined (one text line) or json. Off by default.")
+            description = "Log every request to standard output (everything else goes to standard error): combined (Apache/nginx combined, then backend=, attempts=, request_time=) or json (one object a line). Off by default.")
     AccessLog.Format accessLog;
 
     @Option(names = "--explain", description = "Add an X-LB-Explain response header: the strategy, the candidates, the pick, the attempt.")
     boolean explain;
 
     @Option(names = "--admin-port", paramLabel = "PORT", converter = PortConverter.class,
-            description = "Serve the admin API (/stats, /metrics, run-time changes) on this port. Off by default.")
+            description = "Serve the dashboard and admin API (/stats, /history, /metrics, run-time changes) on this port. Off by default, except with the demo backends: then on a free port.")
     Integer adminPort;
 
     @Option(names = "--admin-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
@@ -315,23 +321,32 @@ public class LoadBalancer implements Callable<Integer> {
         ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
                 retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize, bodyTimeout);
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), strategy.name(), picker);
-        if (accessLog != null) {
-            server.addObserver(new AccessLog(accessLog, System.out));
+        AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
+        if (log != null) {
+            server.addObserver(log);
         }
         server.setExplain(explain);
         server.setForwardedHeaders(forwarding);
         AdminServer admin = null;
-        if (adminPort != null) {
+        // The demo shows itself: with the built-in backends, the dashboard starts too, on a free loopback port.
+        Integer shownAdminPort = adminPort == null && !demos.isEmpty() ? Integer.valueOf(0) : adminPort;
+        if (shownAdminPort != null) {
             admin = AdminServer.start(server, strategy.name(), name -> Strategies.byName(name)
                     .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'; choose one of: " + Strategies.names()))
-                    .create(options), adminBind, adminPort, token, new DemoControl(demos));
+                    .create(options), adminPort == null ? "127.0.0.1" : adminBind, shownAdminPort, token, new DemoControl(demos));
+            Map<String, String> labels = new HashMap<>();
+            for (int i = 0; i < demos.size(); i++) {
+                labels.put(backends.get(i).name(), demos.get(i).name());
+            }
+            admin.setLabels(labels);
         }
         printBanner(server, demos);
         if (admin != null) {
-            String adminHost = adminBind.equals("0.0.0.0") || adminBind.equals("::") ? "127.0.0.1" : adminBind.contains(":") ? "[" + adminBind + "]" : adminBind;
-            System.out.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /metrics%n", adminHost, admin.port());
+            String bound = adminPort == null ? "127.0.0.1" : adminBind;
+            String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
+            System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
             if (admin.oneTimeLoginPath() != null) {
-                System.out.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+                System.err.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
             }
         }
 
@@ -342,30 +357,36 @@ public class LoadBalancer implements Callable<Integer> {
         processSignals.onStop(stopRequested::countDown);
         processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
         stopRequested.await();
-        System.out.println("stopping: no new connections; waiting up to " + drainTimeout.toMillis() + " ms for requests in flight");
+        System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
         }
         boolean drained = server.stop();
         demos.forEach(DemoServer::stop);
-        System.out.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
+        if (log != null) {
+            log.close();
+            if (log.dropped() > 0) {
+                System.err.println("access log: " + log.dropped() + " lines dropped because standard output could not keep up");
+            }
+        }
+        System.err.println(drained ? "stopped" : "stopped; some requests did not finish within --drain-timeout");
         return 0;
     }
 
     private void printBanner(ProxyServer server, List<DemoServer> demos) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
-        System.out.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
+        System.err.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
         for (int i = 0; i < backends.size(); i++) {
             String note = demos.isEmpty() ? "" : "  built-in demo backend " + demos.get(i).name();
-            System.out.println("  backend " + backends.get(i) + note);
+            System.err.println("  backend " + backends.get(i) + note);
         }
-        backups.forEach(backup -> System.out.println("  backup  " + backup));
-        System.out.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
+        backups.forEach(backup -> System.err.println("  backup  " + backup));
+        System.err.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
         if (!demos.isEmpty()) {
-            System.out.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
+            System.err.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
         }
-        System.out.println("Stop:     Ctrl-C (requests in flight finish first)");
-        System.out.flush();
+        System.err.println("Stop:     Ctrl-C (requests in flight finish first)");
+        System.err.flush();
     }
 
     /** The admin token from --admin-token, --admin-token-file or $LB_ADMIN_TOKEN; null when none is set. */

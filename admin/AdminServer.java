@@ -7,6 +7,7 @@ import demo.DemoControl;
 import java.net.InetSocketAddress;
 import java.util.Deque;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import model.Backend;
@@ -20,7 +21,8 @@ import strategies.Strategies;
 
 /**
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
- * {@code GET /metrics} (Prometheus text), {@code GET /events}, and run-time changes: {@code POST
+ * {@code GET /history} (the last minutes, per second, JSON), {@code GET /metrics} (Prometheus text or
+ * OpenMetrics), {@code GET /events}, and run-time changes: {@code POST
  * /break} and {@code /heal ?backend=HOST:PORT} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
  * ({@code &off} to undo), {@code POST /backend?url=http://HOST:PORT}, {@code DELETE /backend?backend=HOST:PORT},
  * {@code POST /weight?backend=HOST:PORT&weight=N}. Bad changes get 400 with the
@@ -30,6 +32,9 @@ import strategies.Strategies;
 public final class AdminServer {
     private final ProxyServer proxy;
     private final TrafficStats stats;
+    private final History history;
+    private final PrometheusMetrics metrics;
+    private volatile Map<String, String> labels = Map.of();
     private final Function<String, Strategy> strategies;
     private final DemoControl demos;
     private final Undertow undertow;
@@ -46,6 +51,10 @@ public final class AdminServer {
         proxy.addObserver(stats);
         // Started before the access rules exist, since port 0 is only known afterwards: the rules are
         // fixed before the constructor returns, and a request that comes in earlier is refused (handle).
+        this.metrics = new PrometheusMetrics(proxy);
+        proxy.addObserver(metrics);
+        this.history = new History(proxy.pool(), stats);
+        history.start();
         this.undertow = Undertow.builder().setIoThreads(1).setWorkerThreads(2).addHttpListener(port, bind).setHandler(this::handle).build();
         undertow.start();
         this.access = new AdminAccess(new OwnAddress(bind, port()), token);
@@ -73,12 +82,22 @@ public final class AdminServer {
     }
 
     public void stop() {
+        history.stop();
         undertow.stop();
     }
 
     /** The path that logs a browser in once without typing the token, for the banner; null without a token. */
     public String oneTimeLoginPath() {
         return access.oneTimeLoginPath();
+    }
+
+    /** Names to show instead of backends' addresses, such as the demo's "demo-1", by backend name (HOST:PORT). */
+    public void setLabels(Map<String, String> labels) {
+        this.labels = Map.copyOf(labels);
+    }
+
+    private String label(String backendName) {
+        return labels.getOrDefault(backendName, backendName);
     }
 
     private void handle(HttpServerExchange exchange) {
@@ -98,14 +117,20 @@ public final class AdminServer {
                 case "GET /strategies" -> answer(exchange, 200, "application/json",
                         "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
                 case "POST /break", "POST /heal" -> breakOrHeal(exchange, route.endsWith("break"));
-                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, strategyName));
-                case "GET /metrics" -> answer(exchange, 200, PrometheusMetrics.contentType(), PrometheusMetrics.text(proxy.pool(), stats));
+                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label));
+                case "GET /history" -> answer(exchange, 200, "application/json", history.json(this::label, proxy.events().recent()));
+                case "GET /uplot.js", "GET /uplot.css" -> answer(exchange, 200,
+                        route.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8", Dashboard.uplot(route.endsWith(".js")));
+                case "GET /metrics" -> {
+                    String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
+                    answer(exchange, 200, PrometheusMetrics.contentType(accept), metrics.scrape(accept));
+                }
                 case "POST /strategy" -> switchStrategy(exchange);
                 case "POST /drain" -> drain(exchange);
                 case "DELETE /backend" -> remove(exchange);
                 case "POST /backend" -> add(exchange);
                 case "POST /weight" -> reweigh(exchange);
-                default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /metrics, /events\n");
+                default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /history, /metrics, /events\n");
             }
         } catch (IllegalArgumentException e) {
             answer(exchange, 400, "text/plain", "400 Bad Request: " + e.getMessage() + "\n");

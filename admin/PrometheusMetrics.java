@@ -1,77 +1,145 @@
 package admin;
 
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.Labels;
-import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.model.snapshots.Quantile;
-import io.prometheus.metrics.model.snapshots.Quantiles;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import model.Backend;
-import model.BackendPool;
+import proxy.CompletedRequest;
+import proxy.ProxyServer;
+import proxy.TrafficObserver;
 
 /**
- * {@code /metrics}: the pool and the traffic statistics in Prometheus's text exposition format,
- * written by the Prometheus Java client's own writer from snapshots taken at scrape time, so requests
- * pay nothing for it. Names follow Prometheus conventions: {@code lb_requests_total} (counter, by
- * backend and status class), {@code lb_request_duration_seconds} (summary), {@code lb_backend_in_flight}
- * and {@code lb_backend_up} (gauges), {@code lb_proxy_answered_total}. Stateless.
+ * {@code /metrics}, built with the Prometheus Java client (1.x) in a registry of its own:
+ * {@code lb_requests_total} (by backend and status class), {@code lb_request_duration_seconds} (a
+ * histogram with classic buckets, so instances aggregate), {@code lb_retries_total} (by the backend
+ * retried away from), {@code lb_response_bytes_total}, {@code lb_proxy_answered_total}; from the pool at
+ * scrape time {@code lb_ejections_total}, {@code lb_health_checks_total} (by result), {@code lb_backend_up},
+ * {@code lb_backend_in_flight}, {@code lb_backend_weight}; the client side's {@code lb_client_connections_total},
+ * {@code lb_client_connections_open}, {@code lb_client_received_bytes_total}, {@code lb_client_sent_bytes_total};
+ * {@code lb_build_info}, and the client library's JVM and process metrics. OpenMetrics when the
+ * {@code Accept} header asks for it. A backend that leaves the pool leaves no series behind. Thread-safe:
+ * the client's metrics are.
  */
-final class PrometheusMetrics {
-    private static final PrometheusTextFormatWriter WRITER = new PrometheusTextFormatWriter(false);
+final class PrometheusMetrics implements TrafficObserver {
+    static final String VERSION = "0.1";
+    private static final ExpositionFormats FORMATS = ExpositionFormats.init();
 
-    private PrometheusMetrics() {}
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final ProxyServer proxy;
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Counter requests = Counter.builder().name("lb_requests_total")
+            .help("Requests answered through each backend, by status class").labelNames("backend", "code").register(registry);
+    private final Histogram durations = Histogram.builder().name("lb_request_duration_seconds")
+            .help("Time from a request's arrival to the end of its answer, through each backend")
+            .classicOnly().classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+            .labelNames("backend").register(registry);
+    private final Counter retries = Counter.builder().name("lb_retries_total")
+            .help("Requests a backend failed that the proxy then sent to another backend, by the backend that failed")
+            .labelNames("backend").register(registry);
+    private final Counter responseBytes = Counter.builder().name("lb_response_bytes_total")
+            .help("Response body bytes sent to clients, by the backend that answered").labelNames("backend").register(registry);
+    private final Counter answeredByProxy = Counter.builder().name("lb_proxy_answered_total")
+            .help("Requests the proxy answered itself: no backend could take them, or they were over a limit").register(registry);
 
-    static String contentType() {
-        return WRITER.getContentType();
+    PrometheusMetrics(ProxyServer proxy) {
+        this.proxy = proxy;
+        CounterWithCallback.builder().name("lb_ejections_total").help("Times each backend was ejected after failing requests in a row")
+                .labelNames("backend").callback(callback -> proxy.pool().all().forEach(backend ->
+                        callback.call(backend.health().ejectionsTotal(), backend.name()))).register(registry);
+        CounterWithCallback.builder().name("lb_health_checks_total").help("Active health checks of each backend, by result")
+                .labelNames("backend", "result").callback(callback -> proxy.pool().all().forEach(backend -> {
+                    callback.call(backend.health().checksGood(), backend.name(), "good");
+                    callback.call(backend.health().checksFailed(), backend.name(), "failed");
+                })).register(registry);
+        GaugeWithCallback.builder().name("lb_backend_up").help("Whether each backend takes requests (1) or not (0)")
+                .labelNames("backend").callback(callback -> proxy.pool().all().forEach(backend ->
+                        callback.call(backend.health().isAvailable() ? 1 : 0, backend.name()))).register(registry);
+        GaugeWithCallback.builder().name("lb_backend_in_flight").help("Requests sent to each backend and not answered yet")
+                .labelNames("backend").callback(callback -> proxy.pool().all().forEach(backend ->
+                        callback.call(backend.inFlight(), backend.name()))).register(registry);
+        GaugeWithCallback.builder().name("lb_backend_weight").help("Each backend's weight")
+                .labelNames("backend").callback(callback -> proxy.pool().all().forEach(backend ->
+                        callback.call(backend.weight(), backend.name()))).register(registry);
+        CounterWithCallback.builder().name("lb_client_connections_total").help("Client connections accepted")
+                .callback(callback -> callback.call(proxy.connectionsAccepted())).register(registry);
+        GaugeWithCallback.builder().name("lb_client_connections_open").help("Client connections open now")
+                .callback(callback -> callback.call(proxy.clientStatistics().getActiveConnections())).register(registry);
+        CounterWithCallback.builder().name("lb_client_received_bytes_total").help("Bytes received from clients, headers included")
+                .callback(callback -> callback.call(proxy.clientStatistics().getBytesReceived())).register(registry);
+        CounterWithCallback.builder().name("lb_client_sent_bytes_total").help("Bytes sent to clients, headers included")
+                .callback(callback -> callback.call(proxy.clientStatistics().getBytesSent())).register(registry);
+        Info.builder().name("lb_build_info").help("The load balancer's version, its Undertow, and the Java running it")
+                .labelNames("version", "undertow", "java").register(registry)
+                .setLabelValues(VERSION, "2.4.4.Final", System.getProperty("java.version"));
+        JvmMetrics.builder().register(registry);
     }
 
-    static String text(BackendPool pool, TrafficStats stats) {
-        CounterSnapshot.Builder requests = CounterSnapshot.builder().name("lb_requests")
-                .help("Requests answered through each backend, by status class");
-        GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder().name("lb_backend_in_flight")
-                .help("Requests sent to each backend and not answered yet");
-        GaugeSnapshot.Builder up = GaugeSnapshot.builder().name("lb_backend_up")
-                .help("Whether each backend takes requests (1) or not (0)");
-        SummarySnapshot.Builder durations = SummarySnapshot.builder().name("lb_request_duration_seconds")
-                .help("Time from a request's arrival to the end of its answer, through each backend");
-        for (Backend backend : pool.all()) {
-            TrafficStats.Counters counters = stats.of(backend);
-            for (int c = 0; c < TrafficStats.STATUS_CLASSES.length; c++) {
-                requests.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("backend", backend.name(), "code", TrafficStats.STATUS_CLASSES[c]))
-                        .value(counters.byClass[c].sum()).build());
-            }
-            inFlight.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("backend", backend.name())).value(backend.inFlight()).build());
-            up.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("backend", backend.name()))
-                    .value(backend.health().isAvailable() ? 1 : 0).build());
-            SummaryDataPointSnapshot.Builder duration = SummaryDataPointSnapshot.builder();
-            duration.labels(Labels.of("backend", backend.name()));
-            duration.quantiles(Quantiles.of(quantile(counters, 0.5), quantile(counters, 0.9), quantile(counters, 0.99)));
-            duration.count(counters.requests.sum());
-            duration.sum(counters.nanosTotal.sum() / 1e9);
-            durations.dataPoint(duration.build());
+    @Override
+    public void completed(CompletedRequest request) {
+        for (Backend failed : request.retriedFrom()) {
+            seen.add(failed.name());
+            retries.labelValues(failed.name()).inc();
         }
-        CounterSnapshot answeredByProxy = CounterSnapshot.builder().name("lb_proxy_answered")
-                .help("Requests the proxy answered itself: no backend could take them, or they were over a limit")
-                .dataPoint(CounterDataPointSnapshot.builder().value(stats.unrouted()).build()).build();
+        Backend backend = request.backend();
+        if (backend == null) {
+            answeredByProxy.inc();
+            return;
+        }
+        seen.add(backend.name());
+        int statusClass = Math.max(1, Math.min(5, request.status() / 100));
+        requests.labelValues(backend.name(), TrafficStats.STATUS_CLASSES[statusClass - 1]).inc();
+        durations.labelValues(backend.name()).observe(request.durationNanos() / 1e9);
+        responseBytes.labelValues(backend.name()).inc(request.bytesSent());
+    }
+
+    /** The content type of the format {@code accept} asks for: OpenMetrics if it names it, else Prometheus text 0.0.4. */
+    static String contentType(String accept) {
+        return writer(accept).getContentType();
+    }
+
+    /** The metrics in the format {@code accept} asks for. */
+    String scrape(String accept) {
+        forgetRemovedBackends();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            WRITER.write(out, MetricSnapshots.of(requests.build(), durations.build(), inFlight.build(), up.build(), answeredByProxy));
+            writer(accept).write(out, registry.scrape());
         } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
+            throw new UncheckedIOException(e);
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static Quantile quantile(TrafficStats.Counters counters, double quantile) {
-        return new Quantile(quantile, counters.latency.percentileMillis(quantile) / 1000);
+    /** Drops every series of a backend that left the pool (a request finishing after it left may have re-created one). */
+    private void forgetRemovedBackends() {
+        List<String> current = proxy.pool().all().stream().map(Backend::name).toList();
+        for (String name : List.copyOf(seen)) {
+            if (!current.contains(name)) {
+                seen.remove(name);
+                for (String code : TrafficStats.STATUS_CLASSES) {
+                    requests.remove(name, code);
+                }
+                durations.remove(name);
+                retries.remove(name);
+                responseBytes.remove(name);
+            }
+        }
+    }
+
+    private static ExpositionFormatWriter writer(String accept) {
+        ExpositionFormatWriter writer = FORMATS.findWriter(accept == null ? "" : accept);
+        // Without an Accept header, or with a protobuf one, answer plain text: the format every scraper reads.
+        return writer.getContentType().startsWith("application/vnd.google.protobuf") ? FORMATS.getPrometheusTextFormatWriter() : writer;
     }
 }

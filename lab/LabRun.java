@@ -1,16 +1,20 @@
 package lab;
 
 import demo.DemoServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import model.Backend;
@@ -36,8 +40,12 @@ public final class LabRun {
     /** What one run produced. */
     public record Result(String strategy, List<Sample> samples, long[] servedAtBackends, double keysMoved) {}
 
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    /** Sends the requests: one thread per request in flight, since each one's socket is bound to its user's own address. */
+    private static final ExecutorService SENDERS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "lab-client");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private LabRun() {}
 
@@ -70,14 +78,14 @@ public final class LabRun {
                     pool.add(backends.get(0));
                     returned = true;
                 }
-                long sentAt = System.nanoTime();
-                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/lab"))
-                        .header("X-User", workload.users()[i]).timeout(Duration.ofSeconds(10)).build();
-                pending.add(CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString()).handle((response, error) -> {
-                    int status = error != null ? -1 : response.statusCode();
-                    samples.add(new Sample(sentAt - start, System.nanoTime() - sentAt, status, error != null ? -1 : backendOf(response.body())));
-                    return null;
-                }));
+                String user = workload.users()[i];
+                int port = proxy.port();
+                pending.add(CompletableFuture.runAsync(() -> {
+                    long sentAt = System.nanoTime();
+                    String[] answer = get(port, user);
+                    int status = answer == null ? -1 : Integer.parseInt(answer[0]);
+                    samples.add(new Sample(sentAt - start, System.nanoTime() - sentAt, status, answer == null ? -1 : backendOf(answer[1])));
+                }, SENDERS));
             }
             CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).orTimeout(30, TimeUnit.SECONDS).join();
         } finally {
@@ -95,7 +103,7 @@ public final class LabRun {
         Candidates all = Candidates.of(backends), without = Candidates.of(backends.subList(1, backends.size()));
         int moved = 0;
         for (int user = 0; user < Workload.USERS; user++) {
-            String client = "10.0." + (user / 250) + "." + (user % 250 + 1); // each user its own address, for ip-hash
+            String client = clientAddress("user-" + user);
             RequestView request = RequestView.of(client, "GET", "/lab", Map.of("X-User", "user-" + user), Map.of());
             Backend before = strategy.pick(all, request);
             Backend after = strategy.pick(without, request);
@@ -104,6 +112,37 @@ public final class LabRun {
             }
         }
         return moved / (double) Workload.USERS;
+    }
+
+    /**
+     * The address a user's requests come from: 127.0.0.2 to 127.0.0.254, spread by user, so ip-hash sees
+     * many clients as it would with real users (on Linux all of 127.0.0.0/8 is loopback).
+     */
+    static String clientAddress(String user) {
+        int number = Integer.parseInt(user.substring(user.indexOf('-') + 1));
+        return "127.0.0." + (2 + Math.floorMod(number, 253));
+    }
+
+    /**
+     * One GET /lab from the user's own address over a fresh connection: the JDK's HttpClient cannot choose
+     * its local address before Java 19. Returns {status, body}, or null when the request failed.
+     */
+    private static String[] get(int port, String user) {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getByName(clientAddress(user)), 0));
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /lab HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nX-User: " + user
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int headersEnd = response.indexOf("\r\n\r\n");
+            if (!response.startsWith("HTTP/1.1 ") || headersEnd < 0) {
+                return null;
+            }
+            return new String[] {response.substring(9, 12), response.substring(headersEnd + 4)};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The demo backend's number, from its echo ("backend":"b2") or its error body; -1 if neither names one. */

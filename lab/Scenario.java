@@ -16,7 +16,7 @@ import proxy.Units;
  * optional time (as a share of the run) at which the first backend leaves and returns. Immutable.
  */
 public record Scenario(String name, List<Duration> delays, List<Double> errorRates, List<Integer> weights,
-                double zipf, double leaveAt, double returnAt) {
+                double zipf, double leaveAt, double returnAt, String description) {
 
     public static Scenario load(Path file) throws IOException {
         Properties properties = new Properties();
@@ -36,7 +36,47 @@ public record Scenario(String name, List<Duration> delays, List<Double> errorRat
             weights.add(i < weightTexts.size() ? Integer.parseInt(weightTexts.get(i)) : 1);
         }
         return new Scenario(name, delays, errorRates, weights, Double.parseDouble(properties.getProperty("zipf", "0")),
-                Double.parseDouble(properties.getProperty("leave-at", "-1")), Double.parseDouble(properties.getProperty("return-at", "-1")));
+                Double.parseDouble(properties.getProperty("leave-at", "-1")), Double.parseDouble(properties.getProperty("return-at", "-1")),
+                description(file));
+    }
+
+    /** The file's first comment line, which says in one line what the scenario is; its name when there is none. */
+    private static String description(Path file) throws IOException {
+        for (String line : Files.readAllLines(file)) {
+            if (line.startsWith("#")) {
+                return line.substring(1).trim();
+            }
+        }
+        return file.getFileName().toString().replaceFirst("\\.properties$", "");
+    }
+
+    /** Backend {@code i}'s name in the lab: b1, b2, ... as the demo backends call themselves. */
+    static String backendName(int i) {
+        return "b" + (i + 1);
+    }
+
+    /**
+     * What makes backend {@code i} different, for the report's legend: "slow" (over twice the fastest
+     * one's delay), "flaky" (an error rate), its weight when weights differ, "leaves" under churn; then its delay.
+     */
+    String role(int i) {
+        List<String> traits = new ArrayList<>();
+        long fastest = delays.stream().mapToLong(Duration::toMillis).min().orElse(0);
+        if (delays.get(i).toMillis() > 2 * Math.max(1, fastest)) traits.add("slow");
+        if (errorRates.get(i) > 0) traits.add(String.format(java.util.Locale.ROOT, "flaky, %.0f%% errors", errorRates.get(i) * 100));
+        if (weights.stream().distinct().count() > 1) traits.add("weight " + weights.get(i));
+        if (churns() && i == 0) traits.add("leaves at " + Math.round(leaveAt * 100) + "%" + (returnAt >= 0 ? ", back at " + Math.round(returnAt * 100) + "%" : ""));
+        traits.add(delays.get(i).toMillis() + " ms");
+        return String.join(", ", traits);
+    }
+
+    /** Backends whose role says "slow". */
+    List<Integer> slowBackends() {
+        List<Integer> slow = new ArrayList<>();
+        for (int i = 0; i < delays.size(); i++) {
+            if (role(i).startsWith("slow")) slow.add(i);
+        }
+        return slow;
     }
 
     boolean churns() {

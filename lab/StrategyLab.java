@@ -54,6 +54,10 @@ public class StrategyLab implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "3", description = "Length of each run (default: ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+            description = "Runs per strategy, each with its own seed (seed, seed+1, ...): the report shows the spread and warns when runs disagree (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Option(names = "--seed", defaultValue = "42", description = "Same seed, same workload (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -72,6 +76,9 @@ public class StrategyLab implements Callable<Integer> {
             entries.add(Strategies.byName(name.trim()).orElseThrow(() -> new CommandLine.ParameterException(new CommandLine(this),
                     "--strategies: unknown strategy '" + name + "'; choose from " + Strategies.names())));
         }
+        if (repeat < 1 || repeat > 20) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--repeat must be 1 to 20, got " + repeat);
+        }
         if (rate <= 0 || seconds <= 0 || rate * seconds > 100_000) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rate and --seconds must be positive, and rate × seconds at most 100000");
         }
@@ -86,11 +93,13 @@ public class StrategyLab implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--scenario: no " + file + "; the built-in ones are in " + scenarioFolder());
             }
             Scenario scenario = Scenario.load(file);
-            Workload workload = Workload.of(seed, rate, seconds, scenario.zipf());
             List<LabRun.Result> scenarioResults = new ArrayList<>();
-            for (Strategies.Entry entry : entries) {
-                System.err.println("running " + entry.name() + " on " + scenario.name() + "...");
-                scenarioResults.add(LabRun.run(scenario, entry, workload, seed));
+            for (int run = 0; run < repeat; run++) {
+                Workload workload = Workload.of(seed + run, rate, seconds, scenario.zipf());
+                for (Strategies.Entry entry : entries) {
+                    System.err.println("running " + entry.name() + " on " + scenario.name() + " (run " + (run + 1) + " of " + repeat + ")...");
+                    scenarioResults.add(LabRun.run(scenario, entry, workload, seed + run));
+                }
             }
             loaded.add(scenario);
             results.add(scenarioResults);

@@ -1,6 +1,7 @@
 package model;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Whether a backend may be sent requests: not while active health checks say it is down, and not while
@@ -15,6 +16,34 @@ public final class BackendHealth {
     private final AtomicInteger failuresInARow = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
     private int checkStreak; // > 0: good checks in a row; < 0: failed checks in a row
+    private final AtomicLong ejectionsTotal = new AtomicLong();
+    private final AtomicLong checksGood = new AtomicLong();
+    private final AtomicLong checksFailed = new AtomicLong();
+    private volatile long ejectedUntilMillis; // wall clock, for the dashboard's countdown
+
+    /** Ejections since start, for /metrics. */
+    public long ejectionsTotal() {
+        return ejectionsTotal.get();
+    }
+
+    /** Active health checks answered well since start. */
+    public long checksGood() {
+        return checksGood.get();
+    }
+
+    /** Active health checks failed since start. */
+    public long checksFailed() {
+        return checksFailed.get();
+    }
+
+    /** When an ejected backend is due back, in epoch milliseconds; meaningless unless {@link #isEjected()}. */
+    public long ejectedUntilMillis() {
+        return ejectedUntilMillis;
+    }
+
+    void ejectedUntil(long epochMillis) {
+        ejectedUntilMillis = epochMillis;
+    }
 
     /** Up by the checks, not ejected, not draining. */
     public boolean isAvailable() {
@@ -81,6 +110,7 @@ public final class BackendHealth {
     /** Takes the backend out; returns how many times it has been ejected in a row, this time included. */
     int eject() {
         ejected = true;
+        ejectionsTotal.incrementAndGet();
         failuresInARow.set(0);
         return ejections.incrementAndGet();
     }
@@ -94,6 +124,7 @@ public final class BackendHealth {
      * {@code fall} bad checks in a row change it, or null when it stays as it was.
      */
     Boolean checked(boolean good, int rise, int fall) {
+        (good ? checksGood : checksFailed).incrementAndGet();
         checkStreak = good ? Math.max(checkStreak, 0) + 1 : Math.min(checkStreak, 0) - 1;
         if (!checkedUp && checkStreak >= rise) {
             checkedUp = true;

@@ -77,7 +77,8 @@ public final class HealthMonitor {
             }
             int times = backend.health().eject();
             long millis = settings.failTimeout().toMillis() * Math.min(times, 10);
-            log.accept("backend " + backend.name() + " ejected for " + millis + " ms after " + settings.maxFails()
+            backend.health().ejectedUntil(System.currentTimeMillis() + millis);
+            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after " + settings.maxFails()
                     + " failures in a row (last: " + why + ")");
             pool.refresh();
             timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
@@ -116,5 +117,11 @@ public final class HealthMonitor {
         Throwable cause = error.getCause() != null ? error.getCause() : error;
         String name = cause.getClass().getSimpleName();
         return cause.getMessage() == null ? name : name + ": " + cause.getMessage();
+    }
+
+    /** "10 s", "1.5 s", or "250 ms": how long an ejection lasts, as people say it. */
+    private static String seconds(long millis) {
+        if (millis < 1_000) return millis + " ms";
+        return millis % 1_000 == 0 ? millis / 1_000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", millis / 1e3);
     }
 }

@@ -61,6 +61,11 @@ final class Attempts implements ExchangeCompletionListener {
         return tried.size();
     }
 
+    /** The backends tried before the last one, oldest first; an empty list (no copy) when there was one try. */
+    List<Backend> triedBeforeLast() {
+        return tried.size() < 2 ? List.of() : List.copyOf(tried.subList(0, tried.size() - 1));
+    }
+
     /** The backend chosen last: the one that answered, if any did; null before any was chosen. */
     Backend lastTried() {
         return tried.isEmpty() ? null : tried.get(tried.size() - 1);

@@ -1,5 +1,6 @@
 package proxy;
 
+import java.util.List;
 import model.Backend;
 
 /**
@@ -15,6 +16,17 @@ import model.Backend;
  * @param durationNanos from arrival to the end of the response
  * @param backend       the backend that was sent the request last, or null when none was
  * @param attempts      how many backends were tried (0 when the proxy answered by itself)
+ * @param protocol      the request line's protocol, such as HTTP/1.1
+ * @param referer       the Referer header, or null when there was none
+ * @param userAgent     the User-Agent header, or null when there was none
+ * @param retriedFrom   the backends tried before {@code backend}, which failed it, oldest first (usually empty)
  */
 public record CompletedRequest(String clientAddress, String method, String path, String query, int status,
-                               long bytesSent, long startNanos, long durationNanos, Backend backend, int attempts) {}
+                               long bytesSent, long startNanos, long durationNanos, Backend backend, int attempts,
+                               String protocol, String referer, String userAgent, List<Backend> retriedFrom) {
+
+    /** The retries this request took: each backend tried after the first. */
+    public int retries() {
+        return retriedFrom.size();
+    }
+}

@@ -106,7 +106,9 @@ final class GatewayHandler implements HttpHandler {
                         client == null || client.getAddress() == null ? "" : client.getAddress().getHostAddress(),
                         exchange.getRequestMethod().toString(), exchange.getRequestPath(), exchange.getQueryString(),
                         exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
-                        attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count());
+                        attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),
+                        exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
+                        exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast());
                 for (TrafficObserver observer : observers) {
                     observer.completed(request);
                 }

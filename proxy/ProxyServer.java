@@ -4,14 +4,17 @@ import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
+import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import model.BackendPool;
 import model.HealthMonitor;
 import model.Routing;
 import model.Strategy;
+import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -42,6 +45,9 @@ public final class ProxyServer {
     private final GracefulShutdownHandler shutdown;
     private final XnioWorker worker;
     private final AcceptingChannel<StreamConnection> listener;
+    private final HttpOpenListener http;
+    private final ChannelListener<StreamConnection> openWithParseFailureAnswer;
+    private final LongAdder connectionsAccepted = new LongAdder();
 
     private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) throws IOException {
         this.settings = settings;
@@ -72,6 +78,7 @@ public final class ProxyServer {
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
                 .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
                 .set(UndertowOptions.ALWAYS_SET_DATE, true) // ParseFailureAnswer relies on it: no real response equals Undertow's bare 400
+                .set(UndertowOptions.ENABLE_STATISTICS, true) // client bytes and open connections, for /metrics
                 .getMap();
         // Shared by the client connections and, through them, the backend connections Undertow's
         // ProxyConnectionPool opens (it takes the client connection's pool). At most 64 free 16 KiB
@@ -79,6 +86,8 @@ public final class ProxyServer {
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
         http.setRootHandler(shutdown);
+        this.http = http;
+        this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
 
         this.worker = Xnio.getInstance(ProxyServer.class.getClassLoader()).createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, settings.ioThreads())
@@ -89,7 +98,7 @@ public final class ProxyServer {
         try {
             this.listener = worker.createStreamConnectionServer(
                     new InetSocketAddress(settings.bindAddress(), settings.port()),
-                    ChannelListeners.openListenerAdapter(ParseFailureAnswer.openListener(http)),
+                    ChannelListeners.openListenerAdapter(this::accepted),
                     OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true).getMap());
         } catch (IOException e) {
             worker.shutdownNow();
@@ -110,6 +119,25 @@ public final class ProxyServer {
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.bindAddress() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
+     * {@link ParseFailureAnswer} under its sink.
+     */
+    private void accepted(StreamConnection connection) {
+        connectionsAccepted.increment();
+        openWithParseFailureAnswer.handleEvent(connection);
+    }
+
+    /** Client connections accepted since start. */
+    public long connectionsAccepted() {
+        return connectionsAccepted.sum();
+    }
+
+    /** Undertow's counts for the client side: bytes received and sent, connections open now. */
+    public ConnectorStatistics clientStatistics() {
+        return http.getConnectorStatistics();
     }
 
     /** The port it listens on: the chosen one when started with port 0. */

@@ -70,4 +70,15 @@ public final class Units {
         }
         throw new IllegalArgumentException("'" + text + "' is not a size; write it like 64k, 10m or 1g");
     }
+
+    /** A duration as people say it: "250 ms", "10 s", "1 min 30 s", "2 h". */
+    public static String formatDuration(long millis) {
+        if (millis < 1_000) return millis + " ms";
+        if (millis < 60_000) {
+            return millis % 1_000 == 0 ? millis / 1_000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", millis / 1e3);
+        }
+        long seconds = millis / 1_000;
+        if (seconds < 3_600) return seconds / 60 + " min" + (seconds % 60 == 0 ? "" : " " + seconds % 60 + " s");
+        return seconds / 3_600 + " h" + (seconds % 3_600 / 60 == 0 ? "" : " " + seconds % 3_600 / 60 + " min");
+    }
 }

@@ -109,7 +109,7 @@ class CommandLineTest {
     @Test
     void withoutBackendsItStartsThreeDemoBackendsAndRotatesOverThem() throws Exception {
         Process process = start(List.of(), "--port", "0", "--bind", "127.0.0.1");
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
         int port = awaitPort(out);
 
         List<String> seen = new ArrayList<>();
@@ -126,10 +126,60 @@ class CommandLineTest {
     }
 
     @Test
+    void withAccessLogStdoutCarriesOnlyAccessLogLinesAndTheDemoOffersItsDashboard() throws Exception {
+        Process process = start(List.of(), "--port", "0", "--bind", "127.0.0.1", "--access-log", "combined");
+        BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+        int port = awaitPort(err);
+        int dashboardPort = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String line; (line = err.readLine()) != null; ) {
+                    Matcher matcher = Pattern.compile("Admin:\\s+http://127\\.0\\.0\\.1:(\\d+)/ \\(live dashboard\\)").matcher(line);
+                    if (matcher.find()) return Integer.parseInt(matcher.group(1));
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            throw new IllegalStateException("no dashboard line in the banner");
+        }).get(30, TimeUnit.SECONDS);
+        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> {
+            try {
+                return read(process.getInputStream());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> response = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello?i=" + i))
+                    .header("User-Agent", "test \"agent\"").header("Referer", "http://example.test/").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode());
+        }
+        HttpResponse<String> dashboard = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboardPort + "/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, dashboard.statusCode());
+        assertTrue(dashboard.body().contains("uplot.js"), "the dashboard page");
+        String stats = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboardPort + "/stats")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(stats.contains("\"label\":\"demo-1\""), "demo backends by name: " + stats);
+
+        process.destroy(); // SIGTERM: the access log's queue is written out before exit
+        assertTrue(process.waitFor(20, TimeUnit.SECONDS));
+        List<String> lines = stdout.get(10, TimeUnit.SECONDS).lines().toList();
+        assertEquals(5, lines.size(), "one access-log line per request and nothing else on stdout: " + lines);
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher line = ProxyForwardingTest.COMBINED.matcher(lines.get(i));
+            assertTrue(line.matches(), "not combined format: " + lines.get(i));
+            assertEquals("GET /hello?i=" + i + " HTTP/1.1", line.group(3));
+            assertEquals("http://example.test/", line.group(6));
+            assertEquals("test \\x22agent\\x22", line.group(7), "quotes escaped as nginx does");
+        }
+    }
+
+    @Test
     void sigtermLetsTheRequestInFlightFinishThenExitsZero() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(1500), 0));
         Process process = start(List.of(), "--port", "0", "--bind", "127.0.0.1", "--backend", slow.url());
-        int port = awaitPort(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)));
+        int port = awaitPort(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)));
 
         CompletableFuture<HttpResponse<String>> inFlight = support.http.sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(), HttpResponse.BodyHandlers.ofString());
@@ -161,7 +211,7 @@ class CommandLineTest {
     void hundredMebibytesEachWayPassInSixtyFourMebibytesOfHeap() throws Exception {
         DemoServer backend = support.demo("big");
         Process process = start(List.of("-Xmx64m"), "--port", "0", "--bind", "127.0.0.1", "--backend", backend.url());
-        int port = awaitPort(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)));
+        int port = awaitPort(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)));
         long size = 100L * 1024 * 1024;
 
         MessageDigest sent = MessageDigest.getInstance("SHA-256");

@@ -1,9 +1,15 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import admin.AdminServer;
+import lab.LabRun;
+import lab.Report;
+import lab.Scenario;
+import lab.Workload;
+import demo.DemoControl;
 import demo.DemoServer;
 import java.io.File;
 import java.net.URI;
@@ -13,11 +19,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -54,58 +65,137 @@ class DashboardBrowserTest {
     }
 
     @Test
-    void theDashboardShowsLiveTrafficSwitchesStrategyAndDrains() throws Exception {
+    void theDashboardDrawsHistoryMarksAnEjectionSwitchesStrategyAndDrains() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "no /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver to run the browser test");
-        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        DemoServer a = support.demo("demo-1"), b = support.demo("demo-2");
+        DemoServer c = support.demo("demo-3", new DemoServer.Faults(Duration.ofMillis(15), Duration.ofMillis(20), 0, DemoServer.Mode.OK));
         ProxyServer proxy = support.proxy(a.url(), b.url(), c.url());
         admin = AdminServer.start(proxy, "round-robin", name -> Strategies.byName(name).orElseThrow().create(StrategyOptions.defaults()),
-                "127.0.0.1", 0, null);
-        CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
-            for (int i = 0; i < 20_000 && trafficOn.get(); i++) {
-                try {
-                    support.get(proxy, "/");
-                    Thread.sleep(5);
-                } catch (Exception e) {
-                    return;
+                "127.0.0.1", 0, null, new DemoControl(List.of(a, b, c)));
+        String aName = "127.0.0.1:" + a.port(), bName = "127.0.0.1:" + b.port();
+        admin.setLabels(Map.of(aName, "demo-1", bName, "demo-2", "127.0.0.1:" + c.port(), "demo-3"));
+        List<CompletableFuture<Void>> traffic = new ArrayList<>();
+        for (int client = 0; client < 2; client++) {
+            traffic.add(CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 20_000 && trafficOn.get(); i++) {
+                    try {
+                        support.get(proxy, "/");
+                        Thread.sleep(8);
+                    } catch (Exception e) {
+                        return;
+                    }
                 }
-            }
-        });
+            }));
+        }
 
-        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless", "--no-sandbox", "--disable-gpu",
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox", "--disable-gpu",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,900", "--user-data-dir=" + Files.createTempDirectory("chromium"));
+                "--hide-scrollbars", "--window-size=1280,720", "--user-data-dir=" + Files.createTempDirectory("chromium"));
         browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
         browser.get("http://127.0.0.1:" + admin.port() + "/");
-        // The table is redrawn twice a second, so an element found a moment ago may be gone: look again.
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        fitViewport(1280, 720);
+        // The table is redrawn every second, so an element found a moment ago may be gone: look again.
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.ignoring(StaleElementReferenceException.class);
+        JavascriptExecutor js = (JavascriptExecutor) browser;
 
-        String bName = "127.0.0.1:" + b.port();
         long first = requestsShownFor(wait, bName);
         wait.until(driver -> requestsShownFor(wait, bName) > first); // the numbers move
+        assertTrue(rowOf(wait, bName).getText().startsWith("demo-2"), "backends by name: " + rowOf(wait, bName).getText());
+        // The charts hold data points: several seconds with requests on the request-rate chart.
+        wait.until(driver -> ((Number) js.executeScript(
+                "const c = window.dashboard.charts.rate; return c ? c.data[1].filter(v => v > 0).length : 0;")).intValue() >= 3);
 
         new Select(browser.findElement(By.id("strategy"))).selectByVisibleText("least-connections");
         wait.until(driver -> strategyInStats().equals("least-connections"));
 
         wait.until(driver -> {
-            rowOf(wait, bName).findElement(By.className("drain")).click();
+            rowOf(wait, aName).findElement(By.className("drain")).click();
             return true;
         });
-        wait.until(driver -> rowOf(wait, bName).findElement(By.className("state")).getText().equals("draining"));
-        long atDrain = b.requestCount();
+        wait.until(driver -> rowOf(wait, aName).findElement(By.className("state")).getText().equals("draining"));
+        long atDrain = a.requestCount();
         Thread.sleep(600);
-        assertEquals(atDrain, b.requestCount(), "a drained backend receives no new requests");
-        long aShown = requestsShownFor(wait, "127.0.0.1:" + a.port());
-        wait.until(driver -> requestsShownFor(wait, "127.0.0.1:" + a.port()) > aShown); // while the others still do
+        assertEquals(atDrain, a.requestCount(), "a drained backend receives no new requests");
+        long cShown = requestsShownFor(wait, "127.0.0.1:" + c.port());
+        wait.until(driver -> requestsShownFor(wait, "127.0.0.1:" + c.port()) > cShown); // while the others still do
+        Thread.sleep(2_500); // a few seconds of the drain on the charts
+        wait.until(driver -> {
+            rowOf(wait, aName).findElement(By.className("drain")).click();
+            return true;
+        });
+        wait.until(driver -> rowOf(wait, aName).findElement(By.className("state")).getText().equals("up"));
+        Thread.sleep(3_000); // and a few after it
+
+        // Break demo-2: it resets every connection, the proxy retries elsewhere, and ejects it after three failures.
+        HttpResponse<String> broken = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + "/break?backend=" + bName))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, broken.statusCode(), broken.body());
+        wait.until(driver -> rowOf(wait, bName).findElement(By.className("state")).getText().startsWith("ejected, back in"));
+        wait.until(driver -> (Boolean) js.executeScript(
+                "const u = window.dashboard.charts.rate; return window.dashboard.markers.some(m => m.kind === 'ejected' && m.short.startsWith('demo-2')"
+                        + " && m.t >= u.scales.x.min && m.t <= u.scales.x.max);")); // the ejection is a marker inside the chart's time axis
+        Thread.sleep(2_000); // the retried requests and the others' rise, on the charts
 
         Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
         Files.createDirectories(screenshot.getParent());
         File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Files.copy(shot.toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
         System.out.println("dashboard screenshot: " + screenshot);
+        support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + "/heal?backend=" + bName))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         trafficOn.set(false);
-        traffic.get();
+        for (CompletableFuture<Void> client : traffic) {
+            client.get();
+        }
+    }
+
+    @Test
+    void theLabReportNamesItsBackendsAndSaysWhatToNotice() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "no /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver to run the browser test");
+        Path scenarios = Path.of("lab/scenarios").toAbsolutePath();
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null && !Files.isDirectory(scenarios); dir = dir.getParent()) {
+            scenarios = dir.resolve("lab/scenarios"); // tests may run from the project or from tests/
+        }
+        Scenario scenario = Scenario.load(scenarios.resolve("one-slow.properties"));
+        LabRun.run(scenario, Strategies.byName("round-robin").orElseThrow(), Workload.of(1, 80, 1, 0), 1); // warm-up, as the lab does
+        List<LabRun.Result> results = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            for (String name : List.of("round-robin", "least-latency", "ip-hash")) {
+                results.add(LabRun.run(scenario, Strategies.byName(name).orElseThrow(), Workload.of(7 + run, 80, 1, 0), 7 + run));
+            }
+        }
+        Path report = Path.of("target", "lab-report.html").toAbsolutePath();
+        Files.createDirectories(report.getParent());
+        Files.writeString(report, Report.html(List.of(scenario), List.of(results), 7));
+
+        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), new ChromeOptions()
+                .setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                        "--window-size=1280,720", "--user-data-dir=" + Files.createTempDirectory("chromium")));
+        browser.get(report.toUri().toString());
+        fitViewport(1280, 720);
+        String text = browser.findElement(By.tagName("body")).getText();
+        assertTrue(text.contains("b2 slow, 25 ms"), "the legend names the slow backend: " + text);
+        assertTrue(text.contains("What to notice: ") && text.contains("slow backend b2"), text);
+        assertTrue(text.contains("One backend five times slower"), "the scenario in one line");
+        assertTrue(text.contains("p99 latency") && text.contains("ms") && text.contains("% of requests"), "axes with units");
+        assertTrue(browser.findElements(By.cssSelector(".chart svg")).size() >= 4, "a chart per metric");
+
+        Path screenshot = Path.of("target", "lab-report.png").toAbsolutePath();
+        Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
+        System.out.println("lab report screenshot: " + screenshot);
+    }
+
+    /** Sizes the window so the page itself (not the window with its frame) is width x height, as on a projector. */
+    private void fitViewport(int width, int height) {
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        Dimension outer = browser.manage().window().getSize();
+        long innerWidth = ((Number) js.executeScript("return window.innerWidth")).longValue();
+        long innerHeight = ((Number) js.executeScript("return window.innerHeight")).longValue();
+        browser.manage().window().setSize(new Dimension(outer.width + width - (int) innerWidth, outer.height + height - (int) innerHeight));
     }
 
     private WebElement rowOf(WebDriverWait wait, String backend) {
@@ -113,7 +203,7 @@ class DashboardBrowserTest {
     }
 
     private long requestsShownFor(WebDriverWait wait, String backend) {
-        return wait.until(driver -> Long.parseLong(rowOf(wait, backend).findElement(By.className("requests")).getText()));
+        return wait.until(driver -> Long.parseLong(rowOf(wait, backend).findElement(By.className("count")).getText()));
     }
 
     private String strategyInStats() {
