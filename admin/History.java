@@ -13,9 +13,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.HdrHistogram.Histogram;
+import java.util.function.ToDoubleFunction;
 import model.Backend;
 import model.BackendPool;
+import org.HdrHistogram.Histogram;
 import proxy.EventLog;
 import proxy.Json;
 
@@ -172,7 +173,7 @@ final class History {
         return text.replace(backend, label.apply(backend));
     }
 
-    private static void series(StringBuilder json, String field, List<Second> kept, String name, java.util.function.ToDoubleFunction<Point> value) {
+    private static void series(StringBuilder json, String field, List<Second> kept, String name, ToDoubleFunction<Point> value) {
         json.append(",\"").append(field).append("\":[");
         for (int i = 0; i < kept.size(); i++) {
             Point point = kept.get(i).points().get(name);

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -128,7 +129,7 @@ public final class Report {
      * on a scale of its own: up to the largest value that is not an outlier (over 3x the median of all
      * strategies), so one outlier cannot flatten the rest; an outlier's bar is cut and labelled.
      */
-    private static String barChart(String title, String unit, List<Runs> grouped, java.util.function.Function<Runs, List<Double>> metric) {
+    private static String barChart(String title, String unit, List<Runs> grouped, Function<Runs, List<Double>> metric) {
         double[] medians = grouped.stream().mapToDouble(runs -> median(metric.apply(runs))).toArray();
         double typical = median(Arrays.stream(medians).boxed().toList());
         double outlierAbove = Math.max(3 * typical, typical + 1);

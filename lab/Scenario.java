@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import proxy.Units;
 
@@ -63,7 +64,7 @@ public record Scenario(String name, List<Duration> delays, List<Double> errorRat
         List<String> traits = new ArrayList<>();
         long fastest = delays.stream().mapToLong(Duration::toMillis).min().orElse(0);
         if (delays.get(i).toMillis() > 2 * Math.max(1, fastest)) traits.add("slow");
-        if (errorRates.get(i) > 0) traits.add(String.format(java.util.Locale.ROOT, "flaky, %.0f%% errors", errorRates.get(i) * 100));
+        if (errorRates.get(i) > 0) traits.add(String.format(Locale.ROOT, "flaky, %.0f%% errors", errorRates.get(i) * 100));
         if (weights.stream().distinct().count() > 1) traits.add("weight " + weights.get(i));
         if (churns() && i == 0) traits.add("leaves at " + Math.round(leaveAt * 100) + "%" + (returnAt >= 0 ? ", back at " + Math.round(returnAt * 100) + "%" : ""));
         traits.add(delays.get(i).toMillis() + " ms");

@@ -75,7 +75,7 @@ public final class Units {
     public static String formatDuration(long millis) {
         if (millis < 1_000) return millis + " ms";
         if (millis < 60_000) {
-            return millis % 1_000 == 0 ? millis / 1_000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", millis / 1e3);
+            return millis % 1_000 == 0 ? millis / 1_000 + " s" : String.format(Locale.ROOT, "%.1f s", millis / 1e3);
         }
         long seconds = millis / 1_000;
         if (seconds < 3_600) return seconds / 60 + " min" + (seconds % 60 == 0 ? "" : " " + seconds % 60 + " s");
