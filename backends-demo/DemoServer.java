@@ -10,7 +10,10 @@ import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -89,6 +92,8 @@ public final class DemoServer {
     private final OwnAddress own;
     private volatile Faults faults;
     private final AtomicLong requests = new AtomicLong();
+    private Socket placeholder; // while not listening: holds the port, bound but refusing connections
+    private volatile String revivalFailure; // why the last try to listen again failed, or null
 
     private DemoServer(String name, int port, Faults faults) {
         this.name = name;
@@ -124,17 +129,74 @@ public final class DemoServer {
     /** Requests answered or being answered, health checks included. */
     public long requestCount() { return requests.get(); }
 
-    public void stop() { server.stop(); }
+    public synchronized void stop() {
+        server.stop();
+        IoUtils.safeClose(placeholder);
+        placeholder = null;
+    }
 
     public Faults faults() { return faults; }
 
     /** Changes how it misbehaves from the next request on. */
     public void setFaults(Faults faults) { this.faults = faults; }
 
-    /** Stops listening (open connections close) and starts again on the same port after {@code downtime}. */
+    /**
+     * Stops listening (open connections close) and starts again on the same port after {@code downtime}.
+     * A failed revival is printed to standard error and kept in {@link #revivalFailure()}.
+     */
     public void kill(Duration downtime) {
+        stopListening();
+        REVIVALS.schedule(this::reviveOrReport, downtime.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops listening, so connections are refused, but keeps the port bound (a socket bound and not
+     * listening refuses connections on Linux), so nothing else can take it before {@link #listenAgain()}.
+     */
+    public synchronized void stopListening() {
+        if (placeholder != null) {
+            return;
+        }
         server.stop();
-        REVIVALS.schedule(() -> server = listen(port), downtime.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            Socket hold = new Socket();
+            hold.setReuseAddress(true);
+            hold.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            placeholder = hold;
+        } catch (IOException e) {
+            System.err.println("demo backend " + name + " could not hold port " + port + " while down: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Listens again on its port after {@link #stopListening()}.
+     *
+     * @throws UncheckedIOException when the port cannot be bound again, saying why
+     */
+    public synchronized void listenAgain() {
+        if (placeholder == null) {
+            return;
+        }
+        IoUtils.safeClose(placeholder);
+        placeholder = null;
+        try {
+            server = listen(port);
+            revivalFailure = null;
+        } catch (RuntimeException e) {
+            revivalFailure = "could not listen again on port " + port + ": " + e.getMessage();
+            throw new UncheckedIOException(new IOException("demo backend " + name + " " + revivalFailure, e));
+        }
+    }
+
+    /** Why the last revival after {@link #kill} failed, or null when it did not. */
+    public String revivalFailure() { return revivalFailure; }
+
+    private void reviveOrReport() {
+        try {
+            listenAgain();
+        } catch (UncheckedIOException e) {
+            System.err.println(e.getCause().getMessage()); // a scheduler thread has no caller to throw to
+        }
     }
 
     /** The byte at {@code index} of every {@code /bytes} body: cheap to check without storing it. */

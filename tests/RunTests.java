@@ -17,6 +17,8 @@ package tests;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import proxy.ProcessSignals;
 import java.util.regex.Pattern;
 import org.junit.platform.engine.TestExecutionResult;
@@ -46,7 +48,8 @@ public class RunTests {
                 .build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
-        launcher.execute(request, summary, new ProgressPrinter());
+        ProgressPrinter progress = new ProgressPrinter();
+        launcher.execute(request, summary, progress);
 
         TestExecutionSummary result = summary.getSummary();
         PrintWriter out = new PrintWriter(System.out, true);
@@ -55,13 +58,18 @@ public class RunTests {
             result.printFailuresTo(out, 12);
         }
         long failed = result.getTestsFailedCount() + result.getContainersFailedCount();
+        // A test whose assumption failed (the browser test without Chromium) is "aborted" to JUnit, not
+        // "skipped": count it as skipped, and name every skip just above the last line, so a CI log
+        // whose browser install failed says so where people look.
+        progress.skipped.forEach(skip -> out.println("skipped: " + skip));
         out.printf("%d passed, %d failed, %d skipped%n",
-                result.getTestsSucceededCount(), failed, result.getTestsSkippedCount());
+                result.getTestsSucceededCount(), failed, progress.skipped.size());
         System.exit(failed == 0 && result.getTestsFoundCount() > 0 ? 0 : 1);
     }
 
     /** One line per finished test, so a slow or stuck test is visible while the run goes on. */
     static final class ProgressPrinter implements TestExecutionListener {
+        final List<String> skipped = new ArrayList<>();
         private long started;
 
         @Override
@@ -74,14 +82,28 @@ public class RunTests {
             if (!test.isTest() && result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
                 return;
             }
-            String name = test.getParentIdObject().map(Object::toString).map(RunTests::className).orElse("") + " " + test.getDisplayName();
+            String name = (test.getParentIdObject().map(Object::toString).map(RunTests::className).orElse("") + " " + test.getDisplayName()).trim();
+            if (result.getStatus() == TestExecutionResult.Status.ABORTED) {
+                String reason = result.getThrowable().map(Throwable::getMessage).orElse("aborted");
+                System.out.printf("%-6s %s: %s%n", "skip", name, reason);
+                skipped.add(className(test.getUniqueId()) + " (" + shortReason(reason) + ")");
+                return;
+            }
             System.out.printf("%-6s %s (%d ms)%n", result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? "ok" : "FAILED",
-                    name.trim(), (System.nanoTime() - started) / 1_000_000);
+                    name, (System.nanoTime() - started) / 1_000_000);
         }
 
         @Override
         public void executionSkipped(TestIdentifier test, String reason) {
             System.out.printf("%-6s %s: %s%n", "skip", test.getDisplayName(), reason);
+            skipped.add(className(test.getUniqueId()) + " (" + shortReason(reason) + ")");
+        }
+
+        /** "Assumption failed: no chromium: apt-get ..." → "no chromium". */
+        private static String shortReason(String reason) {
+            String text = reason == null ? "skipped" : reason.replaceFirst("^Assumption failed: ", "");
+            int colon = text.indexOf(':');
+            return colon > 0 ? text.substring(0, colon) : text;
         }
     }
 

@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -23,6 +23,7 @@ import java.util.List;
 import model.Backend;
 import model.BackendPool;
 import model.Strategy;
+import java.util.function.BooleanSupplier;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
@@ -89,11 +90,38 @@ final class TestSupport implements AutoCloseable {
         return JsonParser.parseString(response.body()).getAsJsonObject();
     }
 
-    /** A loopback port with nothing listening on it: connecting is refused at once. */
+    /**
+     * A loopback port with nothing listening on it: connecting is refused at once. The port stays bound
+     * (a socket bound and not listening refuses connections on Linux) until the test run ends, so a
+     * server that binds port 0 later in the run cannot be handed it; a test that wants to listen on it
+     * itself may, since the socket allows address reuse.
+     */
     static int deadPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        Socket socket = new Socket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        synchronized (DEAD_PORTS) {
+            DEAD_PORTS.add(socket);
         }
+        return socket.getLocalPort();
+    }
+
+    private static final List<Socket> DEAD_PORTS = new ArrayList<>();
+
+    /** Polls {@code condition} every 20 ms until it holds, failing with {@code what} after {@code within}. */
+    static void await(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + within.toMillis() + " ms waiting for: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** {@link #await(BooleanSupplier, Duration, String)} with a 10 s deadline: generous for a loaded two-core box. */
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        await(condition, Duration.ofSeconds(10), what);
     }
 
     /** Sends {@code request} as raw bytes on a fresh connection and reads until the server closes it or 5 s pass. */

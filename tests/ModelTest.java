@@ -1,0 +1,403 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import proxy.Backend;
+import proxy.BackendPool;
+import proxy.BackendSettings;
+import proxy.HealthMonitor;
+import proxy.HealthSettings;
+import proxy.RetryBudget;
+
+/**
+ * The balancing model on its own, no proxy: a backend's bookkeeping and latency average, the pool's
+ * eligible lists, passive ejection with its cap and backoff, active checks' rise and fall, slow-start
+ * warmth and the retry budget. Fast, so mutation testing (tests/mutation.sh) can run it per mutant.
+ */
+class ModelTest {
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<HealthMonitor> monitors = new CopyOnWriteArrayList<>();
+    private HttpServer checked;
+
+    @AfterEach
+    void stop() {
+        monitors.forEach(HealthMonitor::stop);
+        if (checked != null) {
+            checked.stop(0);
+        }
+    }
+
+    private static Backend backend(int port) {
+        return Backend.of("http://127.0.0.1:" + port);
+    }
+
+    private static HealthSettings passive(int maxFails, Duration failTimeout, Duration slowStart) {
+        return new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 3, maxFails, failTimeout, 50, slowStart, false);
+    }
+
+    private HealthMonitor monitor(BackendPool pool, HealthSettings settings) {
+        HealthMonitor monitor = new HealthMonitor(pool, settings, events::add);
+        monitors.add(monitor);
+        monitor.start();
+        return monitor;
+    }
+
+    // --- Backend ---
+
+    @Test
+    void aBackendCountsRequestsInFlightAndInAll() {
+        Backend backend = backend(1);
+        backend.requestStarted();
+        backend.requestStarted();
+        assertEquals(2, backend.inFlight());
+        assertEquals(2, backend.requests());
+        backend.requestFinished(1_000_000);
+        assertEquals(1, backend.inFlight());
+        assertEquals(2, backend.requests(), "finishing does not uncount a request");
+    }
+
+    @Test
+    void weightsOutsideOneToAThousandAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new Backend(URI.create("http://127.0.0.1:1"), 0));
+        assertThrows(IllegalArgumentException.class, () -> new Backend(URI.create("http://127.0.0.1:1"), Backend.MAX_WEIGHT + 1));
+        assertEquals(1, new Backend(URI.create("http://127.0.0.1:1"), 1).weight());
+        assertEquals(Backend.MAX_WEIGHT, new Backend(URI.create("http://127.0.0.1:1"), Backend.MAX_WEIGHT).weight());
+
+        Backend backend = backend(1);
+        BackendPool pool = new BackendPool(List.of(backend));
+        assertThrows(IllegalArgumentException.class, () -> pool.reweigh(backend, 0));
+        assertThrows(IllegalArgumentException.class, () -> pool.reweigh(backend, Backend.MAX_WEIGHT + 1));
+        pool.reweigh(backend, Backend.MAX_WEIGHT);
+        assertEquals(Backend.MAX_WEIGHT, backend.weight());
+    }
+
+    @Test
+    void aBackendIsNamedHostColonPortAndShowsItsWeightOnlyWhenNotOne() {
+        Backend plain = backend(9001), heavy = new Backend(URI.create("http://127.0.0.1:9002"), 3);
+        assertEquals("127.0.0.1:9001", plain.name());
+        assertEquals("http://127.0.0.1:9001", plain.toString());
+        assertEquals("http://127.0.0.1:9002 (weight 3)", heavy.toString());
+        assertEquals(URI.create("http://127.0.0.1:9002"), heavy.uri());
+    }
+
+    @Test
+    void latencyIsAPeakEwmaThatTakesASlowSampleAtOnceAndBlendsAFastOne() {
+        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, new BackendSettings(8, 1_000, 1, Duration.ofSeconds(1000)));
+        assertEquals(0, backend.latencyNanos(), "no sample yet");
+        backend.requestStarted();
+        backend.requestFinished(10_000_000);
+        assertEquals(10_000_000, backend.latencyNanos(), 10_000, "the first sample is taken whole");
+        backend.requestStarted();
+        backend.requestFinished(50_000_000);
+        assertEquals(50_000_000, backend.latencyNanos(), 50_000, "a slower sample is taken at once (the peak)");
+        backend.requestStarted();
+        backend.requestFinished(1_000_000);
+        long blended = backend.latencyNanos();
+        assertTrue(blended > 40_000_000 && blended <= 50_000_000,
+                "a faster sample straight after barely moves the average (its weight grows with the time since the last): " + blended);
+        backend.requestStarted();
+        backend.requestFinished(-1);
+        assertEquals(blended, backend.latencyNanos(), 50_000, "a failed request (-1) is no latency sample");
+        assertEquals(0, backend.inFlight(), "but it does finish");
+    }
+
+    @Test
+    void aSlowSpellIsForgottenOverTheDecayTime() throws InterruptedException {
+        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, new BackendSettings(8, 1_000, 1, Duration.ofMillis(20)));
+        backend.requestStarted();
+        backend.requestFinished(100_000_000);
+        TestSupport.await(() -> backend.latencyNanos() < 1_000_000, "the reading decays toward zero while no sample arrives");
+
+        backend.requestStarted();
+        backend.requestFinished(100_000_000);
+        Thread.sleep(100); // five decay times: a new fast sample now outweighs the old slow one
+        backend.requestStarted();
+        backend.requestFinished(1_000_000);
+        assertTrue(backend.latencyNanos() < 10_000_000, "a fast sample long after the slow one dominates: " + backend.latencyNanos());
+    }
+
+    // --- BackendPool ---
+
+    @Test
+    void thePoolKeepsTheSameEligibleListUntilSomethingChanges() {
+        Backend a = backend(1), b = backend(2), c = backend(3);
+        BackendPool pool = new BackendPool(List.of(a, b, c));
+        List<Backend> before = pool.eligible();
+        assertEquals(List.of(a, b, c), before);
+        assertSame(pool.primaries(), before, "all up: the pool's own list");
+        pool.refresh();
+        assertSame(before, pool.eligible(), "nothing changed: the same instance, so strategies' caches hold");
+
+        assertTrue(pool.drain(b, true));
+        assertEquals(List.of(a, c), pool.eligible());
+        assertTrue(b.health().isDraining());
+        assertFalse(b.health().isAvailable());
+        assertTrue(pool.drain(b, false));
+        assertEquals(List.of(a, b, c), pool.eligible(), "drain off puts it back");
+        assertFalse(pool.drain(backend(4), true), "not in the pool");
+
+        List<Backend> beforeWeight = pool.eligible();
+        pool.reweigh(a, 5);
+        assertNotSame(beforeWeight, pool.eligible(), "a weight change renews the list, so strategies rebuild");
+        assertEquals(List.of(a, b, c), pool.eligible());
+        assertEquals(5, a.weight());
+    }
+
+    @Test
+    void backendsAreAddedAndRemovedAndBackupsComeLast() {
+        Backend a = backend(1), b = backend(2), backup = backend(3);
+        BackendPool pool = new BackendPool(List.of(a), List.of(backup));
+        assertEquals(List.of(a, backup), pool.all());
+        assertEquals(List.of(a), pool.primaries());
+        assertEquals(List.of(backup), pool.eligibleBackups());
+        assertEquals(List.of(a), pool.eligible());
+
+        pool.add(b);
+        assertEquals(List.of(a, b), pool.eligible());
+        assertTrue(pool.remove(a));
+        assertFalse(pool.remove(a), "already gone");
+        assertEquals(List.of(b), pool.eligible());
+        assertEquals(List.of(b, backup), pool.all());
+
+        assertTrue(pool.drain(backup, true), "a backup can be drained too");
+        assertEquals(List.of(), pool.eligibleBackups());
+        assertEquals(List.of(b), new BackendPool(List.of(b)).all());
+    }
+
+    // --- passive health ---
+
+    @Test
+    void maxFailsInARowEjectAndAnAnswerInBetweenStartsTheCountAgain() throws InterruptedException {
+        Backend a = backend(1), b = backend(2), c = backend(3);
+        BackendPool pool = new BackendPool(List.of(a, b, c));
+        HealthMonitor monitor = monitor(pool, passive(3, Duration.ofSeconds(30), Duration.ZERO));
+
+        monitor.failed(a, "reset");
+        monitor.failed(a, "reset");
+        monitor.succeeded(a);
+        monitor.failed(a, "reset");
+        monitor.failed(a, "reset");
+        assertFalse(a.health().isEjected(), "two failures, an answer, two failures: never three in a row");
+        monitor.failed(a, "reset");
+        assertTrue(a.health().isEjected(), "the third in a row ejects");
+        assertEquals(List.of(b, c), pool.eligible());
+        assertEquals(1, events.size(), events.toString());
+        assertTrue(events.get(0).startsWith("backend 127.0.0.1:1 ejected for 30000 ms after 3 failures in a row (last: reset)"), events.get(0));
+
+        monitor.failed(a, "reset");
+        monitor.failed(a, "reset");
+        monitor.failed(a, "reset");
+        assertEquals(1, events.size(), "an ejected backend is not ejected again");
+    }
+
+    @Test
+    void maxFailsZeroNeverEjects() {
+        Backend a = backend(1), b = backend(2);
+        BackendPool pool = new BackendPool(List.of(a, b));
+        HealthMonitor monitor = monitor(pool, passive(0, Duration.ofSeconds(30), Duration.ZERO));
+        for (int i = 0; i < 20; i++) {
+            monitor.failed(a, "reset");
+        }
+        assertFalse(a.health().isEjected());
+        assertEquals(2, pool.eligible().size());
+    }
+
+    @Test
+    void neverMoreThanHalfThePoolIsEjected() {
+        Backend a = backend(1), b = backend(2), c = backend(3), d = backend(4);
+        BackendPool pool = new BackendPool(List.of(a, b, c, d));
+        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofSeconds(30), Duration.ZERO));
+        monitor.failed(a, "refused");
+        monitor.failed(b, "refused");
+        assertEquals(List.of(c, d), pool.eligible(), "two of four: exactly half may go");
+        monitor.failed(c, "refused");
+        assertFalse(c.health().isEjected(), "a third would be more than half");
+        assertEquals(List.of(c, d), pool.eligible());
+
+        Backend x = backend(5), y = backend(6), z = backend(7);
+        BackendPool three = new BackendPool(List.of(x, y, z));
+        HealthMonitor other = monitor(three, passive(1, Duration.ofSeconds(30), Duration.ZERO));
+        other.failed(x, "refused");
+        other.failed(y, "refused");
+        assertTrue(x.health().isEjected());
+        assertFalse(y.health().isEjected(), "two of three is over half");
+    }
+
+    @Test
+    void repeatedEjectionsStayOutLongerUpToTenTimesAndAnAnswerResetsTheBackoff() throws InterruptedException {
+        Backend a = backend(1), b = backend(2);
+        BackendPool pool = new BackendPool(List.of(a, b));
+        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(5), Duration.ZERO));
+        for (int ejection = 1; ejection <= 11; ejection++) {
+            TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+            monitor.failed(a, "refused");
+            assertTrue(a.health().isEjected());
+        }
+        List<String> ejections = events.stream().filter(event -> event.contains("ejected for")).toList();
+        assertEquals(11, ejections.size(), events.toString());
+        for (int i = 0; i < 11; i++) {
+            long expected = 5L * Math.min(i + 1, 10);
+            assertTrue(ejections.get(i).contains("ejected for " + expected + " ms"), "ejection " + (i + 1) + ": " + ejections.get(i));
+        }
+
+        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        assertTrue(events.get(events.size() - 1).contains("back in rotation"), events.toString());
+        assertEquals(List.of(a, b), pool.eligible());
+        monitor.succeeded(a);
+        monitor.failed(a, "refused");
+        assertTrue(events.get(events.size() - 1).contains("ejected for 5 ms"), "an answer in between starts the backoff again: " + events);
+    }
+
+    @Test
+    void aReadmittedBackendWarmsUpOverTheSlowStart() throws InterruptedException {
+        Backend a = backend(1), b = backend(2);
+        BackendPool pool = new BackendPool(List.of(a, b));
+        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(5), Duration.ofSeconds(1000)));
+        long slowStart = Duration.ofSeconds(1000).toNanos();
+        assertEquals(1.0, a.health().warmth(System.nanoTime(), slowStart), "never ejected: full share");
+
+        monitor.failed(a, "refused");
+        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        long now = System.nanoTime();
+        assertEquals(0.01, a.health().warmth(now, slowStart), 0.001, "just back: the smallest share, not none");
+        assertEquals(1.0, a.health().warmth(now, 0), "no slow start: full share at once");
+        assertEquals(0.5, a.health().warmth(now + slowStart / 2, slowStart), 0.01, "halfway: half its share");
+        assertEquals(0.25, a.health().warmth(now + slowStart / 4, slowStart), 0.01);
+        assertEquals(1.0, a.health().warmth(now + slowStart, slowStart), "at the end of the slow start: full share");
+        assertEquals(1.0, a.health().warmth(now, slowStart), "and warming is over for good");
+    }
+
+    // --- active checks ---
+
+    /** A tiny HTTP server whose every answer has the status in {@code status}, after {@code delayMillis}. */
+    private HttpServer checkedServer(AtomicInteger status, AtomicLong delayMillis, AtomicInteger hits) throws IOException {
+        checked = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        checked.createContext("/", exchange -> {
+            hits.incrementAndGet();
+            try {
+                Thread.sleep(delayMillis.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.getResponseHeaders().add("Location", "/elsewhere");
+            exchange.sendResponseHeaders(status.get(), -1);
+            exchange.close();
+        });
+        checked.start();
+        return checked;
+    }
+
+    private static HealthSettings checks(int rise, int fall, Duration timeout) {
+        return new HealthSettings("/health", Duration.ofMillis(20), timeout, rise, fall, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
+    }
+
+    @Test
+    void fallBadChecksInARowTakeABackendDownAndRiseGoodOnesBringItBack() throws Exception {
+        AtomicInteger status = new AtomicInteger(200), hits = new AtomicInteger();
+        HttpServer server = checkedServer(status, new AtomicLong(), hits);
+        Backend a = backend(server.getAddress().getPort()), b = backend(1);
+        BackendPool pool = new BackendPool(List.of(a), List.of(b));
+        AtomicInteger hitsAtLastEvent = new AtomicInteger();
+        HealthMonitor monitor = new HealthMonitor(pool, checks(4, 2, Duration.ofSeconds(5)), event -> {
+            events.add(event);
+            hitsAtLastEvent.set(hits.get()); // the checks answered when the state changed
+        });
+        monitors.add(monitor);
+        monitor.start();
+        TestSupport.await(() -> hits.get() >= 3, "a few good checks");
+        assertTrue(a.health().isCheckedUp());
+        assertTrue(events.stream().noneMatch(event -> event.contains(a.name())), "good checks on an up backend change nothing: " + events);
+
+        int before = hits.get();
+        status.set(500);
+        TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN after fall (2) bad checks");
+        int bad = hitsAtLastEvent.get() - before;
+        assertTrue(bad >= 2 && bad < 4, "fall is 2 (not rise, 4): down after " + bad + " checks");
+        assertEquals(List.of(), pool.eligible());
+        assertTrue(events.stream().anyMatch(event -> event.contains("DOWN after 2 failed health checks (status 500)")), events.toString());
+
+        int downAt = hitsAtLastEvent.get();
+        status.set(302);
+        TestSupport.await(() -> a.health().isCheckedUp(), "UP after rise (4) good checks; a 3xx is good");
+        int good = hitsAtLastEvent.get() - downAt;
+        assertTrue(good >= 4 && good < 7, "rise is 4 (not fall, 2): up after " + good + " checks");
+        assertEquals(List.of(a), pool.eligible());
+        assertTrue(events.stream().anyMatch(event -> event.contains("UP after 4 good health checks")), events.toString());
+        assertTrue(a.health().warmth(System.nanoTime(), 0) == 1.0);
+    }
+
+    @Test
+    void aCheckAnsweredAfterTheHealthTimeoutFails() throws Exception {
+        AtomicInteger status = new AtomicInteger(200), hits = new AtomicInteger();
+        AtomicLong delay = new AtomicLong(300);
+        HttpServer server = checkedServer(status, delay, hits);
+        Backend a = backend(server.getAddress().getPort());
+        BackendPool pool = new BackendPool(List.of(a));
+        monitor(pool, checks(1, 1, Duration.ofMillis(100)));
+        TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN: its 300 ms answers come after the 100 ms health timeout");
+        delay.set(0);
+        TestSupport.await(() -> a.health().isCheckedUp(), "UP once it answers in time");
+    }
+
+    @Test
+    void aCheckThatCannotConnectFailsAnd4xxIsBad() throws Exception {
+        AtomicInteger status = new AtomicInteger(404), hits = new AtomicInteger();
+        HttpServer server = checkedServer(status, new AtomicLong(), hits);
+        Backend a = backend(server.getAddress().getPort()), dead = backend(TestSupport.deadPort());
+        BackendPool pool = new BackendPool(List.of(a, dead));
+        monitor(pool, checks(1, 1, Duration.ofSeconds(5)));
+        TestSupport.await(() -> !a.health().isCheckedUp() && !dead.health().isCheckedUp(), "both DOWN: 404, and refused");
+        status.set(204);
+        TestSupport.await(() -> a.health().isCheckedUp(), "a 204 is good");
+        assertEquals(List.of(a), pool.eligible());
+    }
+
+    // --- retry budget ---
+
+    @Test
+    void aRetryBudgetOfZeroNeverRetries() {
+        RetryBudget budget = new RetryBudget(0);
+        budget.requestArrived();
+        assertFalse(budget.tryRetry());
+    }
+
+    @Test
+    void aQuietProxyMayStillRetryTenTimes() {
+        RetryBudget budget = new RetryBudget(20);
+        int allowed = 0;
+        for (int i = 0; i < 30; i++) {
+            allowed += budget.tryRetry() ? 1 : 0;
+        }
+        assertEquals(10, allowed, "the floor: ten retries with no traffic");
+    }
+
+    @Test
+    void retriesStayUnderTheirShareOfRecentRequests() {
+        RetryBudget budget = new RetryBudget(20);
+        for (int i = 0; i < 200; i++) {
+            budget.requestArrived();
+        }
+        int allowed = 0;
+        for (int i = 0; i < 100; i++) {
+            allowed += budget.tryRetry() ? 1 : 0;
+        }
+        assertEquals(40, allowed, "20% of 200 requests within the last ten seconds");
+    }
+}

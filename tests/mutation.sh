@@ -1,0 +1,46 @@
+#!/bin/sh
+# Mutation testing with PIT: changes the balancing model and the strategies one small step at a time
+# (a flipped comparison, a removed call, a constant return) and runs the tests that need no server
+# against each change; a change no test notices ("survived") is a behaviour nothing pins down.
+# Not part of the default test run: it takes a few minutes of both cores.
+#
+#   tests/mutation.sh            # reports in target/pit/index.html and target/pit/mutations.xml
+#
+# Environment: PIT_THREADS  worker threads (default 2)
+set -eu
+
+# What is mutated, and which tests judge it: one list each, so a package move is a one-line change.
+TARGET_CLASSES='strategies.*,proxy.Backend,proxy.BackendPool,proxy.BackendHealth,proxy.HealthMonitor*,proxy.RetryBudget,proxy.LatencyTracker'
+TARGET_TESTS='tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.ModelTest'
+
+PIT_VERSION=1.30.1
+PIT_JUNIT5_VERSION=1.2.3
+cd "$(dirname "$0")/.."
+out=target/pit
+classes=target/pit-classes
+rm -rf "$classes" "$out"
+mkdir -p "$classes" "$out"
+
+# 1. The project's dependencies, as JBang resolves them for the test runner, and PIT's own jars.
+deps=$(./jbang info classpath --deps-only tests/RunTests.java)
+for artifact in org.pitest:pitest-command-line:$PIT_VERSION org.pitest:pitest-junit5-plugin:$PIT_JUNIT5_VERSION; do
+    mvn -q dependency:get -Dartifact="$artifact" >/dev/null
+done
+m2=${MAVEN_REPO:-$HOME/.m2/repository}/org/pitest
+pit="$m2/pitest/$PIT_VERSION/pitest-$PIT_VERSION.jar:$m2/pitest-entry/$PIT_VERSION/pitest-entry-$PIT_VERSION.jar"
+pit="$pit:$m2/pitest-command-line/$PIT_VERSION/pitest-command-line-$PIT_VERSION.jar"
+pit="$pit:$m2/pitest-html-report/$PIT_VERSION/pitest-html-report-$PIT_VERSION.jar"
+pit="$pit:$m2/pitest-junit5-plugin/$PIT_JUNIT5_VERSION/pitest-junit5-plugin-$PIT_JUNIT5_VERSION.jar"
+
+# 2. The sources LoadBalancer.java lists, and the tests, compiled into a folder PIT can rewrite.
+sources=$(sed -n 's#^//SOURCES ##p' LoadBalancer.java | tr ' ' '\n' | grep '\.java$')
+javac -nowarn -XDignore.symbol.file -d "$classes" -cp "$deps" $sources tests/*.java lab/Scenario.java lab/Workload.java lab/LabRun.java lab/Report.java 2>&1 \
+    | grep -v '^Note:' || true
+test -f "$classes/tests/ModelTest.class" || { echo "mutation: compiling failed" >&2; exit 1; }
+
+# 3. PIT: mutate, run the targeted tests against each mutant, write HTML and XML.
+java -cp "$classes:$deps:$pit" org.pitest.mutationtest.commandline.MutationCoverageReport \
+    --reportDir "$out" --timestampedReports=false --outputFormats HTML,XML \
+    --sourceDirs . --targetClasses "$TARGET_CLASSES" --targetTests "$TARGET_TESTS" \
+    --threads "${PIT_THREADS:-2}" --timeoutConst 4000 --mutators DEFAULTS
+echo "mutation: report in $out/index.html, every mutant in $out/mutations.xml"
