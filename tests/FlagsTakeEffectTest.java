@@ -1,0 +1,270 @@
+package tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.DemoServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each command-line flag changes what a running load balancer does: one row per flag, each starting
+ * {@code LoadBalancer} as a user would (a child process, stopped by its PID) with the flag set, and
+ * checking the effect the README promises from the outside, with real demo backends. Parsing alone is
+ * {@code CommandLineTest}'s job; here a flag the front door forgot to pass on fails its row.
+ */
+class FlagsTakeEffectTest {
+    private final TestSupport support = new TestSupport();
+    private final List<LoadBalancerProcess> started = new ArrayList<>();
+
+    /** One row of the table: the flag, and the check that it took effect. */
+    record Row(String flag, Check check) {
+        @Override
+        public String toString() {
+            return flag;
+        }
+    }
+
+    /** Starts what it needs through the test, then asserts the flag's effect. */
+    @FunctionalInterface
+    interface Check {
+        void run(FlagsTakeEffectTest test) throws Exception;
+    }
+
+    static Stream<Row> flags() {
+        return Stream.of(
+                new Row("--backup", FlagsTakeEffectTest::backup),
+                new Row("--explain", FlagsTakeEffectTest::explain),
+                new Row("--retry-budget", FlagsTakeEffectTest::retryBudget),
+                new Row("--max-conns", FlagsTakeEffectTest::maxConns),
+                new Row("--seed", FlagsTakeEffectTest::seed),
+                new Row("--rise/--fall", FlagsTakeEffectTest::riseAndFall),
+                new Row("--health-timeout", FlagsTakeEffectTest::healthTimeout),
+                new Row("--hash-key client", FlagsTakeEffectTest::hashKeyClient),
+                new Row("--hash-key path", test -> test.hashKey("path", i -> at("/p/" + i))),
+                new Row("--hash-key header:X-User", test -> test.hashKey("header:X-User", i -> at("/").header("X-User", "user-" + i))),
+                new Row("--hash-key cookie:session", test -> test.hashKey("cookie:session", i -> at("/").header("Cookie", "theme=dark; session=s" + i))),
+                new Row("--idle-timeout", FlagsTakeEffectTest::idleTimeout),
+                new Row("--max-body-size", FlagsTakeEffectTest::maxBodySize),
+                new Row("--timeout", FlagsTakeEffectTest::timeout));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("flags")
+    void takesEffect(Row row) throws Exception {
+        row.check().run(this);
+    }
+
+    @AfterEach
+    void stopEverything() throws InterruptedException {
+        for (LoadBalancerProcess process : started) {
+            process.close();
+        }
+        support.close();
+    }
+
+    private LoadBalancerProcess start(String... args) throws IOException, InterruptedException {
+        LoadBalancerProcess process = LoadBalancerProcess.start(args);
+        started.add(process);
+        return process;
+    }
+
+    private HttpResponse<String> send(LoadBalancerProcess lb, HttpRequest.Builder request) throws IOException, InterruptedException {
+        HttpRequest built = request.build();
+        URI uri = URI.create(lb.url() + built.uri().getRawPath() + (built.uri().getRawQuery() == null ? "" : "?" + built.uri().getRawQuery()));
+        HttpRequest.Builder copy = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).method(built.method(),
+                built.bodyPublisher().orElse(HttpRequest.BodyPublishers.noBody()));
+        built.headers().map().forEach((name, values) -> values.forEach(value -> copy.header(name, value)));
+        return support.http.send(copy.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A request for {@code path}; {@link #send} aims it at the load balancer. */
+    private static HttpRequest.Builder at(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1" + path));
+    }
+
+    private HttpResponse<String> get(LoadBalancerProcess lb, String path) throws IOException, InterruptedException {
+        return support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String backendOf(HttpResponse<String> response) {
+        assertEquals(200, response.statusCode(), response.body());
+        return TestSupport.json(response).get("backend").getAsString();
+    }
+
+    private void backup() throws Exception {
+        DemoServer primary = support.demo("primary"), backup = support.demo("backup");
+        LoadBalancerProcess lb = start("--backend", primary.url(), "--backup", backup.url());
+        for (int i = 0; i < 3; i++) {
+            assertEquals("primary", backendOf(get(lb, "/")), "the backup takes nothing while the primary can");
+        }
+        primary.stopListening();
+        for (int i = 0; i < 3; i++) {
+            assertEquals("backup", backendOf(get(lb, "/")), "with the primary refusing, the backup answers");
+        }
+    }
+
+    private void explain() throws Exception {
+        DemoServer a = support.demo("a");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--explain");
+        String explained = get(lb, "/").headers().firstValue("X-LB-Explain").orElse("");
+        assertTrue(explained.contains("picked 127.0.0.1:" + a.port()) && explained.contains("attempt 1"), "X-LB-Explain: " + explained);
+    }
+
+    private void retryBudget() throws Exception {
+        DemoServer live = support.demo("live");
+        LoadBalancerProcess lb = start("--backend", "http://127.0.0.1:" + TestSupport.deadPort(), "--backend", live.url(), "--retry-budget", "0");
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            statuses.add(get(lb, "/").statusCode());
+        }
+        // Round robin sends every other request to the dead backend first; with no budget it is not
+        // moved on to the live one (the default budget would make all four 200).
+        assertEquals(List.of(503, 200, 503, 200), statuses);
+    }
+
+    private void maxConns() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(1500), 0));
+        LoadBalancerProcess lb = start("--backend", slow.url(), "--max-conns", "1");
+        CompletableFuture<HttpResponse<String>> first = support.http.sendAsync(
+                HttpRequest.newBuilder(URI.create(lb.url() + "/first")).build(), HttpResponse.BodyHandlers.ofString());
+        TestSupport.await(() -> slow.requestCount() == 1, "the first request is at the backend");
+        assertEquals(503, get(lb, "/second").statusCode(), "the backend is full: 503 at once rather than a second request in flight");
+        assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+        assertEquals(1, slow.requestCount());
+    }
+
+    private void seed() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        List<List<String>> runs = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            LoadBalancerProcess lb = start("--backend", a.url(), "--backend", b.url(), "--backend", c.url(), "--strategy", "random", "--seed", "42");
+            List<String> picks = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                picks.add(backendOf(get(lb, "/")));
+            }
+            runs.add(picks);
+            lb.close();
+        }
+        assertEquals(runs.get(0), runs.get(1), "the same seed, the same sequence of backends");
+        assertTrue(new HashSet<>(runs.get(0)).size() > 1, "and it is random, not one backend: " + runs.get(0));
+    }
+
+    private void riseAndFall() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--backend", b.url(), "--health-path", "/health", "--health-interval", "50ms",
+                "--rise", "3", "--fall", "1");
+        b.stopListening();
+        lb.awaitLine("127.0.0.1:" + b.port() + " DOWN after 1 failed health checks", Duration.ofSeconds(10));
+        b.listenAgain();
+        lb.awaitLine("127.0.0.1:" + b.port() + " UP after 3 good health checks", Duration.ofSeconds(10));
+    }
+
+    private void healthTimeout() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(500), 0)), a = support.demo("a");
+        // Any path but /health answers after the demo's delay: 500 ms is within the 1 s default, not within 100 ms.
+        LoadBalancerProcess lb = start("--backend", slow.url(), "--backend", a.url(), "--health-path", "/slow-health",
+                "--health-interval", "100ms", "--health-timeout", "100ms", "--fall", "1");
+        lb.awaitLine("127.0.0.1:" + slow.port() + " DOWN after 1 failed health checks", Duration.ofSeconds(10));
+        assertTrue(lb.lines().stream().noneMatch(line -> line.contains("127.0.0.1:" + a.port() + " DOWN")), "the fast one stays up");
+    }
+
+    /** Over three backends, {@code key} spreads twenty different values and keeps each value on one backend. */
+    private void hashKey(String key, IntFunction<HttpRequest.Builder> requestFor) throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--backend", b.url(), "--backend", c.url(), "--strategy", "hash", "--hash-key", key);
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            String first = backendOf(send(lb, requestFor.apply(i)));
+            used.add(first);
+            assertEquals(first, backendOf(send(lb, requestFor.apply(i))), "value " + i + " stays on its backend");
+        }
+        // Hashing the one client address (the default key) would send all twenty to one backend.
+        assertTrue(used.size() >= 2, "twenty values of " + key + " all went to " + used);
+    }
+
+    private void hashKeyClient() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--backend", b.url(), "--backend", c.url(), "--strategy", "hash", "--hash-key", "client");
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            InetAddress client = InetAddress.getByName("127.0.0." + (10 + i));
+            String first = backendFrom(client, lb.port(), "/a?" + i);
+            used.add(first);
+            assertEquals(first, backendFrom(client, lb.port(), "/other/path?" + i), "client " + client + " stays on its backend whatever the path");
+        }
+        assertTrue(used.size() >= 2, "twenty client addresses all went to " + used);
+    }
+
+    /** One GET from the given loopback address, on a raw socket: the JDK client cannot choose its source address. */
+    private static String backendFrom(InetAddress client, int port, String path) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(client, 0));
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
+            socket.setSoTimeout(10_000);
+            TestSupport.write(socket.getOutputStream(), "GET " + path + " HTTP/1.1\r\nHost: lb\r\n\r\n");
+            String response = TestSupport.readOneResponse(socket.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 200"), response);
+            return com.google.gson.JsonParser.parseString(response.substring(response.indexOf("\r\n\r\n") + 4)).getAsJsonObject().get("backend").getAsString();
+        }
+    }
+
+    private void idleTimeout() throws Exception {
+        DemoServer a = support.demo("a");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--idle-timeout", "300ms");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), lb.port())) {
+            socket.setSoTimeout(10_000);
+            TestSupport.write(socket.getOutputStream(), "GET / HTTP/1.1\r\nHost: lb\r\n\r\n");
+            assertTrue(TestSupport.readOneResponse(socket.getInputStream()).startsWith("HTTP/1.1 200"));
+            long idleSince = System.nanoTime();
+            InputStream in = socket.getInputStream();
+            assertEquals(-1, in.read(), "the idle keep-alive connection is closed, not answered");
+            long idleMillis = (System.nanoTime() - idleSince) / 1_000_000;
+            assertTrue(idleMillis >= 200 && idleMillis < 8_000, "closed after " + idleMillis + " ms idle; --idle-timeout is 300 ms (default: 60 s)");
+        }
+    }
+
+    private void maxBodySize() throws Exception {
+        DemoServer a = support.demo("a");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--max-body-size", "1k");
+        HttpResponse<String> small = support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/upload"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1000])).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, small.statusCode());
+        assertEquals(1000, TestSupport.json(small).get("bodyLength").getAsLong());
+        HttpResponse<String> large = support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/upload"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[2048])).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, large.statusCode(), "2 KiB is over --max-body-size 1k");
+        assertEquals(1, a.requestCount(), "the refused body never reached the backend");
+    }
+
+    private void timeout() throws Exception {
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(4), 0));
+        LoadBalancerProcess lb = start("--backend", slow.url(), "--timeout", "300ms");
+        long started = System.nanoTime();
+        HttpResponse<String> response = get(lb, "/");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertEquals(504, response.statusCode());
+        assertTrue(millis >= 250 && millis < 3_500, "504 at the 300 ms --timeout, before the backend's 4 s answer: " + millis + " ms");
+        assertTrue(response.body().length() > 0 && response.body().length() < 200, "a short plain-text body: " + response.body());
+    }
+}
