@@ -21,16 +21,9 @@ classes=target/pit-classes
 rm -rf "$classes" "$out"
 mkdir -p "$classes" "$out"
 
-# 1. The project's dependencies, as JBang resolves them for the test runner, and PIT's own jars.
-deps=$(./jbang info classpath --deps-only tests/RunTests.java)
-for artifact in org.pitest:pitest-command-line:$PIT_VERSION org.pitest:pitest-junit5-plugin:$PIT_JUNIT5_VERSION; do
-    mvn -q dependency:get -Dartifact="$artifact" >/dev/null
-done
-m2=${MAVEN_REPO:-$HOME/.m2/repository}/org/pitest
-pit="$m2/pitest/$PIT_VERSION/pitest-$PIT_VERSION.jar:$m2/pitest-entry/$PIT_VERSION/pitest-entry-$PIT_VERSION.jar"
-pit="$pit:$m2/pitest-command-line/$PIT_VERSION/pitest-command-line-$PIT_VERSION.jar"
-pit="$pit:$m2/pitest-html-report/$PIT_VERSION/pitest-html-report-$PIT_VERSION.jar"
-pit="$pit:$m2/pitest-junit5-plugin/$PIT_JUNIT5_VERSION/pitest-junit5-plugin-$PIT_JUNIT5_VERSION.jar"
+# 1. The project's dependencies and PIT's (with the JUnit 5 plugin), resolved by JBang from Maven Central.
+deps=$(./jbang info classpath --deps-only --deps "org.pitest:pitest-command-line:$PIT_VERSION" \
+    --deps "org.pitest:pitest-junit5-plugin:$PIT_JUNIT5_VERSION" tests/RunTests.java 2>/dev/null)
 
 # 2. The sources LoadBalancer.java lists, and the tests, compiled into a folder PIT can rewrite.
 sources=$(sed -n 's#^//SOURCES ##p' LoadBalancer.java | tr ' ' '\n' | grep '\.java$')
@@ -39,7 +32,7 @@ javac -nowarn -XDignore.symbol.file -d "$classes" -cp "$deps" $sources tests/*.j
 test -f "$classes/tests/ModelTest.class" || { echo "mutation: compiling failed" >&2; exit 1; }
 
 # 3. PIT: mutate, run the targeted tests against each mutant, write HTML and XML.
-java -cp "$classes:$deps:$pit" org.pitest.mutationtest.commandline.MutationCoverageReport \
+java -cp "$classes:$deps" org.pitest.mutationtest.commandline.MutationCoverageReport \
     --reportDir "$out" --timestampedReports=false --outputFormats HTML,XML \
     --sourceDirs . --targetClasses "$TARGET_CLASSES" --targetTests "$TARGET_TESTS" \
     --threads "${PIT_THREADS:-2}" --timeoutConst 4000 --mutators DEFAULTS
