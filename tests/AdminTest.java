@@ -11,11 +11,13 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import proxy.CompletedRequest;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import strategies.StrategyOptions;
@@ -46,10 +48,11 @@ class AdminTest {
     void statsCountWhatTheBackendsReallyServed() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
         ProxyServer proxy = withAdmin(a.url(), b.url(), c.url());
+        List<CompletedRequest> seen = TestSupport.observe(proxy); // told after the admin's statistics, in order
         for (int i = 0; i < 30; i++) {
             support.get(proxy, "/");
         }
-        Thread.sleep(100); // the last completion is reported just after its response went out
+        TestSupport.await(() -> seen.size() == 30, "the last completion is reported just after its response went out");
 
         JsonObject stats = TestSupport.json(call("GET", "/stats"));
         JsonArray backends = stats.getAsJsonArray("backends");
@@ -71,10 +74,11 @@ class AdminTest {
     void metricsAreValidPrometheusTextWithTheSameCounts() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
         ProxyServer proxy = withAdmin(a.url(), b.url());
+        List<CompletedRequest> seen = TestSupport.observe(proxy);
         for (int i = 0; i < 10; i++) {
             support.get(proxy, "/");
         }
-        Thread.sleep(100);
+        TestSupport.await(() -> seen.size() == 10, "every completion reported");
 
         HttpResponse<String> metrics = call("GET", "/metrics");
         assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));

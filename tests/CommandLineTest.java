@@ -183,9 +183,7 @@ class CommandLineTest {
 
         CompletableFuture<HttpResponse<String>> inFlight = support.http.sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(), HttpResponse.BodyHandlers.ofString());
-        for (int i = 0; i < 200 && slow.requestCount() == 0; i++) {
-            Thread.sleep(10);
-        }
+        TestSupport.await(() -> slow.requestCount() == 1, "the request is at the backend");
         assertEquals(1, slow.requestCount(), "the request reached the backend before the signal");
         process.destroy(); // SIGTERM while the backend is still answering
 

@@ -172,7 +172,8 @@ class HealthTest {
         awaitTrue(() -> strict.pool().eligible().isEmpty(), "a is DOWN: its health path answers 400");
         long started = System.nanoTime();
         assertEquals(503, support.get(strict, "/").statusCode());
-        assertTrue((System.nanoTime() - started) / 1_000_000 < 500, "503 at once");
+        // At once: well under the 30 s request timeout (was < 500 ms, close to what a loaded two-core box takes).
+        assertTrue((System.nanoTime() - started) / 1_000_000 < 2_000, "503 at once");
 
         HealthSettings panicking = new HealthSettings("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
                 Duration.ofSeconds(10), 50, Duration.ZERO, true);

@@ -196,9 +196,7 @@ class ProxyForwardingTest {
         support.get(proxy, "/first?x=1");
         support.get(proxy, "/second");
 
-        for (int i = 0; i < 100 && seen.size() < 2; i++) {
-            Thread.sleep(10); // completion is reported on the IO thread, just after the response went out
-        }
+        TestSupport.await(() -> seen.size() == 2, "completion is reported on the IO thread, just after the response went out");
         assertEquals(2, seen.size(), seen.toString());
         CompletedRequest first = seen.get(0);
         assertEquals("GET", first.method());

@@ -20,10 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
 import model.Backend;
 import model.BackendPool;
 import model.Strategy;
-import java.util.function.BooleanSupplier;
+import proxy.CompletedRequest;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
@@ -70,6 +72,13 @@ final class TestSupport implements AutoCloseable {
     /** A round-robin load balancer with test settings over the given backends. */
     ProxyServer proxy(String... backendUrls) {
         return proxy(ProxySettings.forTests(), "round-robin", new RoundRobin(), List.of(backendUrls));
+    }
+
+    /** Every request {@code proxy} completes from now on, in completion order; observers are told in the order they were added. */
+    static List<CompletedRequest> observe(ProxyServer proxy) {
+        List<CompletedRequest> seen = new CopyOnWriteArrayList<>();
+        proxy.addObserver(seen::add);
+        return seen;
     }
 
     RawBackend raw(RawBackend.Behaviour behaviour) throws IOException {
