@@ -3,6 +3,7 @@ package tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonParser;
 import demo.DemoServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -225,7 +226,7 @@ class FlagsTakeEffectTest {
             TestSupport.write(socket.getOutputStream(), "GET " + path + " HTTP/1.1\r\nHost: lb\r\n\r\n");
             String response = TestSupport.readOneResponse(socket.getInputStream());
             assertTrue(response.startsWith("HTTP/1.1 200"), response);
-            return com.google.gson.JsonParser.parseString(response.substring(response.indexOf("\r\n\r\n") + 4)).getAsJsonObject().get("backend").getAsString();
+            return JsonParser.parseString(response.substring(response.indexOf("\r\n\r\n") + 4)).getAsJsonObject().get("backend").getAsString();
         }
     }
 

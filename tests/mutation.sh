@@ -9,7 +9,8 @@
 # Environment: PIT_THREADS  worker threads (default 2)
 set -eu
 
-# What is mutated, and which tests judge it: one list each, so a package move is a one-line change.
+# What is mutated, and which tests judge it: one list each, so a package move is a one-line change
+# (with the model in its own package: TARGET_CLASSES='strategies.*,model.*').
 TARGET_CLASSES='strategies.*,proxy.Backend,proxy.BackendPool,proxy.BackendHealth,proxy.HealthMonitor*,proxy.RetryBudget,proxy.LatencyTracker'
 TARGET_TESTS='tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.ModelTest'
 
