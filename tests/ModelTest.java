@@ -86,6 +86,8 @@ class ModelTest {
         assertThrows(IllegalArgumentException.class, () -> pool.reweigh(backend, Backend.MAX_WEIGHT + 1));
         pool.reweigh(backend, Backend.MAX_WEIGHT);
         assertEquals(Backend.MAX_WEIGHT, backend.weight());
+        pool.reweigh(backend, 1);
+        assertEquals(1, backend.weight());
     }
 
     @Test
@@ -130,7 +132,8 @@ class ModelTest {
         Thread.sleep(100); // five decay times: a new fast sample now outweighs the old slow one
         backend.requestStarted();
         backend.requestFinished(1_000_000);
-        assertTrue(backend.latencyNanos() < 10_000_000, "a fast sample long after the slow one dominates: " + backend.latencyNanos());
+        long blended = backend.latencyNanos();
+        assertTrue(blended > 900_000 && blended < 10_000_000, "a fast sample long after the slow one dominates: " + blended);
     }
 
     // --- BackendPool ---
@@ -148,9 +151,11 @@ class ModelTest {
         assertTrue(pool.drain(b, true));
         assertEquals(List.of(a, c), pool.eligible());
         assertTrue(b.health().isDraining());
+        assertFalse(a.health().isDraining());
         assertFalse(b.health().isAvailable());
         assertTrue(pool.drain(b, false));
         assertEquals(List.of(a, b, c), pool.eligible(), "drain off puts it back");
+        assertSame(pool.primaries(), pool.eligible(), "all available again: the pool's own list, not a copy");
         assertFalse(pool.drain(backend(4), true), "not in the pool");
 
         List<Backend> beforeWeight = pool.eligible();
@@ -158,6 +163,17 @@ class ModelTest {
         assertNotSame(beforeWeight, pool.eligible(), "a weight change renews the list, so strategies rebuild");
         assertEquals(List.of(a, b, c), pool.eligible());
         assertEquals(5, a.weight());
+    }
+
+    @Test
+    void aPartlyAvailablePoolAlsoKeepsItsEligibleListUntilSomethingChanges() {
+        Backend a = backend(1), b = backend(2), c = backend(3);
+        BackendPool pool = new BackendPool(List.of(a, b, c));
+        pool.drain(a, true);
+        List<Backend> partial = pool.eligible();
+        pool.refresh();
+        assertSame(partial, pool.eligible(), "the same two backends: the same list instance");
+        assertEquals(List.of(b, c), new BackendPool(List.of(a, b, c)).eligible(), "a new pool leaves out a backend that is draining");
     }
 
     @Test
@@ -185,8 +201,8 @@ class ModelTest {
 
     @Test
     void maxFailsInARowEjectAndAnAnswerInBetweenStartsTheCountAgain() throws InterruptedException {
-        Backend a = backend(1), b = backend(2), c = backend(3);
-        BackendPool pool = new BackendPool(List.of(a, b, c));
+        Backend a = backend(1), b = backend(2), c = backend(3), d = backend(4);
+        BackendPool pool = new BackendPool(List.of(a, b, c, d));
         HealthMonitor monitor = monitor(pool, passive(3, Duration.ofSeconds(30), Duration.ZERO));
 
         monitor.failed(a, "reset");
@@ -197,7 +213,7 @@ class ModelTest {
         assertFalse(a.health().isEjected(), "two failures, an answer, two failures: never three in a row");
         monitor.failed(a, "reset");
         assertTrue(a.health().isEjected(), "the third in a row ejects");
-        assertEquals(List.of(b, c), pool.eligible());
+        assertEquals(List.of(b, c, d), pool.eligible());
         assertEquals(1, events.size(), events.toString());
         assertTrue(events.get(0).startsWith("backend 127.0.0.1:1 ejected for 30000 ms after 3 failures in a row (last: reset)"), events.get(0));
 
@@ -266,6 +282,34 @@ class ModelTest {
     }
 
     @Test
+    void anEjectionStartsTheCountOfFailuresAgain() throws InterruptedException {
+        Backend a = backend(1), b = backend(2);
+        BackendPool pool = new BackendPool(List.of(a, b));
+        HealthMonitor monitor = monitor(pool, passive(3, Duration.ofMillis(50), Duration.ZERO));
+        for (int i = 0; i < 3; i++) {
+            monitor.failed(a, "refused");
+        }
+        assertTrue(a.health().isEjected());
+        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        monitor.failed(a, "refused");
+        monitor.failed(a, "refused");
+        assertFalse(a.health().isEjected(), "back in rotation, it gets max-fails (3) tries again, not one");
+    }
+
+    @Test
+    void anAnswerFromARequestStillInFlightDuringTheEjectionDoesNotResetTheBackoff() throws InterruptedException {
+        Backend a = backend(1), b = backend(2);
+        BackendPool pool = new BackendPool(List.of(a, b));
+        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(100), Duration.ZERO));
+        monitor.failed(a, "refused");
+        assertTrue(a.health().isEjected());
+        monitor.succeeded(a); // a request sent before the ejection answers while it is out
+        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        monitor.failed(a, "refused");
+        assertTrue(events.get(events.size() - 1).contains("ejected for 200 ms"), "still the second ejection in a row: " + events);
+    }
+
+    @Test
     void aReadmittedBackendWarmsUpOverTheSlowStart() throws InterruptedException {
         Backend a = backend(1), b = backend(2);
         BackendPool pool = new BackendPool(List.of(a, b));
@@ -305,7 +349,11 @@ class ModelTest {
     }
 
     private static HealthSettings checks(int rise, int fall, Duration timeout) {
-        return new HealthSettings("/health", Duration.ofMillis(20), timeout, rise, fall, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
+        return checks(rise, fall, timeout, Duration.ofMillis(100));
+    }
+
+    private static HealthSettings checks(int rise, int fall, Duration timeout, Duration interval) {
+        return new HealthSettings("/health", interval, timeout, rise, fall, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
     }
 
     @Test
@@ -315,7 +363,8 @@ class ModelTest {
         Backend a = backend(server.getAddress().getPort()), b = backend(1);
         BackendPool pool = new BackendPool(List.of(a), List.of(b));
         AtomicInteger hitsAtLastEvent = new AtomicInteger();
-        HealthMonitor monitor = new HealthMonitor(pool, checks(4, 2, Duration.ofSeconds(5)), event -> {
+        // Checks 200 ms apart, each answered at once: the count of checks when the state changes is exact.
+        HealthMonitor monitor = new HealthMonitor(pool, checks(4, 2, Duration.ofSeconds(5), Duration.ofMillis(200)), event -> {
             events.add(event);
             hitsAtLastEvent.set(hits.get()); // the checks answered when the state changed
         });
@@ -329,7 +378,7 @@ class ModelTest {
         status.set(500);
         TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN after fall (2) bad checks");
         int bad = hitsAtLastEvent.get() - before;
-        assertTrue(bad >= 2 && bad < 4, "fall is 2 (not rise, 4): down after " + bad + " checks");
+        assertEquals(2, bad, "fall is 2 (not rise, 4): down after " + bad + " checks");
         assertEquals(List.of(), pool.eligible());
         assertTrue(events.stream().anyMatch(event -> event.contains("DOWN after 2 failed health checks (status 500)")), events.toString());
 
@@ -337,7 +386,8 @@ class ModelTest {
         status.set(302);
         TestSupport.await(() -> a.health().isCheckedUp(), "UP after rise (4) good checks; a 3xx is good");
         int good = hitsAtLastEvent.get() - downAt;
-        assertTrue(good >= 4 && good < 7, "rise is 4 (not fall, 2): up after " + good + " checks");
+        assertEquals(4, good, "rise is 4 (not fall, 2): up after " + good + " checks");
+        assertTrue(a.health().warmth(System.nanoTime(), Duration.ofSeconds(1000).toNanos()) < 0.5, "back up by the checks: its share ramps up from here");
         assertEquals(List.of(a), pool.eligible());
         assertTrue(events.stream().anyMatch(event -> event.contains("UP after 4 good health checks")), events.toString());
     }
@@ -351,6 +401,7 @@ class ModelTest {
         BackendPool pool = new BackendPool(List.of(a));
         monitor(pool, checks(1, 1, Duration.ofMillis(100)));
         TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN: its 300 ms answers come after the 100 ms health timeout");
+        assertTrue(events.get(0).endsWith("DOWN after 1 failed health checks (HttpTimeoutException: request timed out)"), events.get(0));
         delay.set(0);
         TestSupport.await(() -> a.health().isCheckedUp(), "UP once it answers in time");
     }
@@ -363,6 +414,10 @@ class ModelTest {
         BackendPool pool = new BackendPool(List.of(a, dead));
         monitor(pool, checks(1, 1, Duration.ofSeconds(5)));
         TestSupport.await(() -> !a.health().isCheckedUp() && !dead.health().isCheckedUp(), "both DOWN: 404, and refused");
+        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + dead.name() + " DOWN after 1 failed health checks (ConnectException)")),
+                events.toString());
+        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + a.name() + " DOWN after 1 failed health checks (status 404)")),
+                events.toString());
         status.set(204);
         TestSupport.await(() -> a.health().isCheckedUp(), "a 204 is good");
         assertEquals(List.of(a), pool.eligible());
