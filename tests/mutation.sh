@@ -11,8 +11,9 @@ set -eu
 
 # What is mutated, and which tests judge it: one list each, so a package move is a one-line change
 # (with the model in its own package: TARGET_CLASSES='strategies.*,model.*').
-TARGET_CLASSES='strategies.*,proxy.Backend,proxy.BackendPool,proxy.BackendHealth,proxy.HealthMonitor*,proxy.RetryBudget,proxy.LatencyTracker'
-TARGET_TESTS='tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.ModelTest'
+# PIT_CLASSES and PIT_TESTS narrow a run (e.g. to the model while working on it).
+TARGET_CLASSES=${PIT_CLASSES:-'strategies.*,proxy.Backend,proxy.BackendPool,proxy.BackendHealth,proxy.HealthMonitor*,proxy.RetryBudget,proxy.LatencyTracker'}
+TARGET_TESTS=${PIT_TESTS:-'tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.StrategyRegistryTest,tests.ModelTest'}
 
 PIT_VERSION=1.30.1
 PIT_JUNIT5_VERSION=1.2.3
