@@ -60,7 +60,7 @@ class DemoBackendTest {
 
     private HttpResponse<String> control(DemoServer demo, String query) throws IOException, InterruptedException {
         return support.http.send(HttpRequest.newBuilder(URI.create(demo.url() + "/_control?" + query)).timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static long millis(long startedNanos) {
