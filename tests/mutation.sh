@@ -29,7 +29,7 @@ deps=$(./jbang info classpath --deps-only --deps "org.pitest:pitest-command-line
 
 # 2. The sources LoadBalancer.java lists, and the tests, compiled into a folder PIT can rewrite.
 sources=$(sed -n 's#^//SOURCES ##p' LoadBalancer.java | tr ' ' '\n' | grep '\.java$')
-javac -nowarn -XDignore.symbol.file -d "$classes" -cp "$deps" $sources tests/*.java lab/Scenario.java lab/Workload.java lab/LabRun.java lab/Report.java 2>&1 \
+javac -nowarn -XDignore.symbol.file -d "$classes" -cp "$deps" $sources tests/*.java backends-demo/DemoBackend.java lab/Scenario.java lab/Workload.java lab/LabRun.java lab/Report.java 2>&1 \
     | grep -v '^Note:' || true
 test -f "$classes/tests/ModelTest.class" || { echo "mutation: compiling failed" >&2; exit 1; }
 
