@@ -129,6 +129,7 @@ class ModelTest {
 
         backend.requestStarted();
         backend.requestFinished(100_000_000);
+        assertEquals(100_000_000, backend.latencyNanos(), 20_000_000, "the same slow sample again: the average is that sample");
         Thread.sleep(100); // five decay times: a new fast sample now outweighs the old slow one
         backend.requestStarted();
         backend.requestFinished(1_000_000);
@@ -263,8 +264,7 @@ class ModelTest {
         HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(5), Duration.ZERO));
         for (int ejection = 1; ejection <= 11; ejection++) {
             TestSupport.await(() -> !a.health().isEjected(), "readmitted");
-            monitor.failed(a, "refused");
-            assertTrue(a.health().isEjected());
+            monitor.failed(a, "refused"); // ejects it again; its 5 ms to 50 ms out may be over before we look
         }
         List<String> ejections = events.stream().filter(event -> event.contains("ejected for")).toList();
         assertEquals(11, ejections.size(), events.toString());
@@ -285,7 +285,7 @@ class ModelTest {
     void anEjectionStartsTheCountOfFailuresAgain() throws InterruptedException {
         Backend a = backend(1), b = backend(2);
         BackendPool pool = new BackendPool(List.of(a, b));
-        HealthMonitor monitor = monitor(pool, passive(3, Duration.ofMillis(50), Duration.ZERO));
+        HealthMonitor monitor = monitor(pool, passive(3, Duration.ofMillis(300), Duration.ZERO));
         for (int i = 0; i < 3; i++) {
             monitor.failed(a, "refused");
         }
@@ -300,13 +300,13 @@ class ModelTest {
     void anAnswerFromARequestStillInFlightDuringTheEjectionDoesNotResetTheBackoff() throws InterruptedException {
         Backend a = backend(1), b = backend(2);
         BackendPool pool = new BackendPool(List.of(a, b));
-        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(100), Duration.ZERO));
+        HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(500), Duration.ZERO));
         monitor.failed(a, "refused");
         assertTrue(a.health().isEjected());
         monitor.succeeded(a); // a request sent before the ejection answers while it is out
         TestSupport.await(() -> !a.health().isEjected(), "readmitted");
         monitor.failed(a, "refused");
-        assertTrue(events.get(events.size() - 1).contains("ejected for 200 ms"), "still the second ejection in a row: " + events);
+        assertTrue(events.get(events.size() - 1).contains("ejected for 1000 ms"), "still the second ejection in a row: " + events);
     }
 
     @Test
@@ -382,7 +382,7 @@ class ModelTest {
         assertEquals(List.of(), pool.eligible());
         assertTrue(events.stream().anyMatch(event -> event.contains("DOWN after 2 failed health checks (status 500)")), events.toString());
 
-        int downAt = hitsAtLastEvent.get();
+        int downAt = hits.get(); // bad checks may have gone on since the event; count from the switch
         status.set(302);
         TestSupport.await(() -> a.health().isCheckedUp(), "UP after rise (4) good checks; a 3xx is good");
         int good = hitsAtLastEvent.get() - downAt;
