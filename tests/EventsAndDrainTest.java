@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import proxy.HealthSettings;
+import model.HealthSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;

@@ -14,7 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The load balancer as a user starts it: {@code java LoadBalancer ARGS} in a child process with this test
+ * The load balancer as a user starts it: {@code java loadbalancer.LoadBalancer ARGS} in a child process with this test
  * run's classpath, on a free loopback port. Collects every line it prints, on standard output and
  * standard error alike (the banner and events may be on either), and is stopped by the PID it started.
  * Used from one test thread; the line list is safe to read while the readers add to it.
@@ -29,7 +29,7 @@ final class LoadBalancerProcess implements AutoCloseable {
     private LoadBalancerProcess(List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx96m", // starts faster; these tests measure behaviour, not speed
-                "-cp", System.getProperty("java.class.path"), "LoadBalancer", "--port", "0", "--bind", "127.0.0.1"));
+                "-cp", System.getProperty("java.class.path"), "loadbalancer.LoadBalancer", "--port", "0", "--bind", "127.0.0.1"));
         command.addAll(args);
         process = new ProcessBuilder(command).start();
         collect(process.getInputStream());

@@ -9,10 +9,9 @@
 # Environment: PIT_THREADS  worker threads (default 2)
 set -eu
 
-# What is mutated, and which tests judge it: one list each, so a package move is a one-line change
-# (with the model in its own package: TARGET_CLASSES='strategies.*,model.*').
+# What is mutated, and which tests judge it: one list each, so a package move is a one-line change.
 # PIT_CLASSES and PIT_TESTS narrow a run (e.g. to the model while working on it).
-TARGET_CLASSES=${PIT_CLASSES:-'strategies.*,proxy.Backend,proxy.BackendPool,proxy.BackendHealth,proxy.HealthMonitor*,proxy.RetryBudget,proxy.LatencyTracker'}
+TARGET_CLASSES=${PIT_CLASSES:-'strategies.*,model.*'}
 TARGET_TESTS=${PIT_TESTS:-'tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.StrategyRegistryTest,tests.ModelTest'}
 
 PIT_VERSION=1.30.1
@@ -28,7 +27,10 @@ deps=$(./jbang info classpath --deps-only --deps "org.pitest:pitest-command-line
     --deps "org.pitest:pitest-junit5-plugin:$PIT_JUNIT5_VERSION" tests/RunTests.java 2>/dev/null)
 
 # 2. The sources LoadBalancer.java lists, and the tests, compiled into a folder PIT can rewrite.
-sources=$(sed -n 's#^//SOURCES ##p' LoadBalancer.java | tr ' ' '\n' | grep '\.java$')
+# (the registry lists the strategies' own files, relative to strategies/).
+sources="$(sed -n 's#^//SOURCES ##p' LoadBalancer.java | tr ' ' '\n' | grep '\.java$')
+$(sed -n 's#^//SOURCES ##p' strategies/Strategies.java | tr ' ' '\n' | grep '\.java$' | sed 's#^#strategies/#')"
+sources=$(echo "$sources" | sort -u)
 javac -nowarn -XDignore.symbol.file -d "$classes" -cp "$deps" $sources tests/*.java backends-demo/DemoBackend.java lab/Scenario.java lab/Workload.java lab/LabRun.java lab/Report.java 2>&1 \
     | grep -v '^Note:' || true
 test -f "$classes/tests/ModelTest.class" || { echo "mutation: compiling failed" >&2; exit 1; }
