@@ -82,7 +82,7 @@ class EventsAndDrainTest {
 
         List<String> events = events();
         assertEquals(3, events.size(), events.toString());
-        assertTrue(events.get(0).startsWith("backend " + dead.substring(7) + " ejected for 30000 ms"), events.get(0));
+        assertTrue(events.get(0).startsWith("backend " + dead.substring(7) + " ejected for 30 s"), events.get(0));
         assertEquals("backend " + bName + " draining", events.get(1));
         assertEquals("backend " + bName + " back in rotation after draining", events.get(2));
     }

@@ -211,7 +211,7 @@ class ModelTest {
         assertTrue(a.health().isEjected(), "the third in a row ejects");
         assertEquals(List.of(b, c, d), pool.eligible());
         assertEquals(1, events.size(), events.toString());
-        assertTrue(events.get(0).startsWith("backend 127.0.0.1:1 ejected for 30000 ms after 3 failures in a row (last: reset)"), events.get(0));
+        assertTrue(events.get(0).startsWith("backend 127.0.0.1:1 ejected for 30 s after 3 failures in a row (last: reset)"), events.get(0));
 
         monitor.failed(a, "reset");
         monitor.failed(a, "reset");
@@ -301,7 +301,7 @@ class ModelTest {
         monitor.succeeded(a); // a request sent before the ejection answers while it is out
         TestSupport.await(() -> !a.health().isEjected(), "readmitted");
         monitor.failed(a, "refused");
-        assertTrue(events.get(events.size() - 1).contains("ejected for 1000 ms"), "still the second ejection in a row: " + events);
+        assertTrue(events.get(events.size() - 1).contains("ejected for 1 s "), "still the second ejection in a row: " + events);
     }
 
     @Test
