@@ -7,36 +7,44 @@ import io.undertow.util.AttachmentKey;
 import java.util.ArrayList;
 import java.util.List;
 import model.Backend;
+import model.Failure;
+import model.FailurePolicy;
 import model.HealthMonitor;
 
 /**
- * What happened to one client request so far: which backends were tried, which one has it now, and
- * whether a backend failed after the request was sent to it. Keeps the in-flight bookkeeping honest:
- * each backend's count goes up when it is handed the request and down exactly once, when the next
- * attempt replaces it or the exchange completes. Confined to the exchange's IO thread, so unsynchronized.
+ * What happened to one client request so far: which backends were tried, which one has it now, and the
+ * {@link FailurePolicy}'s decision on the last failed try, which the answer and health accounting follow.
+ * Keeps the in-flight bookkeeping honest: each backend's count goes up when it is handed the request and
+ * down exactly once, when the next attempt replaces it or the exchange completes. Confined to the
+ * exchange's IO thread, so unsynchronized.
  */
 final class Attempts implements ExchangeCompletionListener {
     private static final AttachmentKey<Attempts> KEY = AttachmentKey.create(Attempts.class);
 
     private final HealthMonitor health;
+    private final FailurePolicy policy;
+    private final String method;
     private final List<Backend> tried = new ArrayList<>(2);
     private Backend current;
     private ClientConnection connection;
     private ResponseHeadGuard guard;
-    private String failure;
+    private boolean bodyReplayable = true;
+    private Failure failure;
+    private FailurePolicy.Decision decision;
     private long sentAtNanos;
-    private boolean backendFailedAfterSend;
     private boolean exchangeComplete;
 
-    private Attempts(HealthMonitor health) {
+    private Attempts(HealthMonitor health, FailurePolicy policy, String method) {
         this.health = health;
+        this.policy = policy;
+        this.method = method;
     }
 
     /** The request's attempts, created and tied to the exchange's completion on first use. */
-    static Attempts of(HttpServerExchange exchange, HealthMonitor health) {
+    static Attempts of(HttpServerExchange exchange, HealthMonitor health, FailurePolicy policy) {
         Attempts attempts = exchange.getAttachment(KEY);
         if (attempts == null) {
-            attempts = new Attempts(health);
+            attempts = new Attempts(health, policy, exchange.getRequestMethod().toString());
             exchange.putAttachment(KEY, attempts);
             exchange.addExchangeCompleteListener(attempts);
         }
@@ -71,18 +79,17 @@ final class Attempts implements ExchangeCompletionListener {
         return tried.isEmpty() ? null : tried.get(tried.size() - 1);
     }
 
-    /** The backend now holding the request, or null before one accepted a connection. */
-    Backend current() {
-        return current;
-    }
-
     /** The connection the request was sent on, or null before one was handed out. */
     ClientConnection connection() {
         return connection;
     }
 
-    /** A connection to {@code backend} was handed to the proxy: the request goes there now, its answer read through {@code guard}. */
-    void sending(Backend backend, ClientConnection connection, ResponseHeadGuard guard) {
+    /**
+     * A connection to {@code backend} was handed to the proxy: the request goes there now, its answer
+     * read through {@code guard}. {@code bodyReplayable} is whether the whole request is already read,
+     * the condition under which Undertow's ProxyHandler keeps the means to send it again.
+     */
+    void sending(Backend backend, ClientConnection connection, ResponseHeadGuard guard, boolean bodyReplayable) {
         this.connection = connection;
         this.guard = guard;
         finishCurrent(-1);
@@ -91,56 +98,83 @@ final class Attempts implements ExchangeCompletionListener {
         }
         current = backend;
         sentAtNanos = System.nanoTime();
-        backendFailedAfterSend = false;
+        this.bodyReplayable = bodyReplayable;
+        failure = null;
+        decision = null;
         backend.requestStarted();
     }
 
     /**
-     * The backend holding the request failed before answering (reset, closed, unreadable reply); counted
-     * once per attempt, however many of ProxyHandler's paths report it.
+     * Asks the {@link FailurePolicy} what {@code failure} of the try under way means, keeps the decision
+     * for the answer, and tells health when it blames the backend: {@code connecting} when the connect
+     * failed, else the one holding the request.
+     */
+    FailurePolicy.Decision failed(Failure failure, Backend connecting) {
+        return failed(failure, connecting, null);
+    }
+
+    private FailurePolicy.Decision failed(Failure failure, Backend connecting, String reason) {
+        FailurePolicy.Decision decided = policy.decide(failure, method, bodyReplayable, decision);
+        if (reason != null) {
+            decided = decided.because(reason); // what exactly the backend did: reset, closed mid-head, garbage
+        }
+        Backend blamed = connecting != null ? connecting : current;
+        if (decided.blamesBackend() && blamed != null) {
+            health.failed(blamed, decided.reason());
+        }
+        this.failure = failure;
+        this.decision = decided;
+        return decided;
+    }
+
+    /**
+     * The backend holding the request failed before answering: closed or reset, unless its answer's guard
+     * refused what it sent. Decided once per attempt, however many of ProxyHandler's paths report it.
      *
      * @param whileSending whether the request body was still on its way to the backend when it failed
      */
-    void backendFailed(boolean whileSending) {
-        if (backendFailedAfterSend) {
-            return;
+    FailurePolicy.Decision backendFailed(boolean whileSending) {
+        if (failure == Failure.CLOSED_BEFORE_ANSWER || failure == Failure.MALFORMED_ANSWER) {
+            return decision;
         }
-        backendFailedAfterSend = true;
         String seen = guard == null ? null : guard.failure();
+        boolean closed = seen == null || seen.startsWith("reset") || seen.startsWith("closed");
+        String reason = seen;
         if (whileSending && (seen == null || seen.endsWith("without answering"))) {
             // It did not fail to answer: it gave up on the request before it had all of it.
-            failure = seen == null ? "reset or closed the connection while the request was being sent"
+            reason = seen == null ? "reset or closed the connection while the request was being sent"
                     : seen.replace("without answering", "while the request was being sent");
-        } else {
-            failure = seen != null ? seen : "closed the connection without answering";
         }
-        if (current != null) {
-            health.failed(current, failure);
-        }
+        return failed(closed ? Failure.CLOSED_BEFORE_ANSWER : Failure.MALFORMED_ANSWER, null, reason);
     }
 
-    /** What the last failed backend did, said as "the backend ...", for the 502's body; null if none failed. */
-    String backendFailure() {
-        return failure;
+    /** Whether a backend holds the request now: a connection to it was handed out and the exchange goes on. */
+    boolean hasBackend() {
+        return current != null;
     }
 
-    boolean didBackendFailAfterSend() {
-        return backendFailedAfterSend;
+    /** The policy's decision on the last failed try, or null when none failed since the request was last sent. */
+    FailurePolicy.Decision decision() {
+        return decision;
     }
 
     @Override
     public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
         exchangeComplete = true;
-        // A request the client broke (bad body, body timeout, abort) says nothing about the backend.
-        if (current != null && !backendFailedAfterSend && ClientFault.of(exchange) == null) {
+        // A failure the policy decided on was counted then; a request the client broke (bad body, body
+        // timeout, abort) says nothing about the backend; otherwise the backend's own answer judges it.
+        boolean clientFault = ClientFault.of(exchange) != null;
+        if (current != null && failure == null && !clientFault) {
             int status = exchange.getStatusCode();
             if (status == 502 || status == 503 || status == 504) {
-                health.failed(current, "status " + status); // a 504 may be ours: it did not answer in time
+                health.failed(current, "status " + status);
             } else {
                 health.succeeded(current);
             }
         }
-        finishCurrent(backendFailedAfterSend || ClientFault.of(exchange) != null ? -1 : System.nanoTime() - sentAtNanos);
+        // A broken answer teaches nothing about latency; a timed-out one does: the wait is the point.
+        boolean learnedNothing = clientFault || failure == Failure.CLOSED_BEFORE_ANSWER || failure == Failure.MALFORMED_ANSWER;
+        finishCurrent(learnedNothing ? -1 : System.nanoTime() - sentAtNanos);
         next.proceed();
     }
 

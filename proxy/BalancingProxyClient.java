@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import model.Backend;
 import model.BackendPool;
+import model.Failure;
+import model.FailurePolicy;
 import model.HealthMonitor;
 import model.RetryBudget;
 import model.Route;
@@ -23,11 +25,15 @@ import strategies.StickySession;
 /**
  * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks {@link Routing} for a backend
  * not yet tried for this request, {@link #getConnection} borrows a keep-alive connection to it from
- * {@link BackendConnections}. A refused connect moves on to the next untried backend at once (nothing
- * was sent, so any method may go elsewhere); only when none is left does Undertow's ProxyHandler hear
- * of the failure, and answer 503. The {@link HealthMonitor} hears of every failure; every try after the
- * first spends from the {@link RetryBudget}. Thread-safe: per-request state lives in the exchange's
- * {@link Attempts}.
+ * {@link BackendConnections}.
+ * <p>There is one retry loop, Undertow's own: every failed try, whether its connect failed here or the
+ * backend failed after the request was sent ({@link FailureHook}), goes to the {@link FailurePolicy},
+ * which decides whether to try elsewhere (spending from the {@link RetryBudget}), what the client gets
+ * otherwise, and whether the backend is blamed. To try elsewhere, ProxyHandler's retry callback calls
+ * {@link #findTarget} again, which picks again with the tried backends avoided; to answer, ProxyHandler
+ * ends the exchange and {@link ErrorResponses} says the decided status. Undertow's own retry count is
+ * set out of the way ({@link ProxyServer}): the budget and the untried backends are the only caps.
+ * Thread-safe: per-request state lives in the exchange's {@link Attempts}.
  */
 public final class BalancingProxyClient implements ProxyClient {
     private static final HttpString EXPLAIN = new HttpString("X-LB-Explain");
@@ -36,7 +42,7 @@ public final class BalancingProxyClient implements ProxyClient {
     private final BackendConnections connections;
     private final Routing routing;
     private final HealthMonitor health;
-    private final RetryBudget retries;
+    private final FailurePolicy failures;
     private final long connectTimeoutMillis;
     private final int maxResponseHeaderBytes;
     private volatile boolean explain;
@@ -46,7 +52,7 @@ public final class BalancingProxyClient implements ProxyClient {
         this.connections = connections;
         this.routing = routing;
         this.health = health;
-        this.retries = new RetryBudget(settings.retryPercent());
+        this.failures = new FailurePolicy(new RetryBudget(settings.retryPercent()));
         this.connectTimeoutMillis = settings.connectTimeout().toMillis();
         this.maxResponseHeaderBytes = settings.maxResponseHeaderBytes();
         ResponseHeadGuard.requireUndertowHook();
@@ -62,11 +68,9 @@ public final class BalancingProxyClient implements ProxyClient {
 
     @Override
     public ProxyTarget findTarget(HttpServerExchange exchange) {
-        Attempts attempts = Attempts.of(exchange, health);
+        Attempts attempts = Attempts.of(exchange, health, failures);
         if (attempts.count() == 0) {
-            retries.requestArrived();
-        } else if (!retries.tryRetry()) {
-            return null; // over the retry budget: fail this request rather than add load to a failing pool
+            failures.requestArrived(); // a retry was paid for when the FailurePolicy decided on it
         }
         ExchangeRequestView request = new ExchangeRequestView(exchange);
         Route route = routing.route(request, attempts.tried());
@@ -95,10 +99,10 @@ public final class BalancingProxyClient implements ProxyClient {
     public void getConnection(ProxyTarget target, HttpServerExchange exchange, ProxyCallback<ProxyConnection> callback,
                               long timeout, TimeUnit timeUnit) {
         Backend backend = ((BackendTarget) target).backend();
-        ConnectionCallback connecting = new ConnectionCallback(backend, callback, timeout, timeUnit);
+        ConnectionCallback connecting = new ConnectionCallback(backend, callback);
         ProxyConnectionPool backendConnections = connections.to(backend);
         if (backendConnections == null) {
-            connecting.failed(exchange); // it left the pool since it was chosen: try the next
+            connecting.failed(exchange); // it left the pool since it was chosen: as good as refused
             return;
         }
         backendConnections.connect(target, exchange, connecting, timeout, timeUnit, false);
@@ -115,25 +119,22 @@ public final class BalancingProxyClient implements ProxyClient {
     }
 
     /**
-     * Counts the request against the backend once a connection is handed out, and turns a failed or
-     * timed-out connect into a try on the next untried backend. Undertow's pool has no connect timeout
-     * of its own, so a timer on the exchange's IO thread gives up on a backend that never accepts (set only
-     * when no pooled connection was ready at once); a connection that arrives after that is closed unused.
-     * Confined to the exchange's IO thread.
+     * Counts the request against the backend once a connection is handed out, and hands a failed or
+     * timed-out connect to the {@link FailurePolicy}: then ProxyHandler's retry callback tries elsewhere,
+     * or its "no backend" path answers. Undertow's pool has no connect timeout of its own, so a timer on
+     * the exchange's IO thread gives up on a backend that never accepts (set only when no pooled
+     * connection was ready at once); a connection that arrives after that is closed unused. Confined to
+     * the exchange's IO thread.
      */
     private final class ConnectionCallback implements ProxyCallback<ProxyConnection> {
         private final Backend backend;
         private final ProxyCallback<ProxyConnection> proxyHandler;
-        private final long timeout;
-        private final TimeUnit timeUnit;
         private XnioExecutor.Key deadline;
         private boolean settled;
 
-        ConnectionCallback(Backend backend, ProxyCallback<ProxyConnection> proxyHandler, long timeout, TimeUnit timeUnit) {
+        ConnectionCallback(Backend backend, ProxyCallback<ProxyConnection> proxyHandler) {
             this.backend = backend;
             this.proxyHandler = proxyHandler;
-            this.timeout = timeout;
-            this.timeUnit = timeUnit;
         }
 
         @Override
@@ -149,24 +150,25 @@ public final class BalancingProxyClient implements ProxyClient {
                         exchange.getRequestHeaders().contains(Headers.UPGRADE), maxResponseHeaderBytes);
             } catch (IllegalStateException e) {
                 IoUtils.safeClose(connection.getConnection()); // never send a request whose answer we cannot check
-                tryNext(exchange, e.getMessage());
+                connectFailed(exchange, Failure.CONNECT_FAILED);
                 return;
             }
-            Attempts.of(exchange, health).sending(backend, connection.getConnection(), guard);
+            // ProxyHandler keeps the means to resend the request only when its body is already read in full.
+            Attempts.of(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
             proxyHandler.completed(exchange, connection);
         }
 
         void timedOut(HttpServerExchange exchange) {
             if (!settled) {
                 settled = true;
-                tryNext(exchange, "connect timed out");
+                connectFailed(exchange, Failure.CONNECT_TIMED_OUT);
             }
         }
 
         @Override
         public void failed(HttpServerExchange exchange) {
             if (settle()) {
-                tryNext(exchange, "connect failed");
+                connectFailed(exchange, Failure.CONNECT_FAILED);
             }
         }
 
@@ -182,13 +184,16 @@ public final class BalancingProxyClient implements ProxyClient {
             return true;
         }
 
-        private void tryNext(HttpServerExchange exchange, String why) {
-            health.failed(backend, why);
-            ProxyTarget next = exchange.isComplete() ? null : findTarget(exchange);
-            if (next == null) {
+        /** Nothing was sent: the policy decides between ProxyHandler's retry (another pick) and its 503. */
+        private void connectFailed(HttpServerExchange exchange, Failure failure) {
+            FailurePolicy.Decision decision = Attempts.of(exchange, health, failures).failed(failure, backend);
+            if (exchange.isComplete()) {
+                return; // already answered (a 504): the failure is counted, nobody is waiting
+            }
+            if (decision.retry()) {
                 proxyHandler.failed(exchange);
             } else {
-                getConnection(next, exchange, proxyHandler, timeout, timeUnit);
+                proxyHandler.couldNotResolveBackend(exchange);
             }
         }
 

@@ -7,7 +7,7 @@ import io.undertow.util.AttachmentKey;
  * Why a request failed because of its client rather than a backend: bad framing, an unsupported
  * transfer coding, a body that stopped arriving or was abandoned. Attached to the exchange by the guard
  * that noticed, so the answer says what the client did ({@link ErrorResponses}) and health accounting
- * never blames the backend for it ({@link Attempts}, {@link RetryPolicy}). Immutable.
+ * never blames the backend for it ({@link Attempts}, {@link FailureHook}). Immutable.
  */
 enum ClientFault {
     /** A head whose framing cannot be trusted: Content-Length with Transfer-Encoding, a bad length, a list or duplicate coding. */

@@ -4,11 +4,13 @@ import io.undertow.server.DefaultResponseListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import model.Failure;
+import model.FailurePolicy;
 
 /**
- * The short plain-text bodies the proxy answers with when it, not a backend, ends a request: 502 when a
- * backend failed after the request was sent to it, 503 when no backend could take it, 504 when the
- * backend did not answer in time, 413 and 431/400 for requests over the limits, and the status of a
+ * The short plain-text bodies the proxy answers with when it, not a backend, ends a request: the status
+ * and reason the {@link FailurePolicy} decided on a backend's failure (502, 503, 504), 503 when no
+ * backend could take it, 413 and 431/400 for requests over the limits, and the status of a
  * {@link ClientFault} (400, 408, 413, 501) when the client caused the failure. Undertow's ProxyHandler
  * ends such requests with a bare status; this listener runs just before that empty response is sent.
  * What Undertow's parser refuses before any handler of ours runs gets its body from
@@ -41,18 +43,18 @@ final class ErrorResponses implements DefaultResponseListener {
             exchange.getResponseSender().send(fault.body());
             return true;
         }
+        // ProxyHandler ends every failed request with a bare 503; the FailurePolicy decided what it is
+        // (502 for a backend that failed after receiving it, as nginx and HAProxy say; 503; 504).
         Attempts attempts = Attempts.peek(exchange);
         // ProxyHandler says 500 when writing the request to the backend failed (its IoExceptionHandler):
         // the client's side is ruled out above, so the backend reset or closed while it was being sent.
-        if (exchange.getStatusCode() == 500 && attempts != null && attempts.current() != null) {
+        if (exchange.getStatusCode() == 500 && attempts != null && attempts.hasBackend()) {
             attempts.backendFailed(!exchange.isRequestComplete());
-            exchange.setStatusCode(502);
             exchange.setPersistent(false);
         }
-        // ProxyHandler says 503 for a backend that reset or closed after receiving the request too;
-        // nginx and HAProxy call that 502, and so do we: the gateway got no valid answer.
-        if (exchange.getStatusCode() == 503 && attempts != null && attempts.didBackendFailAfterSend()) {
-            exchange.setStatusCode(502);
+        FailurePolicy.Decision decision = attempts == null ? null : attempts.decision();
+        if (decision != null) {
+            exchange.setStatusCode(decision.status());
         }
         String body = switch (exchange.getStatusCode()) {
             case 400 -> "400 Bad Request: the request could not be parsed\n";
@@ -61,8 +63,7 @@ final class ErrorResponses implements DefaultResponseListener {
             case 414 -> "414 URI Too Long: the request target is over the proxy's limit (--max-header-size)\n";
             case 431 -> "431 Request Header Fields Too Large: the headers are over the proxy's limit (--max-header-size)\n";
             case 501 -> "501 Not Implemented: the request uses a feature the proxy does not support\n";
-            case 502 -> "502 Bad Gateway: the backend " + (attempts != null && attempts.backendFailure() != null
-                    ? attempts.backendFailure() : "closed the connection without answering") + "\n";
+            case 502 -> "502 Bad Gateway: the backend " + (decision != null ? decision.reason() : Failure.CLOSED_BEFORE_ANSWER.reason()) + "\n";
             case 503 -> "503 Service Unavailable: no backend could take the request\n";
             case 504 -> "504 Gateway Timeout: the backend did not answer in time (--timeout)\n";
             default -> null;

@@ -63,8 +63,10 @@ public final class ProxyServer {
                 .setNext(ErrorResponses.NO_BACKEND)
                 .setReuseXForwarded(true) // ForwardedHeaders already dropped what an untrusted client sent
                 .setRewriteHostHeader(false)
-                .setMaxConnectionRetries(1)
-                .setIdempotentRequestPredicate(RetryPolicy.INSTANCE)
+                // One retry loop: the FailurePolicy decides each retry and the budget caps them, so
+                // Undertow's own count of tries must never be what stops one.
+                .setMaxConnectionRetries(Integer.MAX_VALUE)
+                .setIdempotentRequestPredicate(FailureHook.INSTANCE)
                 .build();
         this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes(), settings.maxHeaderBytes(), settings.timeout().toMillis(),
                 settings.bodyTimeout().toMillis());

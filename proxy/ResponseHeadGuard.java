@@ -32,7 +32,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * by the first Content-Length and forwards every copy. What a failed read does there (read listener's
  * catch): the exchange fails and the connection is closed, so the pool never gets it back
  * ({@code ProxyConnectionPool.returnConnection} keeps only open connections); ProxyHandler then asks
- * {@link RetryPolicy}, and answers 502 through {@link ErrorResponses}.
+ * {@link FailureHook}, and answers 502 through {@link ErrorResponses}.
  *
  * <p>Undertow has no public way to reach a client connection's socket before a request, so
  * {@link #install} calls HttpClientConnection's package-private {@code getConnection()} reflectively;

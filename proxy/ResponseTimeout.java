@@ -3,6 +3,7 @@ package proxy;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
 import java.util.concurrent.TimeUnit;
+import model.Failure;
 import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
 
@@ -43,13 +44,16 @@ final class ResponseTimeout implements Runnable, ExchangeCompletionListener {
             timer = exchange.getIoThread().executeAfter(this, timeoutNanos - waited, TimeUnit.NANOSECONDS);
             return;
         }
+        Attempts attempts = Attempts.peek(exchange);
+        if (attempts != null) {
+            attempts.failed(Failure.RESPONSE_TIMED_OUT, null); // the FailurePolicy's 504, counted against the backend
+        }
         exchange.setStatusCode(504);
         if (!exchange.isRequestComplete()) {
             exchange.setPersistent(false); // close rather than drain a body no backend will read
         }
         exchange.endExchange();
         // Only now, with the 504 under way: closing first would let ProxyHandler retry the request.
-        Attempts attempts = Attempts.peek(exchange);
         if (attempts != null && attempts.connection() != null) {
             IoUtils.safeClose(attempts.connection());
         }

@@ -13,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import model.HealthSettings;
 import model.Strategy;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +57,41 @@ class BackendFailureTest {
                     .POST(HttpRequest.BodyPublishers.ofString("nothing was sent to the dead one")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), "a refused connect sent nothing, so any method may go elsewhere");
         }
+    }
+
+    @Test
+    void aRequestOverTheRetryBudgetIsAnsweredWithoutASecondPick() throws Exception {
+        DemoServer live = support.demo("live");
+        AtomicInteger picks = new AtomicInteger();
+        // Always the dead backend first: only a retry could reach the live one, and the budget allows none.
+        Strategy deadFirst = (candidates, request) -> {
+            picks.incrementAndGet();
+            return candidates.allowed(0);
+        };
+        ProxyServer proxy = support.proxy(ProxySettings.forTests().withLimits(0, 0), deadFirst,
+                List.of("http://127.0.0.1:" + TestSupport.deadPort(), live.url()));
+
+        HttpResponse<String> response = support.get(proxy, "/");
+
+        assertEquals(503, response.statusCode(), response.body());
+        assertTrue(response.body().startsWith("503 Service Unavailable"), response.body());
+        assertEquals(1, picks.get(), "over the budget, the failure is answered: the strategy is not asked again");
+        assertEquals(0, live.requestCount());
+    }
+
+    @Test
+    void withinTheBudgetARefusedConnectIsPickedAgainOnceWithTheDeadOneAvoided() throws Exception {
+        DemoServer live = support.demo("live");
+        List<Integer> offered = new CopyOnWriteArrayList<>();
+        Strategy firstAllowed = (candidates, request) -> {
+            offered.add(candidates.allowedCount());
+            return candidates.allowed(0);
+        };
+        ProxyServer proxy = support.proxy(ProxySettings.forTests(), firstAllowed,
+                List.of("http://127.0.0.1:" + TestSupport.deadPort(), live.url()));
+
+        assertEquals(200, support.get(proxy, "/").statusCode());
+        assertEquals(List.of(2, 1), offered, "one loop: the first pick of two, then one pick of the one not tried");
     }
 
     @Test
