@@ -11,18 +11,19 @@
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
-//SOURCES model/FixedRequest.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java
+//SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
-//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/Json.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
+//SOURCES text/Json.java text/Units.java text/UnitConverters.java
+//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
-//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java proxy/Units.java
+//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
 //SOURCES proxy/ThreadLocalBufferPool.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
-//SOURCES backends-demo/DemoControl.java backends-demo/DemoServer.java
+//SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 // SIGQUIT's thread dump goes to this log instead of stdout, where ProcessSignals sees it and drains (HotSpot keeps SIGQUIT from Java).
@@ -33,10 +34,9 @@
 package loadbalancer;
 
 import admin.AdminServer;
-import demo.DemoControl;
-import demo.DemoServer;
-import java.net.InetAddress;
+import demo.DemoBackends;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,26 +53,35 @@ import java.util.random.RandomGenerator;
 import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
+import model.HealthChecks;
 import model.HealthSettings;
+import model.PassiveEjection;
 import model.Strategy;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
-import picocli.CommandLine;
 import proxy.AccessLog;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
-import proxy.Units;
 import strategies.Strategies;
 import strategies.StrategyOptions;
+import text.UnitConverters.DurationConverter;
+import text.UnitConverters.SizeConverter;
+import text.Units;
 
 /**
- * The front door: reads the command line, starts the backends' pool (or three built-in demo backends),
- * and runs the proxy until Ctrl-C or SIGTERM, then drains in-flight requests and exits 0.
+ * The front door: the command line's options, then {@link #call()}, which checks them, starts the demo
+ * backends if no --backend is given, the proxy, the admin API, and waits for a stop signal to drain.
+ * picocli converts each value as it reads it (the converters at the end); {@link #validate()} holds
+ * the rules between options. Runs once, on the main thread.
  */
 @Command(name = "LoadBalancer", mixinStandardHelpOptions = true, version = "LoadBalancer 0.1 (Undertow 2.4.4.Final)",
         sortOptions = false, usageHelpAutoWidth = true,
@@ -94,6 +103,9 @@ public class LoadBalancer implements Callable<Integer> {
     /** The environment variable that may hold the admin token, out of sight of ps. */
     static final String ADMIN_TOKEN_VARIABLE = "LB_ADMIN_TOKEN";
     private static ProcessSignals signals;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080", converter = PortConverter.class,
             description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
@@ -195,7 +207,7 @@ public class LoadBalancer implements Callable<Integer> {
             description = "A backend that comes back gets its share of traffic ramped up over this long (default: at once).")
     Duration slowStart;
 
-    @Option(names = "--retry-budget", paramLabel = "PERCENT", defaultValue = "20",
+    @Option(names = "--retry-budget", paramLabel = "PERCENT", defaultValue = "20", converter = PercentConverter.class,
             description = "Retries allowed per 100 requests over the last 10 s (at least 10); 0 never retries (default: ${DEFAULT-VALUE}).")
     int retryBudget;
 
@@ -263,106 +275,30 @@ public class LoadBalancer implements Callable<Integer> {
             Strategies.ALL.forEach(entry -> System.out.printf("  %-22s %s%n", entry.name(), entry.description()));
             return 0;
         }
-        int threads = ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors();
-        if (threads < 1 || threads > 256) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--io-threads must be between 1 and 256, got " + threads);
-        }
-        if (demoBackends < 1 || demoBackends > 32) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--demo-backends must be between 1 and 32, got " + demoBackends);
-        }
+        validate();
         String token = adminToken();
-        ForwardedHeaders forwarding;
-        try {
-            forwarding = new ForwardedHeaders(trustForwarded == null ? List.of() : ForwardedHeaders.parseCidrs(trustForwarded), forwarded);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--trust-forwarded: " + e.getMessage());
-        }
-        if (adminPort != null && token == null && !isLoopback(adminBind)) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--admin-bind " + adminBind + " would expose the admin API beyond this machine; add --admin-token SECRET");
-        }
-        if (healthPath != null && !healthPath.startsWith("/")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--health-path must start with /, like /health");
-        }
-        if (retryBudget < 0 || retryBudget > 100 || maxConns < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--retry-budget must be 0 to 100, --max-conns 0 or more");
-        }
-        if (rise < 1 || fall < 1 || maxFails < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--rise and --fall must be 1 or more, --max-fails 0 or more");
-        }
-        if (maxHeaderSize > Integer.MAX_VALUE) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--max-header-size must be under 2g");
-        }
-        if (maxResponseHeaderSize < 1024 || maxResponseHeaderSize > Integer.MAX_VALUE) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--max-response-header-size must be between 1k and 2g");
-        }
-        if (hashKey != null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
-        }
-        RandomGenerator random = seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed);
-        StrategyOptions options = new StrategyOptions(random, hashKey, balanceFactor);
-        Strategy picker;
-        try {
-            picker = strategy.create(options);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
-        }
-        List<DemoServer> demos = new ArrayList<>();
-        if (backends.isEmpty()) {
-            for (int i = 1; i <= demoBackends; i++) {
-                DemoServer demo = DemoServer.start("demo-" + i, 0, DemoServer.Faults.NONE);
-                demos.add(demo);
-                backends.add(Backend.of(demo.url()));
-            }
-        }
-        HealthSettings health = new HealthSettings(healthPath, healthInterval, healthTimeout, rise, fall, maxFails, failTimeout, 50,
-                slowStart == null ? Duration.ZERO : slowStart, panic);
-        ProxySettings settings = new ProxySettings(bind, port, timeout, idleTimeout, maxBodySize, (int) maxHeaderSize, threads, drainTimeout, health,
-                retryBudget, maxConns, connectTimeout, (int) maxResponseHeaderSize, bodyTimeout);
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends, backups), strategy.name(), picker);
+        StrategyOptions strategyOptions = strategyOptions();
+        Strategy picker = create(strategy, strategyOptions);
+        DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
+        demo.urls().forEach(url -> backends.add(Backend.of(url)));
+
+        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker);
         AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
         if (log != null) {
             server.addObserver(log);
         }
         server.setExplain(explain);
-        server.setForwardedHeaders(forwarding);
-        AdminServer admin = null;
-        // The demo shows itself: with the built-in backends, the dashboard starts too, on a free loopback port.
-        Integer shownAdminPort = adminPort == null && !demos.isEmpty() ? Integer.valueOf(0) : adminPort;
-        if (shownAdminPort != null) {
-            admin = AdminServer.start(server, strategy.name(), name -> Strategies.byName(name)
-                    .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + name + "'; choose one of: " + Strategies.names()))
-                    .create(options), adminPort == null ? "127.0.0.1" : adminBind, shownAdminPort, token, new DemoControl(demos));
-            Map<String, String> labels = new HashMap<>();
-            for (int i = 0; i < demos.size(); i++) {
-                labels.put(backends.get(i).name(), demos.get(i).name());
-            }
-            admin.setLabels(labels);
-        }
-        printBanner(server, demos);
-        if (admin != null) {
-            String bound = adminPort == null ? "127.0.0.1" : adminBind;
-            String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
-            System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
-            if (admin.oneTimeLoginPath() != null) {
-                System.err.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
-            }
-        }
+        server.setForwardedHeaders(forwardedHeaders());
+        AdminServer admin = startAdmin(server, strategyOptions, token, demo);
+        printBanner(server, demo, admin);
 
-        // TERM, INT (Ctrl-C) and QUIT start a drain, and the process then exits 0, as nginx does on a
-        // graceful quit. HUP would kill the JVM; nginx reloads its configuration on it, and we have none yet.
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        ProcessSignals processSignals = signals != null ? signals : ProcessSignals.claim();
-        processSignals.onStop(stopRequested::countDown);
-        processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
-        stopRequested.await();
+        awaitStopSignal(server);
         System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
         }
         boolean drained = server.stop();
-        demos.forEach(DemoServer::stop);
+        demo.stop();
         if (log != null) {
             log.close();
             if (log.dropped() > 0) {
@@ -373,27 +309,145 @@ public class LoadBalancer implements Callable<Integer> {
         return 0;
     }
 
-    private void printBanner(ProxyServer server, List<DemoServer> demos) {
+    /**
+     * The dashboard and admin API on --admin-port, or null without it; the demo shows itself: with the
+     * built-in backends, the dashboard starts too, on a free loopback port, naming them as the banner does.
+     */
+    private AdminServer startAdmin(ProxyServer server, StrategyOptions strategyOptions, String token, DemoBackends demo) {
+        if (adminPort == null && demo.isEmpty()) {
+            return null;
+        }
+        AdminServer admin = AdminServer.start(server, strategy.name(),
+                name -> Strategies.byName(name).orElseThrow(() -> new IllegalArgumentException(unknownStrategy(name))).create(strategyOptions),
+                adminBind(), adminPort == null ? 0 : adminPort, token, demo.control());
+        Map<String, String> labels = new HashMap<>();
+        for (int i = 0; i < demo.servers().size(); i++) {
+            labels.put(backends.get(i).name(), demo.servers().get(i).name());
+        }
+        admin.setLabels(labels);
+        return admin;
+    }
+
+    /** Where the admin API listens: --admin-bind, or loopback when only the demo started it. */
+    private String adminBind() {
+        return adminPort == null ? "127.0.0.1" : adminBind;
+    }
+
+    /** The rules between options, and the ranges no converter knows: the one place bad input is refused after parsing. */
+    private void validate() {
+        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
+            throw badInput("--io-threads must be between 1 and 256, got " + ioThreads);
+        }
+        if (demoBackends < 1 || demoBackends > 32) {
+            throw badInput("--demo-backends must be between 1 and 32, got " + demoBackends);
+        }
+        for (Duration positive : List.of(timeout, connectTimeout, idleTimeout, bodyTimeout, drainTimeout, healthInterval, healthTimeout, failTimeout)) {
+            if (positive.isZero()) {
+                throw badInput("--timeout, --connect-timeout, --idle-timeout, --body-timeout, --drain-timeout, --health-interval, "
+                        + "--health-timeout and --fail-timeout must be more than 0");
+            }
+        }
+        if (healthPath != null && !healthPath.startsWith("/")) {
+            throw badInput("--health-path must start with /, like /health");
+        }
+        if (maxConns < 0 || maxFails < 0 || rise < 1 || fall < 1) {
+            throw badInput("--max-conns and --max-fails must be 0 or more, --rise and --fall 1 or more");
+        }
+        if (maxHeaderSize > Integer.MAX_VALUE) {
+            throw badInput("--max-header-size must be under 2g");
+        }
+        if (maxResponseHeaderSize < 1024 || maxResponseHeaderSize > Integer.MAX_VALUE) {
+            throw badInput("--max-response-header-size must be between 1k and 2g");
+        }
+        if (hashKey != null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
+            throw badInput("--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
+        }
+        if (adminToken != null && adminTokenFile != null) {
+            throw badInput("give --admin-token or --admin-token-file, not both");
+        }
+        if (adminPort != null && adminToken == null && adminTokenFile == null && System.getenv(ADMIN_TOKEN_VARIABLE) == null && !isLoopback(adminBind)) {
+            throw badInput("--admin-bind " + adminBind + " would expose the admin API beyond this machine; add --admin-token SECRET");
+        }
+    }
+
+    /** Bad input, said in one line by {@link #reportBadInput}: every refusal after parsing comes through here. */
+    private ParameterException badInput(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** The options, grouped as the proxy reads them. */
+    private ProxySettings settings() {
+        int threads = ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors();
+        HealthChecks checks = new HealthChecks(healthPath, healthInterval, healthTimeout, rise, fall);
+        PassiveEjection ejection = new PassiveEjection(maxFails, failTimeout, PassiveEjection.DEFAULTS.maxEjectedPercent());
+        return new ProxySettings(
+                new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout),
+                new ProxySettings.Timeouts(connectTimeout, timeout, bodyTimeout),
+                new ProxySettings.Limits(maxBodySize, (int) maxHeaderSize, (int) maxResponseHeaderSize),
+                new ProxySettings.Backends(maxConns, retryBudget),
+                new HealthSettings(checks, ejection, slowStart == null ? Duration.ZERO : slowStart, panic));
+    }
+
+    private StrategyOptions strategyOptions() {
+        RandomGenerator random = seed == null ? StrategyOptions.defaults().random() : StrategyOptions.seeded(seed);
+        return new StrategyOptions(random, hashKey, balanceFactor);
+    }
+
+    /** The strategy, or bad input naming what is wrong with its options (a --hash-key it cannot read, say). */
+    private Strategy create(Strategies.Entry entry, StrategyOptions options) {
+        try {
+            return entry.create(options);
+        } catch (IllegalArgumentException e) {
+            throw badInput(e.getMessage());
+        }
+    }
+
+    private ForwardedHeaders forwardedHeaders() {
+        try {
+            return new ForwardedHeaders(trustForwarded == null ? List.of() : ForwardedHeaders.parseCidrs(trustForwarded), forwarded);
+        } catch (IllegalArgumentException e) {
+            throw badInput("--trust-forwarded: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Waits for TERM, INT (Ctrl-C) or QUIT, which start a drain, as nginx's graceful quit does. HUP would
+     * kill the JVM; nginx reloads its configuration on it, and we have none yet, so it only says so.
+     */
+    private static void awaitStopSignal(ProxyServer server) throws InterruptedException {
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        ProcessSignals processSignals = signals != null ? signals : ProcessSignals.claim();
+        processSignals.onStop(stopRequested::countDown);
+        processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
+        stopRequested.await();
+    }
+
+    private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
         System.err.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
         for (int i = 0; i < backends.size(); i++) {
-            String note = demos.isEmpty() ? "" : "  built-in demo backend " + demos.get(i).name();
+            String note = demo.isEmpty() ? "" : "  built-in demo backend " + demo.servers().get(i).name();
             System.err.println("  backend " + backends.get(i) + note);
         }
         backups.forEach(backup -> System.err.println("  backup  " + backup));
         System.err.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
-        if (!demos.isEmpty()) {
+        if (!demo.isEmpty()) {
             System.err.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
         }
         System.err.println("Stop:     Ctrl-C (requests in flight finish first)");
+        if (admin != null) {
+            String bound = adminBind();
+            String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
+            System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
+            if (admin.oneTimeLoginPath() != null) {
+                System.err.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+            }
+        }
         System.err.flush();
     }
 
     /** The admin token from --admin-token, --admin-token-file or $LB_ADMIN_TOKEN; null when none is set. */
     private String adminToken() {
-        if (adminToken != null && adminTokenFile != null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "give --admin-token or --admin-token-file, not both");
-        }
         String token = adminToken;
         String source = "--admin-token";
         if (adminTokenFile != null) {
@@ -401,14 +455,14 @@ public class LoadBalancer implements Callable<Integer> {
             try {
                 token = Files.readAllLines(adminTokenFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
             } catch (IOException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--admin-token-file: cannot read " + adminTokenFile + ": " + e.getMessage());
+                throw badInput("--admin-token-file: cannot read " + adminTokenFile + ": " + e.getMessage());
             }
         } else if (token == null && System.getenv(ADMIN_TOKEN_VARIABLE) != null) {
             source = "$" + ADMIN_TOKEN_VARIABLE;
             token = System.getenv(ADMIN_TOKEN_VARIABLE);
         }
         if (token != null && token.trim().isEmpty()) {
-            throw new CommandLine.ParameterException(new CommandLine(this), source + " gives an empty admin token");
+            throw badInput(source + " gives an empty admin token");
         }
         return token == null ? null : token.trim();
     }
@@ -421,7 +475,11 @@ public class LoadBalancer implements Callable<Integer> {
         }
     }
 
-    private static int reportBadInput(CommandLine.ParameterException e, String[] args) {
+    private static String unknownStrategy(String name) {
+        return "unknown strategy '" + name + "'; choose one of: " + Strategies.names();
+    }
+
+    private static int reportBadInput(ParameterException e, String[] args) {
         CommandLine cli = e.getCommandLine();
         String hint = "";
         if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
@@ -443,26 +501,38 @@ public class LoadBalancer implements Callable<Integer> {
         }
     }
 
+    /** A TCP port, 0 to 65535 (0 picks a free one). */
     static final class PortConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String text) {
-            try {
-                int port = Integer.parseInt(text.trim());
-                if (port >= 0 && port <= 65535) {
-                    return port;
-                }
-            } catch (NumberFormatException e) {
-                // fall through
-            }
-            throw new TypeConversionException("'" + text + "' is not a port; use a number from 1 to 65535 (0 picks a free one)");
+            return wholeNumber(text, 0, 65535, "is not a port; use a number from 1 to 65535 (0 picks a free one)");
         }
+    }
+
+    /** A share of 100, 0 to 100. */
+    static final class PercentConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String text) {
+            return wholeNumber(text, 0, 100, "is not a percentage; use a number from 0 to 100");
+        }
+    }
+
+    private static int wholeNumber(String text, int min, int max, String otherwise) {
+        try {
+            int value = Integer.parseInt(text.trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new TypeConversionException("'" + text + "' " + otherwise);
     }
 
     static final class StrategyConverter implements ITypeConverter<Strategies.Entry> {
         @Override
         public Strategies.Entry convert(String text) {
-            return Strategies.byName(text.trim()).orElseThrow(() -> new TypeConversionException(
-                    "unknown strategy '" + text + "'; choose one of: " + Strategies.names()));
+            return Strategies.byName(text.trim()).orElseThrow(() -> new TypeConversionException(unknownStrategy(text)));
         }
     }
 
@@ -470,32 +540,6 @@ public class LoadBalancer implements Callable<Integer> {
         @Override
         public Iterator<String> iterator() {
             return Strategies.ALL.stream().map(Strategies.Entry::name).iterator();
-        }
-    }
-
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String text) {
-            try {
-                Duration duration = Units.parseDuration(text);
-                if (duration.isZero()) {
-                    throw new TypeConversionException("'" + text + "' is zero; give a positive duration like 500ms or 30s");
-                }
-                return duration;
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    static final class SizeConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String text) {
-            try {
-                return Units.parseSize(text);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
         }
     }
 }

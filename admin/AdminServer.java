@@ -14,10 +14,10 @@ import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
 import model.Strategy;
-import proxy.Json;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
+import text.Json;
 
 /**
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),

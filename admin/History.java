@@ -18,7 +18,7 @@ import model.Backend;
 import model.BackendPool;
 import org.HdrHistogram.Histogram;
 import proxy.EventLog;
-import proxy.Json;
+import text.Json;
 
 /**
  * The last five minutes at one-second resolution, kept server-side so a script, a test, a screenshot

@@ -6,7 +6,7 @@ import java.util.function.Function;
 import model.Backend;
 import model.BackendHealth;
 import model.BackendPool;
-import proxy.Json;
+import text.Json;
 
 /**
  * Renders the pool's live state and the traffic statistics as the JSON of {@code /stats}: since start

@@ -3,7 +3,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java ../proxy/Json.java ../proxy/OwnAddress.java ../proxy/Units.java
+//SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java
 
 package demo;
 
@@ -15,7 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import proxy.Units;
+import text.UnitConverters.DurationConverter;
 
 /**
  * Starts one or more demo backends on loopback: {@code ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002}
@@ -54,18 +54,6 @@ public class DemoBackend implements Callable<Integer> {
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "ok",
             description = "ok, reset (reset the connection before answering), reset-mid-body, or hang (never answer) (default: ${DEFAULT-VALUE}).")
     String mode;
-
-    /** Lets picocli read "200ms" or "2s"; a bad value becomes picocli's "Invalid value for option" line. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String text) {
-            try {
-                return Units.parseDuration(text);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new DemoBackend()).execute(args));

@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.IoUtils;
 import org.xnio.Options;
-import proxy.Json;
 import proxy.OwnAddress;
-import proxy.Units;
+import text.Json;
+import text.Units;
 
 /**
  * One demo backend: a small Undertow server on 127.0.0.1 that answers

@@ -5,6 +5,7 @@
 //DEPS org.openjdk.jmh:jmh-generator-annprocess:1.37
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //SOURCES ../model/*.java ../proxy/*.java ../strategies/Strategies.java
+//SOURCES ../text/Json.java ../text/Units.java
 
 // In package proxy, not benchmarks: the code measured is package-private there.
 package proxy;
@@ -76,7 +77,7 @@ public class ProxyHotPathBenchmarks {
     @Setup(Level.Trial)
     public void setUp() {
         pool = new BackendPool(List.of(Backend.of("http://127.0.0.1:9001"), Backend.of("http://127.0.0.1:9002")));
-        ProxySettings settings = ProxySettings.forTests();
+        ProxySettings settings = ProxySettings.FOR_TESTS;
         health = new HealthMonitor(pool, settings.health(), message -> { });
         Routing routing = new Routing(pool, settings.health(), settings.maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 "round-robin", Strategies.byName("round-robin").orElseThrow().create(StrategyOptions.defaults()));

@@ -60,7 +60,7 @@ public final class LabRun {
         StrategyOptions options = new StrategyOptions(StrategyOptions.seeded(seed), "header:X-User", 1.25);
         Strategy strategy = entry.create(options);
         BackendPool pool = new BackendPool(backends);
-        ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(), pool, entry.name(), strategy);
+        ProxyServer proxy = ProxyServer.start(ProxySettings.FOR_TESTS, pool, entry.name(), strategy);
         ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
         try {

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import proxy.Units;
+import text.Units;
 
 /**
  * A lab scenario, read from a small .properties file a student can copy and edit: each backend's

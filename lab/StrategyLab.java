@@ -7,16 +7,17 @@
 // Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
 // lists its own folder. Not ../LoadBalancer.java: the lab needs neither the admin port nor its JVM options.
 //SOURCES ../model/Backend.java ../model/BackendHealth.java ../model/BackendPool.java ../model/BackendSpec.java ../model/Candidates.java
-//SOURCES ../model/FixedRequest.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java
+//SOURCES ../model/FixedRequest.java ../model/HealthChecks.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java ../model/PassiveEjection.java
 //SOURCES ../model/Failure.java ../model/FailurePolicy.java ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
 //SOURCES ../strategies/Strategies.java
-//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/Json.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
+//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
 //SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
 //SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
 //SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java
 //SOURCES ../proxy/ThreadLocalBufferPool.java
 //SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java ../proxy/ParseFailureAnswer.java
-//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java ../proxy/Units.java
+//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java
+//SOURCES ../text/Json.java ../text/Units.java
 //SOURCES ../backends-demo/DemoServer.java
 
 package lab;

@@ -22,30 +22,32 @@ import java.util.function.Consumer;
  */
 public final class HealthMonitor {
     private final BackendPool pool;
-    private final HealthSettings settings;
+    private final HealthChecks checks;
+    private final PassiveEjection ejection;
     private final Consumer<String> log;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "health-monitor");
         thread.setDaemon(true);
         return thread;
     });
-    private final HttpClient checks; // null when no health path is set
+    private final HttpClient checker; // null when no health path is set
 
     public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
         this.pool = pool;
-        this.settings = settings;
+        this.checks = settings.checks();
+        this.ejection = settings.ejection();
         this.log = log;
         // Only built when it will be used: the JDK's HTTP client loads its TLS machinery when built,
         // which costs half a second of start-up for nothing when checks are off.
-        this.checks = settings.checksActively()
-                ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.checkTimeout()).executor(timer).build()
+        this.checker = checks.isOn()
+                ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(checks.timeout()).executor(timer).build()
                 : null;
     }
 
     /** Starts the active checks, if a health path is set. */
     public void start() {
-        if (settings.checksActively()) {
-            long every = settings.checkInterval().toMillis();
+        if (checks.isOn()) {
+            long every = checks.interval().toMillis();
             timer.scheduleWithFixedDelay(this::checkAll, 0, every, TimeUnit.MILLISECONDS);
         }
     }
@@ -56,10 +58,10 @@ public final class HealthMonitor {
 
     /** A request to {@code backend} failed at the gateway level: refused, reset, timed out, or answered 502/503/504. */
     public void failed(Backend backend, String why) {
-        if (settings.maxFails() <= 0 || backend.health().isEjected()) {
+        if (ejection.maxFails() <= 0 || backend.health().isEjected()) {
             return;
         }
-        if (backend.health().failed() >= settings.maxFails()) {
+        if (backend.health().failed() >= ejection.maxFails()) {
             eject(backend, why);
         }
     }
@@ -73,13 +75,13 @@ public final class HealthMonitor {
         synchronized (this) {
             List<Backend> all = pool.all();
             long ejected = all.stream().filter(b -> b.health().isEjected()).count();
-            if ((ejected + 1) * 100 > (long) settings.maxEjectedPercent() * all.size()) {
+            if ((ejected + 1) * 100 > (long) ejection.maxEjectedPercent() * all.size()) {
                 return; // keep serving from a degraded pool rather than eject most of it
             }
             int times = backend.health().eject();
-            long millis = settings.failTimeout().toMillis() * Math.min(times, 10);
+            long millis = ejection.failTimeout().toMillis() * Math.min(times, 10);
             backend.health().ejectedUntil(System.currentTimeMillis() + millis);
-            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after " + settings.maxFails()
+            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after " + ejection.maxFails()
                     + " failures in a row (last: " + why + ")");
             pool.refresh();
             timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
@@ -95,19 +97,19 @@ public final class HealthMonitor {
 
     private void checkAll() {
         for (Backend backend : pool.all()) {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(backend.uri() + settings.checkPath()))
-                    .timeout(settings.checkTimeout()).header("User-Agent", "LoadBalancer-health-check").GET().build();
-            checks.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((response, error) -> {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(backend.uri() + checks.path()))
+                    .timeout(checks.timeout()).header("User-Agent", "LoadBalancer-health-check").GET().build();
+            checker.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((response, error) -> {
                 boolean good = error == null && response.statusCode() >= 200 && response.statusCode() < 400;
                 String detail = error != null ? describe(error) : "status " + response.statusCode();
-                Boolean change = backend.health().checked(good, settings.rise(), settings.fall());
+                Boolean change = backend.health().checked(good, checks.rise(), checks.fall());
                 if (Boolean.TRUE.equals(change)) {
                     backend.health().startWarming(System.nanoTime());
                 }
                 if (change != null) {
                     log.accept("backend " + backend.name() + (change
-                            ? " UP after " + settings.rise() + " good health checks"
-                            : " DOWN after " + settings.fall() + " failed health checks (" + detail + ")"));
+                            ? " UP after " + checks.rise() + " good health checks"
+                            : " DOWN after " + checks.fall() + " failed health checks (" + detail + ")"));
                     pool.refresh();
                 }
             }, timer);

@@ -9,6 +9,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import text.Json;
 
 /**
  * One line per request: Apache/nginx "combined" exactly ({@code $remote_addr - $remote_user [$time_local]

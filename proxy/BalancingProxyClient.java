@@ -52,9 +52,9 @@ public final class BalancingProxyClient implements ProxyClient {
         this.connections = connections;
         this.routing = routing;
         this.health = health;
-        this.failures = new FailurePolicy(new RetryBudget(settings.retryPercent()));
-        this.connectTimeoutMillis = settings.connectTimeout().toMillis();
-        this.maxResponseHeaderBytes = settings.maxResponseHeaderBytes();
+        this.failures = new FailurePolicy(new RetryBudget(settings.backends().retryPercent()));
+        this.connectTimeoutMillis = settings.timeouts().connect().toMillis();
+        this.maxResponseHeaderBytes = settings.limits().maxResponseHeaderBytes();
         ResponseHeadGuard.requireUndertowHook();
     }
 

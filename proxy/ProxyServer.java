@@ -53,7 +53,7 @@ public final class ProxyServer {
         this.settings = settings;
         this.pool = pool;
         this.health = new HealthMonitor(pool, settings.health(), events::record);
-        this.routing = new Routing(pool, settings.health(), settings.maxInFlightPerBackend(), StrategyOptions.defaults().random(),
+        this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 strategyName, strategy);
         pool.addListener(connections);
         this.client = new BalancingProxyClient(pool, connections, routing, health, settings);
@@ -68,14 +68,14 @@ public final class ProxyServer {
                 .setMaxConnectionRetries(Integer.MAX_VALUE)
                 .setIdempotentRequestPredicate(FailureHook.INSTANCE)
                 .build();
-        this.gateway = new GatewayHandler(proxy, settings.maxBodyBytes(), settings.maxHeaderBytes(), settings.timeout().toMillis(),
-                settings.bodyTimeout().toMillis());
+        this.gateway = new GatewayHandler(proxy, settings.limits().maxBodyBytes(), settings.limits().maxHeaderBytes(),
+                settings.timeouts().response().toMillis(), settings.timeouts().body().toMillis());
         this.shutdown = new GracefulShutdownHandler(gateway);
 
-        int idleMillis = (int) settings.idleTimeout().toMillis();
+        int idleMillis = (int) settings.listener().idleTimeout().toMillis();
         OptionMap httpOptions = OptionMap.builder()
-                .set(UndertowOptions.MAX_HEADER_SIZE, settings.maxHeaderBytes())
-                .set(UndertowOptions.MAX_ENTITY_SIZE, settings.maxBodyBytes())
+                .set(UndertowOptions.MAX_HEADER_SIZE, settings.limits().maxHeaderBytes())
+                .set(UndertowOptions.MAX_ENTITY_SIZE, settings.limits().maxBodyBytes())
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, idleMillis)
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
                 .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
@@ -92,14 +92,14 @@ public final class ProxyServer {
         this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
 
         this.worker = Xnio.getInstance(ProxyServer.class.getClassLoader()).createWorker(OptionMap.builder()
-                .set(Options.WORKER_IO_THREADS, settings.ioThreads())
+                .set(Options.WORKER_IO_THREADS, settings.listener().ioThreads())
                 .set(Options.WORKER_TASK_CORE_THREADS, 2) // proxying never leaves the IO threads
                 .set(Options.WORKER_TASK_MAX_THREADS, 2)
                 .set(Options.TCP_NODELAY, true)
                 .getMap());
         try {
             this.listener = worker.createStreamConnectionServer(
-                    new InetSocketAddress(settings.bindAddress(), settings.port()),
+                    new InetSocketAddress(settings.listener().bindAddress(), settings.listener().port()),
                     ChannelListeners.openListenerAdapter(this::accepted),
                     OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true).getMap());
         } catch (IOException e) {
@@ -119,7 +119,7 @@ public final class ProxyServer {
         try {
             return new ProxyServer(settings, pool, strategyName, strategy);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot listen on " + settings.bindAddress() + ":" + settings.port() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": " + e.getMessage(), e);
         }
     }
 
@@ -187,7 +187,7 @@ public final class ProxyServer {
         shutdown.shutdown();
         boolean drained;
         try {
-            drained = shutdown.awaitShutdown(settings.drainTimeout().toMillis());
+            drained = shutdown.awaitShutdown(settings.listener().drainTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;

@@ -4,64 +4,57 @@ import java.time.Duration;
 import model.HealthSettings;
 
 /**
- * How the proxy listens and what it tolerates, as the command line set it.
- *
- * @param bindAddress    address to listen on ("0.0.0.0" for every interface)
- * @param port           port to listen on; 0 picks a free one
- * @param timeout        longest wait for a backend to start answering before a 504
- * @param idleTimeout    a client connection idle (or a request's headers unfinished) this long is closed
- * @param maxBodyBytes   larger request bodies get 413
- * @param maxHeaderBytes larger request heads (request line and headers) are refused
- * @param ioThreads      Undertow IO threads; every proxied request runs on one of them, never blocking
- * @param drainTimeout   on shutdown, how long in-flight requests may take to finish
- * @param health         how backends are judged up, down or ejected
- * @param retryPercent   retries allowed per 100 requests over the last 10 s (at least 10); 0: never retry
- * @param maxInFlightPerBackend a backend with this many requests in flight takes no more; 0: no limit
- * @param connectTimeout a backend that has not accepted the connection by then counts as failed; the next is tried
- * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
- * @param bodyTimeout    a request body that stops arriving this long gets 408 (nginx's client_body_timeout)
+ * How the proxy listens, how long it waits, what it tolerates and how it judges backends, as the command
+ * line set it: one small record per concern, each with the defaults the command line shows. Tests start
+ * from {@link #FOR_TESTS} and replace the one part they change. Immutable.
  */
-public record ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
-                            long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
-                            int retryPercent, int maxInFlightPerBackend, Duration connectTimeout, int maxResponseHeaderBytes,
-                            Duration bodyTimeout) {
-    public static final int DEFAULT_MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
-    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
+public record ProxySettings(Listener listener, Timeouts timeouts, Limits limits, Backends backends, HealthSettings health) {
+    /** The command line's defaults, listening on a free loopback port with two IO threads. */
+    public static final ProxySettings FOR_TESTS = new ProxySettings(Listener.FOR_TESTS, Timeouts.DEFAULTS, Limits.DEFAULTS,
+            Backends.DEFAULTS, HealthSettings.DEFAULTS);
 
-    /** The settings with the default response head limit (64 KiB) and body timeout (60 s). */
-    public ProxySettings(String bindAddress, int port, Duration timeout, Duration idleTimeout,
-                         long maxBodyBytes, int maxHeaderBytes, int ioThreads, Duration drainTimeout, HealthSettings health,
-                         int retryPercent, int maxInFlightPerBackend, Duration connectTimeout) {
-        this(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent,
-                maxInFlightPerBackend, connectTimeout, DEFAULT_MAX_RESPONSE_HEADER_BYTES, DEFAULT_BODY_TIMEOUT);
+    /**
+     * Where the proxy listens and how it treats client connections.
+     *
+     * @param bindAddress  address to listen on ("0.0.0.0" for every interface)
+     * @param port         port to listen on; 0 picks a free one
+     * @param ioThreads    Undertow IO threads; every proxied request runs on one of them, never blocking
+     * @param idleTimeout  a client connection idle (or a request's headers unfinished) this long is closed
+     * @param drainTimeout on shutdown, how long in-flight requests may take to finish
+     */
+    public record Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout) {
+        public static final Listener FOR_TESTS = new Listener("127.0.0.1", 0, 2, Duration.ofSeconds(60), Duration.ofSeconds(10));
     }
 
-    /** The defaults the command line shows, listening on a free loopback port: what tests start from. */
-    public static ProxySettings forTests() {
-        return new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(30), Duration.ofSeconds(60),
-                1L << 30, 64 * 1024, 2, Duration.ofSeconds(10), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
+    /**
+     * How long the proxy waits on each side.
+     *
+     * @param connect  a backend that has not accepted the connection by then counts as failed; the next is tried
+     * @param response longest wait for a backend to start answering before a 504
+     * @param body     a request body that stops arriving this long gets 408 (nginx's client_body_timeout)
+     */
+    public record Timeouts(Duration connect, Duration response, Duration body) {
+        public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(60));
     }
 
-    public ProxySettings withTimeout(Duration timeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
+    /**
+     * The sizes the proxy accepts.
+     *
+     * @param maxBodyBytes           larger request bodies get 413
+     * @param maxHeaderBytes         larger request heads (request line and headers) are refused
+     * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
+     */
+    public record Limits(long maxBodyBytes, int maxHeaderBytes, int maxResponseHeaderBytes) {
+        public static final Limits DEFAULTS = new Limits(1L << 30, 64 * 1024, 64 * 1024);
     }
 
-    public ProxySettings withHealth(HealthSettings health) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health, retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
-    }
-
-    public ProxySettings withLimits(int retryPercent, int maxInFlightPerBackend) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
-    }
-
-    public ProxySettings withMaxResponseHeaderBytes(int maxResponseHeaderBytes) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
-    }
-
-    public ProxySettings withBodyTimeout(Duration bodyTimeout) {
-        return new ProxySettings(bindAddress, port, timeout, idleTimeout, maxBodyBytes, maxHeaderBytes, ioThreads, drainTimeout, health,
-                retryPercent, maxInFlightPerBackend, connectTimeout, maxResponseHeaderBytes, bodyTimeout);
+    /**
+     * How much the proxy asks of its backends.
+     *
+     * @param maxInFlightPerBackend a backend with this many requests in flight takes no more; 0: no limit
+     * @param retryPercent          retries allowed per 100 requests over the last 10 s (at least 10); 0: never retry
+     */
+    public record Backends(int maxInFlightPerBackend, int retryPercent) {
+        public static final Backends DEFAULTS = new Backends(0, 20);
     }
 }

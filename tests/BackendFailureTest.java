@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import model.HealthChecks;
 import model.HealthSettings;
+import model.PassiveEjection;
 import model.Strategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -68,7 +70,9 @@ class BackendFailureTest {
             picks.incrementAndGet();
             return candidates.allowed(0);
         };
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withLimits(0, 0), deadFirst,
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                new ProxySettings.Backends(0, 0), HealthSettings.DEFAULTS), deadFirst,
                 List.of("http://127.0.0.1:" + TestSupport.deadPort(), live.url()));
 
         HttpResponse<String> response = support.get(proxy, "/");
@@ -87,7 +91,7 @@ class BackendFailureTest {
             offered.add(candidates.allowedCount());
             return candidates.allowed(0);
         };
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), firstAllowed,
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, firstAllowed,
                 List.of("http://127.0.0.1:" + TestSupport.deadPort(), live.url()));
 
         assertEquals(200, support.get(proxy, "/").statusCode());
@@ -111,7 +115,9 @@ class BackendFailureTest {
     @Test
     void slowBackendAnswers504AtTheTimeout() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)), new RoundRobin(), List.of(slow.url()));
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), ProxySettings.Timeouts.DEFAULTS.body()),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url()));
 
         long started = System.nanoTime();
         HttpResponse<String> response = support.get(proxy, "/");
@@ -124,7 +130,8 @@ class BackendFailureTest {
 
     /** Passive health that ejects a backend at its first failure, so any blame shows. */
     private static final HealthSettings EJECT_AT_ONE_FAILURE =
-            new HealthSettings(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3, 1, Duration.ofSeconds(10), 100, Duration.ZERO, false);
+            new HealthSettings(new HealthChecks(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3),
+                    new PassiveEjection(1, Duration.ofSeconds(10), 100), Duration.ZERO, false);
 
     /** Reads the request's Content-Length body, then answers with it. */
     private static final RawBackend.Behaviour ECHO = (connection, head) -> {
@@ -141,7 +148,8 @@ class BackendFailureTest {
     @Test
     void anUploadThatTricklesLongerThanTheTimeoutIsNotA504() throws Exception {
         RawBackend echo = support.raw(ECHO);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2)).withHealth(EJECT_AT_ONE_FAILURE),
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE),
                 new RoundRobin(), List.of(echo.url()));
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -164,7 +172,8 @@ class BackendFailureTest {
             connection.getInputStream().readNBytes(5); // takes the whole body, then never answers
             sleep(5_000);
         });
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2)).withHealth(EJECT_AT_ONE_FAILURE),
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE),
                 new RoundRobin(), List.of(silent.url()));
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -193,8 +202,8 @@ class BackendFailureTest {
     @Test
     void aBackendThatStopsTakingTheBodyGets504AtTheTimeout() throws Exception {
         RawBackend stuck = support.raw((connection, head) -> sleep(5_000)); // reads the head, never the body, never answers
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(500)).withBodyTimeout(Duration.ofSeconds(2))
-                .withHealth(EJECT_AT_ONE_FAILURE), new RoundRobin(), List.of(stuck.url()));
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE), new RoundRobin(), List.of(stuck.url()));
         byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers on the way can hold
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -371,7 +380,7 @@ class BackendFailureTest {
         DemoServer live = support.demo("live");
         // Always the flaky backend first, so only the retry can save the second request.
         Strategy flakyFirst = (candidates, request) -> candidates.allowed(0);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), flakyFirst, List.of(flaky.url(), live.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, flakyFirst, List.of(flaky.url(), live.url()));
 
         assertEquals("first", support.get(proxy, "/1").body());
         long started = System.nanoTime();
@@ -434,7 +443,9 @@ class BackendFailureTest {
                 TestSupport.write(connection.getOutputStream(), String.valueOf(c));
             }
         });
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withTimeout(Duration.ofMillis(400)), new RoundRobin(), List.of(trickling.url()));
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(400), ProxySettings.Timeouts.DEFAULTS.body()),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(trickling.url()));
 
         HttpResponse<String> response = support.get(proxy, "/download");
 

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import model.Backend;
+import model.HealthSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
@@ -46,7 +47,9 @@ class ClientCausedFailuresTest {
 
     private ProxyServer proxy(Duration bodyTimeout, RecordingBackend... backends) {
         List<String> urls = java.util.Arrays.stream(backends).map(RecordingBackend::url).toList();
-        return support.proxy(ProxySettings.forTests().withBodyTimeout(bodyTimeout), new RoundRobin(), urls);
+        return support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), ProxySettings.Timeouts.DEFAULTS.response(), bodyTimeout),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), urls);
     }
 
     @Test

@@ -70,6 +70,8 @@ class CommandLineTest {
             "--backend http://127.0.0.1:0                  | port 0",
             "--backend http://127.0.0.1:99999              | port 99999",
             "--timeout 30                                  | has no unit",
+            "--timeout 0s                                  | more than 0",
+            "--retry-budget 101                            | --retry-budget",
             "--trust-forwarded proxy.example               | --trust-forwarded",
             "--admin-token-file /nonexistent/token         | --admin-token-file"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {

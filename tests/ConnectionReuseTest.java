@@ -68,7 +68,7 @@ class ConnectionReuseTest {
     void aNonIdempotentRequestIsNotSentToASecondBackendAfterAReset(String method) throws Exception {
         RawBackend resetting = support.raw(RawBackend.RESET);
         DemoServer other = support.demo("other");
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(resetting.url(), other.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(resetting.url(), other.url()));
 
         HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/order")
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
@@ -83,7 +83,7 @@ class ConnectionReuseTest {
     void aGetIsRetriedOnASecondBackendAfterAReset() throws Exception {
         RawBackend resetting = support.raw(RawBackend.RESET);
         DemoServer other = support.demo("other");
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(resetting.url(), other.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(resetting.url(), other.url()));
 
         HttpResponse<String> response = support.get(proxy, "/search");
 
@@ -97,7 +97,7 @@ class ConnectionReuseTest {
     void aGetWhoseBodyWasAlreadyStreamedIsNotReplayed() throws Exception {
         RawBackend resetting = support.raw(RawBackend.RESET);
         DemoServer other = support.demo("other");
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(resetting.url(), other.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(resetting.url(), other.url()));
 
         HttpResponse<String> response = support.http.send(TestSupport.request(proxy, "/search")
                 .method("GET", HttpRequest.BodyPublishers.ofString("q=x")).build(), HttpResponse.BodyHandlers.ofString());

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import proxy.Units;
+import text.Units;
 
 /**
  * Durations need a unit on every command line: {@code --timeout 30} once meant 30 ms and turned every

@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import model.HealthChecks;
+import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import model.HealthSettings;
@@ -63,8 +65,10 @@ class EventsAndDrainTest {
     void drainAndOffTakeABackendOutAndPutItBackAndEventsTellTheStory() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
         String dead = "http://127.0.0.1:" + TestSupport.deadPort();
-        HealthSettings ejectAtOnce = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 1, Duration.ofSeconds(30), 50, Duration.ZERO, false);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(ejectAtOnce), new RoundRobin(), List.of(a.url(), b.url(), dead));
+        HealthSettings ejectAtOnce = new HealthSettings(new HealthChecks(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2),
+                new PassiveEjection(1, Duration.ofSeconds(30), 50), Duration.ZERO, false);
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, ejectAtOnce), new RoundRobin(), List.of(a.url(), b.url(), dead));
         admin = AdminServer.start(proxy, "round-robin", name -> Strategies.byName(name).orElseThrow().create(StrategyOptions.defaults()),
                 "127.0.0.1", 0, null);
         for (int i = 0; i < 3; i++) {

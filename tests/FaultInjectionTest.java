@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import model.HealthChecks;
 import model.HealthSettings;
+import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.CompletedRequest;
@@ -27,6 +29,10 @@ import strategies.RoundRobin;
 
 /** Demo backends broken on purpose, the way a class would break them, behind a real load balancer. */
 class FaultInjectionTest {
+    /** No ejection, so a faulty backend keeps its share and every fault reaches a client. */
+    private static final HealthSettings NO_EJECTION = new HealthSettings(
+            HealthChecks.OFF, PassiveEjection.OFF, Duration.ZERO, false);
+
     private final TestSupport support = new TestSupport();
 
     @AfterEach
@@ -38,8 +44,9 @@ class FaultInjectionTest {
     void aSlowBackendTimesOutWithoutSlowingTheOthers() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
         DemoServer fast = support.demo("fast");
-        ProxySettings settings = ProxySettings.forTests().withTimeout(Duration.ofMillis(400))
-                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO, false));
+        ProxySettings settings = new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(400), ProxySettings.Timeouts.DEFAULTS.body()),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, NO_EJECTION);
         ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of(slow.url(), fast.url()));
 
         List<Long> fastMillis = new ArrayList<>(), slowMillis = new ArrayList<>();
@@ -117,8 +124,8 @@ class FaultInjectionTest {
 
     @Test
     void theRetryBudgetStopsRetryStormsWhenEveryBackendIsDown() throws Exception {
-        ProxySettings noEjection = ProxySettings.forTests()
-                .withHealth(new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 0, Duration.ofSeconds(1), 50, Duration.ZERO, false));
+        ProxySettings noEjection = new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, NO_EJECTION);
         ProxyServer proxy = support.proxy(noEjection, new RoundRobin(), List.of("http://127.0.0.1:" + TestSupport.deadPort(),
                 "http://127.0.0.1:" + TestSupport.deadPort(), "http://127.0.0.1:" + TestSupport.deadPort()));
         List<CompletedRequest> seen = new CopyOnWriteArrayList<>();
@@ -138,7 +145,9 @@ class FaultInjectionTest {
     @Test
     void aBackendAtItsInFlightLimitTakesNoMoreAndTheRestAreTurnedAwayFast() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofMillis(1500), 0));
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withLimits(20, 2), new RoundRobin(), List.of(slow.url()));
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                new ProxySettings.Backends(2, ProxySettings.Backends.DEFAULTS.retryPercent()), HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url()));
 
         List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
@@ -175,8 +184,9 @@ class FaultInjectionTest {
                     break; // the backlog is full: nothing more gets through
                 }
             }
-            ProxySettings settings = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(60), 1L << 30, 65536, 1,
-                    Duration.ofSeconds(2), HealthSettings.DEFAULTS, 20, 0, Duration.ofMillis(300));
+            ProxySettings settings = new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofSeconds(60), Duration.ofSeconds(2)),
+                    new ProxySettings.Timeouts(Duration.ofMillis(300), Duration.ofSeconds(10), ProxySettings.Timeouts.DEFAULTS.body()),
+                    ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
             ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of("http://127.0.0.1:" + blackHole.getLocalPort(), live.url()));
 
             long started = System.nanoTime();

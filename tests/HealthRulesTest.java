@@ -7,6 +7,8 @@ import demo.DemoServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import model.HealthChecks;
+import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,11 +36,13 @@ class HealthRulesTest {
     }
 
     private static HealthSettings passive(int maxFails, Duration failTimeout) {
-        return new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, maxFails, failTimeout, 50, Duration.ZERO, false);
+        return new HealthSettings(new HealthChecks(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2),
+                new PassiveEjection(maxFails, failTimeout, 50), Duration.ZERO, false);
     }
 
     private ProxyServer proxy(HealthSettings health, String... backends) {
-        return support.proxy(ProxySettings.forTests().withHealth(health), new RoundRobin(), List.of(backends));
+        return support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, health), new RoundRobin(), List.of(backends));
     }
 
     private static String dead() throws Exception {
@@ -106,7 +110,8 @@ class HealthRulesTest {
     void aRedirectAnsweringTheHealthCheckIsGoodAndA404IsNot() throws Exception {
         RawBackend redirecting = support.raw(RawBackend.answer("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n"));
         RawBackend missing = support.raw(RawBackend.answer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
-        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
+        HealthSettings checks = new HealthSettings(new HealthChecks("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1),
+                new PassiveEjection(0, Duration.ofSeconds(10), 50), Duration.ZERO, false);
         ProxyServer proxy = proxy(checks, redirecting.url(), missing.url());
         Backend redirect = proxy.pool().primaries().get(0), notFound = proxy.pool().primaries().get(1);
 
@@ -120,8 +125,8 @@ class HealthRulesTest {
     void slowStartRampsTheProxiedShareOfAReturningBackendUpToItsFullShare() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
         Duration slowStart = Duration.ofSeconds(3);
-        HealthSettings settings = new HealthSettings("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
-                Duration.ofSeconds(10), 50, slowStart, false);
+        HealthSettings settings = new HealthSettings(new HealthChecks("/health", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1),
+                new PassiveEjection(0, Duration.ofSeconds(10), 50), slowStart, false);
         ProxyServer proxy = proxy(settings, a.url(), b.url());
         Backend backendB = proxy.pool().primaries().get(1);
         List<CompletedRequest> proxied = new CopyOnWriteArrayList<>(); // the proxy's own requests: health checks are not in here

@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import model.Backend;
 import model.BackendPool;
+import model.HealthChecks;
 import model.HealthSettings;
+import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.CompletedRequest;
@@ -29,6 +31,9 @@ import strategies.RoundRobin;
  * down and bring it back; clients see no failure while one of three comes and goes.
  */
 class HealthTest {
+    /** Checks a path the demo backends answer 400, one bad answer taking a backend down. */
+    private static final HealthChecks ALWAYS_FAILING_CHECK = new HealthChecks("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1);
+
     private final TestSupport support = new TestSupport();
     private final List<DemoServer> restarted = new ArrayList<>();
 
@@ -58,8 +63,10 @@ class HealthTest {
     void anEjectedBackendComesBackAfterTheFailTimeout() throws Exception {
         DemoServer a = support.demo("a");
         int port = TestSupport.deadPort();
-        HealthSettings quick = new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 2, 2, Duration.ofMillis(300), 50, Duration.ZERO, false);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(quick), new RoundRobin(), List.of(a.url(), "http://127.0.0.1:" + port));
+        HealthSettings quick = new HealthSettings(HealthChecks.OFF, new PassiveEjection(2, Duration.ofMillis(300), 50), Duration.ZERO, false);
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, quick), new RoundRobin(), List.of(a.url(), "http://127.0.0.1:" + port));
 
         for (int i = 0; i < 6; i++) {
             assertEquals(200, support.get(proxy, "/").statusCode());
@@ -77,8 +84,10 @@ class HealthTest {
     @Test
     void activeChecksTakeADeadBackendDownAndBringItBack() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b");
-        HealthSettings checks = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url(), b.url()));
+        HealthSettings checks = new HealthSettings(new HealthChecks("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2), PassiveEjection.OFF, Duration.ZERO, false);
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, checks), new RoundRobin(), List.of(a.url(), b.url()));
         Backend backendB = proxy.pool().primaries().get(1);
 
         b.stopListening(); // its port stays bound, so nothing else can take it before it comes back
@@ -95,8 +104,11 @@ class HealthTest {
     @Test
     void clientsSeeNoFailureWhileOneOfThreeBackendsDiesAndReturns() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
-        HealthSettings both = new HealthSettings("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2, 3, Duration.ofMillis(500), 50, Duration.ZERO, false);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withHealth(both), new RoundRobin(), List.of(a.url(), b.url(), c.url()));
+        HealthSettings both = new HealthSettings(new HealthChecks("/health", Duration.ofMillis(100), Duration.ofMillis(500), 2, 2),
+                new PassiveEjection(3, Duration.ofMillis(500), 50), Duration.ZERO, false);
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, both), new RoundRobin(), List.of(a.url(), b.url(), c.url()));
 
         List<Integer> statuses = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
@@ -123,7 +135,7 @@ class HealthTest {
     @Test
     void backupsTakeRequestsOnlyWhenNoPrimaryCan() throws Exception {
         DemoServer primary = support.demo("primary"), backup = support.demo("backup");
-        ProxyServer proxy = ProxyServer.start(ProxySettings.forTests(),
+        ProxyServer proxy = ProxyServer.start(ProxySettings.FOR_TESTS,
                 new BackendPool(List.of(Backend.of(primary.url())), List.of(Backend.of(backup.url()))), "round-robin", new RoundRobin());
         try {
             for (int i = 0; i < 5; i++) {
@@ -166,18 +178,20 @@ class HealthTest {
     @Test
     void withEveryBackendDownTheAnswerIs503AtOnceUnlessPanicModeTriesThemAnyway() throws Exception {
         DemoServer a = support.demo("a");
-        HealthSettings checks = new HealthSettings("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
-                Duration.ofSeconds(10), 50, Duration.ZERO, false);
-        ProxyServer strict = support.proxy(ProxySettings.forTests().withHealth(checks), new RoundRobin(), List.of(a.url()));
+        HealthSettings checks = new HealthSettings(ALWAYS_FAILING_CHECK, PassiveEjection.OFF, Duration.ZERO, false);
+        ProxyServer strict = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, checks), new RoundRobin(), List.of(a.url()));
         awaitTrue(() -> strict.pool().eligible().isEmpty(), "a is DOWN: its health path answers 400");
         long started = System.nanoTime();
         assertEquals(503, support.get(strict, "/").statusCode());
         // At once: well under the 30 s request timeout (was < 500 ms, close to what a loaded two-core box takes).
         assertTrue((System.nanoTime() - started) / 1_000_000 < 2_000, "503 at once");
 
-        HealthSettings panicking = new HealthSettings("/bytes?n=not-a-number", Duration.ofMillis(50), Duration.ofMillis(500), 1, 1, 0,
-                Duration.ofSeconds(10), 50, Duration.ZERO, true);
-        ProxyServer panic = support.proxy(ProxySettings.forTests().withHealth(panicking), new RoundRobin(), List.of(a.url()));
+        HealthSettings panicking = new HealthSettings(ALWAYS_FAILING_CHECK, PassiveEjection.OFF, Duration.ZERO, true);
+        ProxyServer panic = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
+                ProxySettings.Backends.DEFAULTS, panicking), new RoundRobin(), List.of(a.url()));
         awaitTrue(() -> panic.pool().eligible().isEmpty(), "a is DOWN for this one too");
         assertEquals(200, support.get(panic, "/").statusCode(), "panic mode sends it to a anyway, which does answer");
     }

@@ -34,8 +34,9 @@ class HostileBackendConformanceTest {
     private static final String MALFORMED = "sent a malformed answer ";
 
     /** One IO thread, so one connection pool per backend: sequential requests must share its connection. */
-    private static final ProxySettings ONE_IO_THREAD = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(60),
-            1L << 30, 65536, 1, Duration.ofSeconds(10), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
+    private static final ProxySettings ONE_IO_THREAD = new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofSeconds(60), Duration.ofSeconds(10)),
+            new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofSeconds(10), ProxySettings.Timeouts.DEFAULTS.body()),
+            ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
 
     private final TestSupport support = new TestSupport();
 
@@ -273,7 +274,9 @@ class HostileBackendConformanceTest {
     @Test
     void aLargerLimitLetsALargerHeadThrough() throws Exception {
         RawBackend backend = support.raw(RawBackend.answer(withHeadOf(200 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello"));
-        ProxyServer proxy = support.proxy(ProxySettings.forTests().withMaxResponseHeaderBytes(256 * 1024), new RoundRobin(), List.of(backend.url()));
+        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS,
+                new ProxySettings.Limits(ProxySettings.Limits.DEFAULTS.maxBodyBytes(), ProxySettings.Limits.DEFAULTS.maxHeaderBytes(), 256 * 1024),
+                ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(backend.url()));
 
         Answer answer = ask(proxy, "/");
 
@@ -364,7 +367,7 @@ class HostileBackendConformanceTest {
         RawBackend hostile = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
         RawBackend healthy = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"));
         Strategy hostileFirst = (candidates, request) -> candidates.allowed(0);
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), hostileFirst, List.of(hostile.url(), healthy.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, hostileFirst, List.of(hostile.url(), healthy.url()));
 
         // POSTs, so that no retry hides the failures: each one is a 502 from the hostile backend.
         for (int i = 0; i < 3; i++) {

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import model.HealthChecks;
+import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import model.Backend;
@@ -47,7 +49,8 @@ class ModelTest {
     }
 
     private static HealthSettings passive(int maxFails, Duration failTimeout, Duration slowStart) {
-        return new HealthSettings(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 3, maxFails, failTimeout, 50, slowStart, false);
+        return new HealthSettings(new HealthChecks(null, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 3),
+                new PassiveEjection(maxFails, failTimeout, 50), slowStart, false);
     }
 
     private HealthMonitor monitor(BackendPool pool, HealthSettings settings) {
@@ -348,7 +351,8 @@ class ModelTest {
     }
 
     private static HealthSettings checks(int rise, int fall, Duration timeout, Duration interval) {
-        return new HealthSettings("/health", interval, timeout, rise, fall, 0, Duration.ofSeconds(10), 50, Duration.ZERO, false);
+        return new HealthSettings(new HealthChecks("/health", interval, timeout, rise, fall),
+                new PassiveEjection(0, Duration.ofSeconds(10), 50), Duration.ZERO, false);
     }
 
     @Test

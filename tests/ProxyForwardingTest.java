@@ -212,7 +212,7 @@ class ProxyForwardingTest {
     @Test
     void stickyStrategySetsACookieThatBringsTheClientBack() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), new Sticky(new RoundRobin()),
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new Sticky(new RoundRobin()),
                 List.of(a.url(), b.url(), c.url()));
 
         HttpResponse<String> first = support.get(proxy, "/");
@@ -239,7 +239,7 @@ class ProxyForwardingTest {
     void consistentHashKeepsOneClientsSequentialRequestsOnOneBackend() throws Exception {
         DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
         Strategy consistentHash = Strategies.byName("consistent-hash").orElseThrow().create(StrategyOptions.defaults());
-        ProxyServer proxy = support.proxy(ProxySettings.forTests(), "consistent-hash", consistentHash, List.of(a.url(), b.url(), c.url()));
+        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, "consistent-hash", consistentHash, List.of(a.url(), b.url(), c.url()));
 
         Map<String, Integer> answeredBy = new TreeMap<>();
         for (int i = 0; i < 200; i++) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import model.HealthSettings;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -188,7 +189,9 @@ class RequestFramingConformanceTest {
 
     private static void check(Case c) throws Exception {
         try (TestSupport support = new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
-            ProxySettings settings = ProxySettings.forTests().withBodyTimeout(Duration.ofSeconds(3));
+            ProxySettings settings = new ProxySettings(ProxySettings.Listener.FOR_TESTS,
+                    new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), ProxySettings.Timeouts.DEFAULTS.response(), Duration.ofSeconds(3)),
+                    ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
             ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of(backend.url()));
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
                 client.setSoTimeout(5_000);
@@ -228,7 +231,7 @@ class RequestFramingConformanceTest {
     @Test
     void aBackendsEmpty400IsForwardedUnchanged() throws Exception {
         try (TestSupport support = new TestSupport(); RawBackend backend = new RawBackend(RawBackend.answer(CANNED_400))) {
-            ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backend.url()));
+            ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(backend.url()));
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
                 client.setSoTimeout(5_000);
                 TestSupport.write(client.getOutputStream(), "GET /bad HTTP/1.1\r\nHost: front.test\r\n\r\n");
@@ -255,7 +258,7 @@ class RequestFramingConformanceTest {
             TestSupport.write(connection.getOutputStream(), CANNED_400);
         };
         try (TestSupport support = new TestSupport(); RawBackend backend = new RawBackend(inTwoWrites)) {
-            ProxyServer proxy = support.proxy(ProxySettings.forTests(), new RoundRobin(), List.of(backend.url()));
+            ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(backend.url()));
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
                 client.setSoTimeout(5_000);
                 TestSupport.write(client.getOutputStream(), "GET /capture HTTP/1.1\r\nHost: front.test\r\n\r\n");

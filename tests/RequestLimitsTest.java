@@ -20,8 +20,9 @@ import strategies.RoundRobin;
 
 /** Oversized or never-finished requests get a clear refusal or a closed connection, never a hang. */
 class RequestLimitsTest {
-    private static final ProxySettings SMALL_LIMITS = new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(700),
-            1024, 4096, 1, Duration.ofSeconds(2), HealthSettings.DEFAULTS, 20, 0, Duration.ofSeconds(5));
+    private static final ProxySettings SMALL_LIMITS = new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofMillis(700), Duration.ofSeconds(2)),
+            new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofSeconds(10), ProxySettings.Timeouts.DEFAULTS.body()),
+            new ProxySettings.Limits(1024, 4096, ProxySettings.Limits.DEFAULTS.maxResponseHeaderBytes()), ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
     private final TestSupport support = new TestSupport();
 
     @AfterEach

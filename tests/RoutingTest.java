@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.Random;
 import model.Backend;
 import model.BackendPool;
+import model.HealthChecks;
 import model.HealthMonitor;
 import model.HealthSettings;
+import model.PassiveEjection;
 import model.RequestView;
 import model.Route;
 import model.Routing;
@@ -54,8 +56,8 @@ class RoutingTest {
     void aWarmingBackendGetsLittleAndTheOthersKeepTheirWeights() throws Exception {
         List<Backend> backends = backends(1, 2, 3, 4);
         BackendPool pool = new BackendPool(backends);
-        HealthSettings slowStart = new HealthSettings(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3,
-                1, Duration.ofMillis(1), 50, Duration.ofSeconds(60), false);
+        HealthSettings slowStart = new HealthSettings(HealthChecks.OFF, new PassiveEjection(1, Duration.ofMillis(1), 50),
+                Duration.ofSeconds(60), false);
         HealthMonitor health = new HealthMonitor(pool, slowStart, event -> {});
         try {
             Backend warming = backends.get(3);
@@ -102,8 +104,7 @@ class RoutingTest {
     void panicModeTriesThePrimariesOnlyWhenNoneIsUp() {
         List<Backend> primaries = backends(1, 1);
         BackendPool pool = new BackendPool(primaries);
-        HealthSettings panicking = new HealthSettings(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3,
-                3, Duration.ofSeconds(10), 50, Duration.ZERO, true);
+        HealthSettings panicking = new HealthSettings(HealthChecks.OFF, PassiveEjection.DEFAULTS, Duration.ZERO, true);
         Routing routing = new Routing(pool, panicking, 0, new Random(1), "round-robin", new RoundRobin());
         Routing calm = new Routing(pool, HealthSettings.DEFAULTS, 0, new Random(1), "round-robin", new RoundRobin());
         pool.drain(primaries.get(0), true);

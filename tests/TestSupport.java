@@ -71,7 +71,7 @@ final class TestSupport implements AutoCloseable {
 
     /** A round-robin load balancer with test settings over the given backends. */
     ProxyServer proxy(String... backendUrls) {
-        return proxy(ProxySettings.forTests(), "round-robin", new RoundRobin(), List.of(backendUrls));
+        return proxy(ProxySettings.FOR_TESTS, "round-robin", new RoundRobin(), List.of(backendUrls));
     }
 
     /** Every request {@code proxy} completes from now on, in completion order; observers are told in the order they were added. */

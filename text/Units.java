@@ -1,4 +1,4 @@
-package proxy;
+package text;
 
 import java.time.Duration;
 import java.util.Locale;

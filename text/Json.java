@@ -1,6 +1,6 @@
-package proxy;
+package text;
 
-/** Just enough JSON writing for the demo echo and the access log: string escaping. Stateless. */
+/** Just enough JSON writing for the demo echo, the access log and the admin API: string escaping. Stateless. */
 public final class Json {
     private Json() {}
 
