@@ -186,12 +186,8 @@ public final class AdminServer {
 
     private void reweigh(HttpServerExchange exchange) {
         Backend backend = backendNamed(parameter(exchange, "backend"));
-        int weight;
-        try {
-            weight = Integer.parseInt(parameter(exchange, "weight"));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("weight must be a whole number from 1 to " + Backend.MAX_WEIGHT);
-        }
+        String value = parameter(exchange, "weight");
+        int weight = BackendSpec.parseWeight(value, "weight=" + value);
         proxy.pool().reweigh(backend, weight);
         proxy.events().record("backend " + backend.name() + " weight set to " + weight);
         answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n");

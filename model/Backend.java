@@ -54,8 +54,13 @@ public final class Backend {
         this.weight = weight;
     }
 
+    /** Whether {@code weight} is one a backend may have: 1 to {@link #MAX_WEIGHT}. The one weight rule. */
+    public static boolean isValidWeight(int weight) {
+        return weight >= 1 && weight <= MAX_WEIGHT;
+    }
+
     private static void checkWeight(int weight) {
-        if (weight < 1 || weight > MAX_WEIGHT) {
+        if (!isValidWeight(weight)) {
             throw new IllegalArgumentException("weight must be between 1 and " + MAX_WEIGHT + ", got " + weight);
         }
     }

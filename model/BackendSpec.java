@@ -30,10 +30,11 @@ public final class BackendSpec {
         return new Backend(parseUri(url.trim()), weight);
     }
 
-    static int parseWeight(String value, String context) {
+    /** A weight as the command line and the admin API take it, or an error naming {@code context} and what a weight is. */
+    public static int parseWeight(String value, String context) {
         try {
             int weight = Integer.parseInt(value.trim());
-            if (weight >= 1 && weight <= Backend.MAX_WEIGHT) {
+            if (Backend.isValidWeight(weight)) {
                 return weight;
             }
         } catch (NumberFormatException e) {

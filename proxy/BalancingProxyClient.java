@@ -1,7 +1,6 @@
 package proxy;
 
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.handlers.CookieImpl;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
@@ -20,7 +19,7 @@ import model.Route;
 import model.Routing;
 import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
-import strategies.StickySession;
+import strategies.Sticky;
 
 /**
  * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks {@link Routing} for a backend
@@ -81,18 +80,15 @@ public final class BalancingProxyClient implements ProxyClient {
         if (explain) {
             exchange.getResponseHeaders().put(EXPLAIN, route.explain(attempts.count()));
         }
-        if (route.strategy() instanceof StickySession sticky) {
-            pin(exchange, request, sticky, route.backend());
+        if (route.strategy() instanceof Sticky sticky) {
+            // Until a backend answers, the only Set-Cookie is ours: a retry's pick replaces the last one's.
+            exchange.getResponseHeaders().remove(Headers.SET_COOKIE);
+            String setCookie = sticky.setCookie(request, route.backend());
+            if (setCookie != null) {
+                exchange.getResponseHeaders().add(Headers.SET_COOKIE, setCookie);
+            }
         }
         return new BackendTarget(route.backend());
-    }
-
-    /** Sets the sticky cookie for {@code chosen} unless the client already sent it (a retry overwrites it). */
-    private static void pin(HttpServerExchange exchange, ExchangeRequestView request, StickySession sticky, Backend chosen) {
-        String value = sticky.cookieValue(chosen);
-        if (!value.equals(request.cookie(sticky.cookieName()))) {
-            exchange.setResponseCookie(new CookieImpl(sticky.cookieName(), value).setPath("/").setHttpOnly(true).setSameSiteMode("Lax"));
-        }
     }
 
     @Override

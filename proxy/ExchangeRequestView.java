@@ -18,6 +18,11 @@ final class ExchangeRequestView implements RequestView {
 
     @Override
     public String clientAddress() {
+        return clientAddressOf(exchange);
+    }
+
+    /** The client's IP address as text, or null when the connection has none (not a socket). */
+    static String clientAddressOf(HttpServerExchange exchange) {
         InetSocketAddress source = exchange.getSourceAddress();
         return source == null || source.getAddress() == null ? null : source.getAddress().getHostAddress();
     }

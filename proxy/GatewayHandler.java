@@ -6,7 +6,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
 import io.undertow.server.handlers.HttpContinueAcceptingHandler;
 import io.undertow.util.Headers;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -101,9 +100,8 @@ final class GatewayHandler implements HttpHandler {
         public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
             try {
                 Attempts attempts = Attempts.peek(exchange);
-                InetSocketAddress client = exchange.getSourceAddress();
-                CompletedRequest request = new CompletedRequest(
-                        client == null || client.getAddress() == null ? "" : client.getAddress().getHostAddress(),
+                String client = ExchangeRequestView.clientAddressOf(exchange);
+                CompletedRequest request = new CompletedRequest(client == null ? "" : client,
                         exchange.getRequestMethod().toString(), exchange.getRequestPath(), exchange.getQueryString(),
                         exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
                         attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),

@@ -15,15 +15,16 @@ import model.RequestView;
 import model.Strategy;
 
 /**
- * Sticky sessions by cookie: a client's first request goes wherever the base strategy (round robin)
- * sends it, and the proxy sets a cookie naming that backend; later requests carrying the cookie go back
- * there for as long as it is a candidate and not avoided, and fall back to the base strategy when it is not (HAProxy's
- * "cookie insert", nginx Plus's "sticky cookie"). The cookie is an HMAC-SHA256 of the backend's name
+ * Sticky sessions by cookie, the whole decision in this file: a client's first request goes wherever
+ * the base strategy (round robin) sends it, and {@link #setCookie} gives the cookie naming that backend,
+ * which the proxy adds to the response; later requests carrying the cookie go back there for as long as
+ * it is a candidate and not avoided, and fall back to the base strategy when it is not, getting a new
+ * cookie (HAProxy's "cookie insert", nginx Plus's "sticky cookie", Caddy's {@code CookieHashSelection}). The cookie is an HMAC-SHA256 of the backend's name
  * under a key drawn at start, so it reveals no address and a client cannot forge one that names a
  * backend of its choosing; a restart draws a new key and clients are pinned afresh. Thread-safe: the
  * lookup table is immutable, built once per pool version; each thread keeps its own Mac.
  */
-public final class Sticky implements Strategy, StickySession {
+public final class Sticky implements Strategy {
     public static final String COOKIE = "lb_sticky";
 
     private final Strategy base;
@@ -51,12 +52,17 @@ public final class Sticky implements Strategy, StickySession {
         return base.pick(candidates, request);
     }
 
-    @Override
-    public String cookieName() {
-        return COOKIE;
+    /**
+     * The {@code Set-Cookie} header value that pins this client to {@code chosen}, or null when the
+     * request already carries that cookie: HttpOnly, since no script needs it, and SameSite=Lax, so a
+     * cross-site subrequest does not carry it.
+     */
+    public String setCookie(RequestView request, Backend chosen) {
+        String value = cookieValue(chosen);
+        return value.equals(request.cookie(COOKIE)) ? null : COOKIE + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
     }
 
-    @Override
+    /** The cookie value that brings a client back to {@code backend}. */
     public String cookieValue(Backend backend) {
         byte[] mac = macs.get().doFinal(backend.name().getBytes(StandardCharsets.UTF_8));
         return Base64.getUrlEncoder().withoutPadding().encodeToString(mac).substring(0, 22); // 132 bits

@@ -49,7 +49,7 @@ public final class Strategies {
     // Every file of this folder by name, so a script that lists this registry compiles them all (JBang
     // follows //SOURCES into a listed file; a script run from a remote catalog alias cannot expand a glob).
 //SOURCES ConsistentHash.java First.java Hash.java HashKey.java HashRing.java Hashing.java LeastConnections.java LeastLatency.java
-//SOURCES Load.java PerVersion.java PowerOfTwo.java RoundRobin.java Sticky.java StickySession.java StrategyOptions.java
+//SOURCES Load.java PerVersion.java PowerOfTwo.java RoundRobin.java Sticky.java StrategyOptions.java
 //SOURCES WeightedRandom.java WeightedRoundRobin.java
     public static final List<Entry> ALL = List.of(
             new Entry("round-robin", "each backend in turn; ignores weights",
