@@ -73,6 +73,7 @@ import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.Strategies;
 import strategies.StrategyOptions;
+import text.UnitConverters;
 import text.UnitConverters.DurationConverter;
 import text.UnitConverters.SizeConverter;
 import text.Units;
@@ -493,11 +494,7 @@ public class LoadBalancer implements Callable<Integer> {
     static final class BackendConverter implements ITypeConverter<Backend> {
         @Override
         public Backend convert(String text) {
-            try {
-                return BackendSpec.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return UnitConverters.parsed(BackendSpec::parse, text);
         }
     }
 

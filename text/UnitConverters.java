@@ -1,6 +1,7 @@
 package text;
 
 import java.time.Duration;
+import java.util.function.Function;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -17,11 +18,7 @@ public final class UnitConverters {
     public static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String text) {
-            try {
-                return Units.parseDuration(text);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return parsed(Units::parseDuration, text);
         }
     }
 
@@ -29,11 +26,16 @@ public final class UnitConverters {
     public static final class SizeConverter implements ITypeConverter<Long> {
         @Override
         public Long convert(String text) {
-            try {
-                return Units.parseSize(text);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return parsed(Units::parseSize, text);
+        }
+    }
+
+    /** {@code parser}'s value for {@code text}; its IllegalArgumentException becomes picocli's error, with the same message. */
+    public static <T> T parsed(Function<String, T> parser, String text) {
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw new TypeConversionException(e.getMessage());
         }
     }
 }
