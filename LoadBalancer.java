@@ -291,9 +291,11 @@ public class LoadBalancer implements Callable<Integer> {
         server.setExplain(explain);
         server.setForwardedHeaders(forwardedHeaders());
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
+        // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
+        CountDownLatch stopRequested = listenForSignals(server);
         printBanner(server, demo, admin);
 
-        awaitStopSignal(server);
+        stopRequested.await();
         System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
@@ -412,15 +414,16 @@ public class LoadBalancer implements Callable<Integer> {
     }
 
     /**
-     * Waits for TERM, INT (Ctrl-C) or QUIT, which start a drain, as nginx's graceful quit does. HUP would
-     * kill the JVM; nginx reloads its configuration on it, and we have none yet, so it only says so.
+     * TERM, INT (Ctrl-C) and QUIT count the returned latch down, to start a drain, as nginx's graceful
+     * quit does. HUP would kill the JVM; nginx reloads its configuration on it, and we have none yet, so
+     * it only says so.
      */
-    private static void awaitStopSignal(ProxyServer server) throws InterruptedException {
+    private static CountDownLatch listenForSignals(ProxyServer server) {
         CountDownLatch stopRequested = new CountDownLatch(1);
         ProcessSignals processSignals = signals != null ? signals : ProcessSignals.claim();
         processSignals.onStop(stopRequested::countDown);
         processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
-        stopRequested.await();
+        return stopRequested;
     }
 
     private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
