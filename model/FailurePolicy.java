@@ -8,8 +8,9 @@ import java.util.Set;
  * these rules, in order:
  * <ul>
  * <li>a client fault is answered (with the client fault's own status) and blames no backend;</li>
- * <li>a response timeout is answered 504: by then the backend may be working on it, and a retry would
- *     double the wait (nginx's proxy_next_upstream leaves timeouts off for non-idempotent requests too);</li>
+ * <li>a response timeout is answered 504, never retried: the backend may still be working on it, and
+ *     a retry would add a second full wait, so the client waits at most --timeout (nginx, whose
+ *     proxy_next_upstream retries a timeout by default, can make it wait several);</li>
  * <li>a connect that failed or timed out sent nothing, so any method may go elsewhere; if none may,
  *     the answer is 503 (no backend could take the request);</li>
  * <li>a backend that closed, reset or answered garbage after the request was sent is answered 502,
