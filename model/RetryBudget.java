@@ -1,6 +1,7 @@
 package model;
 
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongSupplier;
 
 /**
  * Caps retries at a share of recent traffic, so that when backends fail together the proxy does not
@@ -18,14 +19,21 @@ public final class RetryBudget {
     private final AtomicLongArray requests = new AtomicLongArray(SECONDS);
     private final AtomicLongArray retries = new AtomicLongArray(SECONDS);
     private final AtomicLongArray bucketSecond = new AtomicLongArray(SECONDS);
+    private final LongSupplier nanoClock;
 
     /** @param percent retries allowed per 100 requests; 0 allows none */
     public RetryBudget(int percent) {
+        this(percent, System::nanoTime);
+    }
+
+    /** @param nanoClock what {@link System#nanoTime()} would say: tests move it by hand across the ten seconds */
+    public RetryBudget(int percent, LongSupplier nanoClock) {
         this.percent = percent;
+        this.nanoClock = nanoClock;
     }
 
     public void requestArrived() {
-        requests.incrementAndGet(bucket(System.nanoTime() / 1_000_000_000L));
+        requests.incrementAndGet(bucket(nanoClock.getAsLong() / 1_000_000_000L));
     }
 
     /** Spends one retry if the budget allows it. */
@@ -33,7 +41,7 @@ public final class RetryBudget {
         if (percent <= 0) {
             return false;
         }
-        long now = System.nanoTime() / 1_000_000_000L;
+        long now = nanoClock.getAsLong() / 1_000_000_000L;
         long recentRequests = 0, recentRetries = 0;
         for (int i = 0; i < SECONDS; i++) {
             if (now - bucketSecond.get(i) < SECONDS) {

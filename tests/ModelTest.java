@@ -24,6 +24,7 @@ import model.Backend;
 import model.BackendPool;
 import model.HealthMonitor;
 import model.HealthSettings;
+import model.LatencyTracker;
 import model.RetryBudget;
 
 /**
@@ -423,6 +424,95 @@ class ModelTest {
     }
 
     // --- retry budget ---
+    /**
+     * The budget's window, on a clock moved by hand: requests count for ten seconds, then their bucket
+     * drops out of the sums; a bucket reused for a new second starts empty, requests and retries alike.
+     */
+    @Test
+    void retryBudgetCountsTheLastTenSecondsAndRecyclesItsBuckets() {
+        AtomicLong nanos = new AtomicLong(5_000 * SECOND); // nanoTime is arbitrary; far from 0 as on a real JVM
+        RetryBudget budget = new RetryBudget(20, nanos::get);
+        for (int i = 0; i < 200; i++) {
+            budget.requestArrived();
+        }
+        nanos.addAndGet(9 * SECOND + SECOND / 2);
+        assertEquals(40, retriesAllowed(budget, 100), "9.5 s later the 200 requests still count: 20% of them");
+
+        nanos.set(5_000 * SECOND);
+        budget = new RetryBudget(20, nanos::get);
+        for (int i = 0; i < 200; i++) {
+            budget.requestArrived();
+        }
+        nanos.addAndGet(10 * SECOND);
+        assertEquals(10, retriesAllowed(budget, 100), "10 s later they are out of the window: the floor only");
+
+        nanos.set(5_000 * SECOND);
+        budget = new RetryBudget(20, nanos::get);
+        for (int i = 0; i < 200; i++) {
+            budget.requestArrived();
+        }
+        nanos.addAndGet(10 * SECOND);
+        budget.requestArrived(); // the same bucket, a new second: emptied before it counts this one
+        assertEquals(10, retriesAllowed(budget, 100), "the recycled bucket holds 1 request, not 201");
+
+        nanos.set(7_000 * SECOND);
+        budget = new RetryBudget(20, nanos::get);
+        assertEquals(10, retriesAllowed(budget, 20), "the floor, spent");
+        nanos.addAndGet(SECOND);
+        assertEquals(0, retriesAllowed(budget, 20), "a second later the spent retries still count");
+        nanos.addAndGet(9 * SECOND);
+        budget.requestArrived(); // recycles the bucket that held the retries
+        assertEquals(10, retriesAllowed(budget, 20), "ten seconds after they were spent, the floor is back");
+    }
+
+    @Test
+    void retryBudgetWorksAcrossANegativeClock() {
+        AtomicLong nanos = new AtomicLong(-3 * SECOND); // System.nanoTime() may be negative
+        RetryBudget budget = new RetryBudget(50, nanos::get);
+        for (int i = 0; i < 100; i++) {
+            budget.requestArrived();
+        }
+        nanos.addAndGet(4 * SECOND);
+        assertEquals(50, retriesAllowed(budget, 100), "half of the 100 requests of 4 s ago, across zero");
+    }
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private static int retriesAllowed(RetryBudget budget, int attempts) {
+        int allowed = 0;
+        for (int i = 0; i < attempts; i++) {
+            allowed += budget.tryRetry() ? 1 : 0;
+        }
+        return allowed;
+    }
+
+    /**
+     * Peak-EWMA at exact times (decay 1 s): a slower sample replaces the average; a faster one t after
+     * the last is blended with weight w = e^(-t / decay) on the old average; a reading t after the
+     * last sample is the average times e^(-t / decay).
+     */
+    @Test
+    void latencyBlendsAFasterSampleByTheTimeSinceTheLastAndDecaysBetweenSamples() {
+        long t0 = 1_000 * SECOND;
+        LatencyTracker tracker = new LatencyTracker(SECOND);
+        assertEquals(0, tracker.peakEwmaNanos(t0), "no sample yet");
+        tracker.record(100_000_000, t0);
+        assertEquals(100_000_000, tracker.peakEwmaNanos(t0), "the first sample whole");
+        assertEquals(36_787_944, tracker.peakEwmaNanos(t0 + SECOND), 2, "one decay time later: × 1/e");
+        assertEquals(100_000_000, tracker.peakEwmaNanos(t0 - SECOND), "a clock read before the sample does not grow it");
+
+        tracker.record(10_000_000, t0 + SECOND);
+        // w = 1/e: 100 ms × 0.3679 + 10 ms × 0.6321
+        assertEquals(43_109_149, tracker.peakEwmaNanos(t0 + SECOND), 2, "a faster sample one decay time later, blended");
+        tracker.record(10_000_000, t0 + SECOND);
+        assertEquals(43_109_149, tracker.peakEwmaNanos(t0 + SECOND), 2, "a faster sample at the same instant: weight 0");
+        tracker.record(60_000_000, t0 + 2 * SECOND);
+        assertEquals(60_000_000, tracker.peakEwmaNanos(t0 + 2 * SECOND), "slower than the decayed 15.9 ms: taken at once");
+        tracker.record(30_000_000, t0 + SECOND);
+        assertEquals(60_000_000, tracker.peakEwmaNanos(t0 + SECOND), 2,
+                "a faster sample stamped before the last (another IO thread's clock read) has weight 0, not less");
+    }
+
 
     @Test
     void aRetryBudgetOfZeroNeverRetries() {

@@ -1,16 +1,20 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static tests.StrategyConformanceTest.pool;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.random.RandomGenerator;
 import model.Backend;
 import model.Candidates;
 import model.RequestView;
@@ -168,6 +172,175 @@ class StrategyPicksTest {
         assertEquals(null, sticky.setCookie(returning, first), "no new cookie while the old one holds");
         String moved = sticky.setCookie(returning, abc.all().get(2));
         assertTrue(moved.startsWith(Sticky.COOKIE + "=" + sticky.cookieValue(abc.all().get(2)) + ";") && moved.contains("HttpOnly"), moved);
+    }
+
+    /**
+     * Golden values: a key must reach the same backend in every release, and in every copy of the load
+     * balancer during a rolling upgrade, or clients lose their caches and sessions. These picks over 10
+     * backends pin the hash itself (FNV-1a over the key's UTF-8 bytes, then MurmurHash3's fmix64, and the
+     * ring's 160 points per backend): a change to any of them moves several of these keys. The keys cover
+     * ASCII and 2-, 3- and 4-byte UTF-8; a lone surrogate hashes as '?', as getBytes(UTF_8) encodes it.
+     * If this fails after a deliberate change of the hash, say so in the release notes.
+     */
+    @Test
+    void hashMapsKeysToTheSameBackendsAsEveryEarlierRelease() {
+        Candidates ten = pool(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        Strategy byUser = new Hash(HashKey.parse("header:X-User"));
+        Map<String, Integer> golden = new LinkedHashMap<>();
+        golden.put("alice", 2);
+        golden.put("bob", 1);
+        golden.put("carol", 9);
+        golden.put("user-1", 1);
+        golden.put("user-2", 4);
+        golden.put("user-42", 3);
+        golden.put("é", 0);
+        golden.put("€uro", 5);
+        golden.put("日本語", 2);
+        golden.put("\uD83D\uDE00", 2); // one code point outside the BMP: a surrogate pair, 4 UTF-8 bytes
+        golden.put("a\uD800b", 6); // a lone surrogate, hashed as '?'
+        golden.put("a?b", 6);
+        Map<String, Integer> actual = new LinkedHashMap<>();
+        for (String key : golden.keySet()) {
+            RequestView request = RequestView.of("192.0.2.1", "GET", "/", Map.of("X-User", key), Map.of());
+            actual.put(key, ten.all().indexOf(byUser.pick(ten, request)));
+        }
+        assertEquals(golden, actual);
+    }
+
+    /**
+     * Power of two draws two distinct backends: when the second draw repeats the first it draws again,
+     * twice at most, then takes the next allowed backend round the list. Draws scripted: a has 5 requests
+     * in flight, b 1, c none, so which one wins says which two were compared.
+     */
+    @Test
+    void powerOfTwoRedrawsASecondIndexTwiceThenTakesTheNextAllowed() {
+        Candidates abc = pool(1, 1, 1);
+        load(abc.all().get(0), 5);
+        load(abc.all().get(1), 1);
+        Backend b = abc.all().get(1), c = abc.all().get(2);
+        assertSame(c, new PowerOfTwo(new ScriptedRandom(0, 2)).pick(abc, ANY), "a against c: no redraw");
+        assertSame(c, new PowerOfTwo(new ScriptedRandom(0, 0, 2)).pick(abc, ANY), "a twice, then c on the first redraw");
+        assertSame(c, new PowerOfTwo(new ScriptedRandom(0, 0, 0, 2)).pick(abc, ANY), "c on the second redraw");
+        assertSame(b, new PowerOfTwo(new ScriptedRandom(0, 0, 0, 0, 2)).pick(abc, ANY),
+                "a four times: no third redraw, a is compared with the next one, b");
+        assertSame(c, new PowerOfTwo(new ScriptedRandom(0, 0, 0, 0, 2)).pick(abc.avoiding(List.of(b)), ANY),
+                "with b avoided, the next allowed after a is c");
+
+        Candidates quietFirst = pool(1, 1, 1);
+        load(quietFirst.all().get(1), 1);
+        load(quietFirst.all().get(2), 5);
+        assertSame(quietFirst.all().get(0), new PowerOfTwo(new ScriptedRandom(2, 2, 2, 2)).pick(quietFirst, ANY),
+                "the next after the last backend is the first, going round");
+        Candidates idle = pool(1, 1, 1);
+        assertSame(idle.all().get(0), new PowerOfTwo(new ScriptedRandom(0, 1)).pick(idle, ANY), "a tie goes to the first drawn");
+        assertSame(idle.all().get(1), new PowerOfTwo(new ScriptedRandom(1, 0)).pick(idle, ANY), "a tie goes to the first drawn");
+    }
+
+    /**
+     * The bounded-load cap at small loads, over 4 backends and factor 1.25: the key's ring owner keeps
+     * it while the requests it already carries are at most ceil(1.25 × (in flight + 1) × its weight /
+     * total weight), counting only backends that are not avoided.
+     */
+    @Test
+    void consistentHashCapsTheOwnerAtItsShareOfTheLoadRoundedUp() {
+        assertTrue(ownerKeeps(new int[] {1, 1, 1, 1}, 1, new int[] {0, 0, 0}, false), "1 in flight: cap ceil(1.25 × 2 / 4) = 1, and 1 is within it");
+        assertFalse(ownerKeeps(new int[] {1, 1, 1, 1}, 2, new int[] {0, 0, 0}, false), "2 in flight: cap ceil(1.25 × 3 / 4) = 1");
+        assertTrue(ownerKeeps(new int[] {1, 1, 1, 1}, 5, new int[] {4, 4, 4}, false), "17 in flight: cap ceil(1.25 × 18 / 4) = 6");
+        assertTrue(ownerKeeps(new int[] {1, 1, 1, 1}, 7, new int[] {4, 4, 4}, false), "19 in flight: cap ceil(1.25 × 20 / 4) = 7");
+        assertFalse(ownerKeeps(new int[] {1, 1, 1, 1}, 8, new int[] {4, 4, 4}, false), "20 in flight: cap ceil(1.25 × 21 / 4) = 7");
+        assertTrue(ownerKeeps(new int[] {2, 1, 1}, 2, new int[] {0, 0}, false), "owner of weight 2 of 4: cap ceil(1.25 × 3 × 2 / 4) = 2");
+        assertFalse(ownerKeeps(new int[] {2, 1, 1}, 5, new int[] {0, 0}, false), "owner of weight 2 of 4: cap ceil(1.25 × 6 × 2 / 4) = 4");
+        assertTrue(ownerKeeps(new int[] {1, 1, 1, 1}, 2, new int[] {0, 0, 0}, true),
+                "one other backend avoided: cap ceil(1.25 × 3 / 3) = 2 over the 3 allowed, not 1 over all 4");
+    }
+
+    /**
+     * Whether the ring owner of some key, of weight {@code weights[0]}, keeps it with {@code ownerLoad}
+     * requests in flight and the other backends carrying {@code othersLoad}; with {@code avoidOne}, the
+     * last of the others (idle) is avoided.
+     */
+    private static boolean ownerKeeps(int[] weights, int ownerLoad, int[] othersLoad, boolean avoidOne) {
+        Candidates pool = pool(weights);
+        Strategy bounded = new ConsistentHash(HashKey.CLIENT, 1.25);
+        Strategy plain = new Hash(HashKey.CLIENT);
+        RequestView client = null;
+        for (int i = 1; client == null; i++) { // the first client address the first backend owns
+            RequestView candidate = RequestView.fromClient("192.0.2." + i);
+            if (plain.pick(pool, candidate) == pool.all().get(0)) {
+                client = candidate;
+            }
+        }
+        Backend owner = pool.all().get(0);
+        load(owner, ownerLoad);
+        for (int i = 0; i < othersLoad.length; i++) {
+            load(pool.all().get(i + 1), othersLoad[i]);
+        }
+        Candidates candidates = avoidOne ? pool.avoiding(List.of(pool.all().get(pool.all().size() - 1))) : pool;
+        return bounded.pick(candidates, client) == owner;
+    }
+
+    /**
+     * Least latency's cost for a backend with no answer yet (Finagle's rule): 0 while idle, so it is
+     * tried before any measured one; above any measured one while it has requests in flight, the fewer
+     * the better. A measured one costs latency × (in flight + 1) / weight.
+     */
+    @Test
+    void leastLatencyTriesAnUnmeasuredBackendFirstUnlessItIsBusy() {
+        Candidates ab = pool(1, 1);
+        Backend a = ab.all().get(0), b = ab.all().get(1);
+        a.requestStarted();
+        a.requestFinished(1_000_000);
+        assertPicksOnly(b, ab, "an idle backend with no latency yet costs nothing");
+        b.requestStarted();
+        assertPicksOnly(a, ab, "once it has a request in flight and no answer, it costs more than any measured one");
+
+        Candidates twoBusy = pool(1, 1);
+        load(twoBusy.all().get(0), 3);
+        load(twoBusy.all().get(1), 1);
+        assertPicksOnly(twoBusy.all().get(1), twoBusy, "of two unmeasured busy backends, the one with fewer in flight");
+
+        Candidates weighted = pool(1, 4);
+        for (Backend backend : weighted.all()) {
+            backend.requestStarted();
+            backend.requestFinished(10_000_000);
+        }
+        load(weighted.all().get(0), 1); // 10 ms × 2 / 1 = 20 ms
+        load(weighted.all().get(1), 2); // 10 ms × 3 / 4 = 7.5 ms
+        assertPicksOnly(weighted.all().get(1), weighted, "the same latency: in flight + 1 per unit of weight decides");
+    }
+
+    private static void assertPicksOnly(Backend expected, Candidates pool, String why) {
+        Strategy strategy = new LeastLatency(new Random(5));
+        for (int i = 0; i < 20; i++) {
+            assertSame(expected, strategy.pick(pool, ANY), why);
+        }
+    }
+
+    /** A random source that answers bounded draws from a script, in order, and fails past its end. */
+    private static final class ScriptedRandom implements RandomGenerator {
+        private final long[] draws;
+        private int next;
+
+        ScriptedRandom(long... draws) {
+            this.draws = draws;
+        }
+
+        @Override
+        public long nextLong(long bound) {
+            long draw = draws[next++];
+            assertTrue(draw < bound, "scripted draw " + draw + " is not below " + bound);
+            return draw;
+        }
+
+        @Override
+        public int nextInt(int bound) {
+            return (int) nextLong(bound);
+        }
+
+        @Override
+        public long nextLong() {
+            throw new UnsupportedOperationException("only bounded draws are scripted");
+        }
     }
 
     private static List<Integer> indexesOf(Candidates pool, Strategy strategy, int picks) {
