@@ -7,18 +7,19 @@
 #   tests/mutation.sh            # reports in target/pit/index.html and target/pit/mutations.xml
 #
 # Environment: PIT_THREADS  worker threads (default 2)
+#              PIT_OUT      report folder (default target/pit), so two narrowed runs can go side by side
 set -eu
 
 # What is mutated, and which tests judge it: one list each, so a package move is a one-line change.
 # PIT_CLASSES and PIT_TESTS narrow a run (e.g. to the model while working on it).
 TARGET_CLASSES=${PIT_CLASSES:-'strategies.*,model.*'}
-TARGET_TESTS=${PIT_TESTS:-'tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.StrategyRegistryTest,tests.ModelTest'}
+TARGET_TESTS=${PIT_TESTS:-'tests.StrategyConformanceTest,tests.StrategyPicksTest,tests.StrategyRegistryTest,tests.ModelTest,tests.RoutingTest,tests.BackendSpecTest'}
 
 PIT_VERSION=1.30.1
 PIT_JUNIT5_VERSION=1.2.3
 cd "$(dirname "$0")/.."
-out=target/pit
-classes=target/pit-classes
+out=${PIT_OUT:-target/pit}
+classes=$out-classes
 rm -rf "$classes" "$out"
 mkdir -p "$classes" "$out"
 
