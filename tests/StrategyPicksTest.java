@@ -134,6 +134,29 @@ class StrategyPicksTest {
         assertSame(new Hash(HashKey.CLIENT).pick(pool, noHeader), byUser.pick(pool, noHeader), "no header: hashed on the client");
     }
 
+    /**
+     * Each --hash-key form hashes what it names: requests with the same path (or cookie) from 50
+     * different clients go where a header with that same value sends them, since the key's text is
+     * what is hashed; a request without the cookie goes where its client address sends it.
+     */
+    @Test
+    void everyHashKeyFormHashesWhatItNames() {
+        Candidates pool = pool(1, 1, 1, 1, 1);
+        Strategy byHeader = new Hash(HashKey.parse("header:X-Key")), byPath = new Hash(HashKey.parse("path"));
+        Strategy byCookie = new Hash(HashKey.parse("cookie:session")), byClient = new Hash(HashKey.CLIENT);
+        int differsFromClient = 0;
+        for (int i = 0; i < 50; i++) {
+            String value = "/item/" + i, client = "198.51.100." + i;
+            Backend expected = byHeader.pick(pool, RequestView.of("192.0.2.1", "GET", "/", Map.of("X-Key", value), Map.of()));
+            assertSame(expected, byPath.pick(pool, RequestView.of(client, "GET", value, Map.of(), Map.of())), "path " + value);
+            assertSame(expected, byCookie.pick(pool, RequestView.of(client, "GET", "/", Map.of(), Map.of("session", value))), "cookie " + value);
+            RequestView noCookie = RequestView.of(client, "GET", value, Map.of(), Map.of("other", value));
+            assertSame(byClient.pick(pool, noCookie), byCookie.pick(pool, noCookie), "no session cookie: hashed on the client");
+            differsFromClient += expected != byClient.pick(pool, RequestView.fromClient(client)) ? 1 : 0;
+        }
+        assertTrue(differsFromClient > 20, "the path and cookie keys must not be the client address in disguise: " + differsFromClient);
+    }
+
     @Test
     void hashKeysAreValidatedWithTheAcceptedForms() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> HashKey.parse("header:"));
