@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static tests.StrategyConformanceTest.pool;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -199,33 +200,45 @@ class StrategyPicksTest {
 
     /**
      * Golden values: a key must reach the same backend in every release, and in every copy of the load
-     * balancer during a rolling upgrade, or clients lose their caches and sessions. These picks over 10
-     * backends pin the hash itself (FNV-1a over the key's UTF-8 bytes, then MurmurHash3's fmix64, and the
-     * ring's 160 points per backend): a change to any of them moves several of these keys. The keys cover
-     * ASCII and 2-, 3- and 4-byte UTF-8; a lone surrogate hashes as '?', as getBytes(UTF_8) encodes it.
+     * balancer during a rolling upgrade, or clients lose their caches and sessions. These picks over 100
+     * backends pin the hash itself (FNV-1a over the key's UTF-8 bytes, then MurmurHash3's fmix64; checked
+     * once against both computed over String.getBytes(UTF_8)) and the ring's 160 points per backend. The
+     * keys cover each UTF-8 length at its edges (U+007F/U+0080, U+07FF/U+0800, U+FFFF, surrogate pairs
+     * up to U+10FFFF) and lone surrogates, which hash as '?' as getBytes(UTF_8) encodes them.
      * If this fails after a deliberate change of the hash, say so in the release notes.
      */
     @Test
     void hashMapsKeysToTheSameBackendsAsEveryEarlierRelease() {
-        Candidates ten = pool(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        int[] weights = new int[100];
+        Arrays.fill(weights, 1);
+        Candidates hundred = pool(weights);
         Strategy byUser = new Hash(HashKey.parse("header:X-User"));
         Map<String, Integer> golden = new LinkedHashMap<>();
-        golden.put("alice", 2);
+        golden.put("alice", 83);
         golden.put("bob", 1);
-        golden.put("carol", 9);
-        golden.put("user-1", 1);
-        golden.put("user-2", 4);
-        golden.put("user-42", 3);
-        golden.put("é", 0);
-        golden.put("€uro", 5);
-        golden.put("日本語", 2);
-        golden.put("\uD83D\uDE00", 2); // one code point outside the BMP: a surrogate pair, 4 UTF-8 bytes
-        golden.put("a\uD800b", 6); // a lone surrogate, hashed as '?'
-        golden.put("a?b", 6);
+        golden.put("user-42", 29);
+        golden.put("\u007F", 75);
+        golden.put("\u0080", 65);
+        golden.put("\u00E9", 30);
+        golden.put("\u00DF", 3);
+        golden.put("\u07FF", 32);
+        golden.put("\u0800", 58);
+        golden.put("\u20ACuro", 34);
+        golden.put("\u65E5\u672C\u8A9E", 62);
+        golden.put("\uFFFF", 46);
+        golden.put("\uD83D\uDE00", 40);
+        golden.put("\uDB40\uDC41", 20);
+        golden.put("\uDBFF\uDFFF", 71);
+        golden.put("a\uD800b", 72);
+        golden.put("a?b", 72);
+        golden.put("a\uD800", 2);
+        golden.put("a?", 2);
+        golden.put("\uDC00x", 5);
+        golden.put("?x", 5);
         Map<String, Integer> actual = new LinkedHashMap<>();
         for (String key : golden.keySet()) {
             RequestView request = RequestView.of("192.0.2.1", "GET", "/", Map.of("X-User", key), Map.of());
-            actual.put(key, ten.all().indexOf(byUser.pick(ten, request)));
+            actual.put(key, hundred.all().indexOf(byUser.pick(hundred, request)));
         }
         assertEquals(golden, actual);
     }
