@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static tests.StrategyConformanceTest.pool;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -243,6 +244,69 @@ class StrategyPicksTest {
         assertEquals(golden, actual);
     }
 
+    /** The same for a weighted pool (1 to 5): a backend's points on the ring are 160 per unit of its weight. */
+    @Test
+    void hashMapsKeysOverAWeightedPoolAsEveryEarlierRelease() {
+        Candidates weighted = pool(1, 2, 3, 4, 5);
+        Strategy byUser = new Hash(HashKey.parse("header:X-User"));
+        List<Integer> picks = new ArrayList<>();
+        for (int key = 0; key < 40; key++) {
+            picks.add(weighted.all().indexOf(byUser.pick(weighted, RequestView.of("192.0.2.1", "GET", "/", Map.of("X-User", "user-" + key), Map.of()))));
+        }
+        assertEquals(List.of(3, 1, 3, 4, 4, 4, 3, 2, 1, 3, 4, 0, 4, 1, 3, 4, 3, 4, 4, 1, 4, 4, 2, 0, 3, 4, 3, 4, 3, 2, 0, 3, 2, 4, 3, 3, 3, 4, 2, 3), picks);
+    }
+
+    /**
+     * Weights so large the ring would pass 2^20 points (7 × 1000 × 160): every backend's count is scaled
+     * down alike, so 7,000 keys still spread about evenly (each between 8% and 20%, a seventh is 14%).
+     */
+    @Test
+    void aRingOverHugeWeightsIsScaledDownAlike() {
+        Candidates heavy = pool(1000, 1000, 1000, 1000, 1000, 1000, 1000);
+        Strategy byClient = new Hash(HashKey.CLIENT);
+        Map<Backend, Integer> counts = new IdentityHashMap<>();
+        for (int key = 0; key < 7_000; key++) {
+            counts.merge(byClient.pick(heavy, StrategyConformanceTest.request(key)), 1, Integer::sum);
+        }
+        for (Backend backend : heavy.all()) {
+            int count = counts.getOrDefault(backend, 0);
+            assertTrue(count > 560 && count < 1_400, backend + " got " + count + " of 7000 keys");
+        }
+    }
+
+    /**
+     * A retry moves on round the ring as an overflow does: with a key's owner avoided, hash picks the
+     * next backend after it on the ring, the same one bounded-load hashing picks when the owner is full.
+     */
+    @Test
+    void aRetryOnTheRingGoesWhereAnOverflowGoes() {
+        for (int key = 0; key < 30; key++) {
+            Candidates pool = pool(1, 1, 1, 1, 1);
+            RequestView request = StrategyConformanceTest.request(key);
+            Backend owner = new Hash(HashKey.CLIENT).pick(pool, request);
+            Backend retry = new Hash(HashKey.CLIENT).pick(pool.avoiding(List.of(owner)), request);
+            load(owner, 3); // cap with 3 in flight: ceil(1.25 × 4 / 5) = 1: full
+            assertSame(retry, new ConsistentHash(HashKey.CLIENT, 1.25).pick(pool, request), "key " + key);
+        }
+    }
+
+    @Test
+    void aBalanceFactorMustBeAboveOne() {
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> new ConsistentHash(HashKey.CLIENT, 1.0));
+        assertEquals("--hash-balance-factor must be above 1 (1.25 lets a backend carry 25% over its share), got 1.0", error.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ConsistentHash(HashKey.CLIENT, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> new ConsistentHash(HashKey.CLIENT, Double.NaN));
+    }
+
+    /** A request with no client address (a Unix socket, say) and no key hashes the empty text rather than failing. */
+    @Test
+    void aRequestWithNoKeyAtAllHashesTheEmptyText() {
+        Candidates pool = pool(1, 1, 1, 1, 1);
+        RequestView nothing = RequestView.of(null, "GET", "/", Map.of(), Map.of());
+        RequestView emptyHeader = RequestView.of("192.0.2.1", "GET", "/", Map.of("X-User", ""), Map.of());
+        assertSame(new Hash(HashKey.parse("header:X-User")).pick(pool, emptyHeader), new Hash(HashKey.CLIENT).pick(pool, nothing));
+    }
+
     /**
      * Power of two draws two distinct backends: when the second draw repeats the first it draws again,
      * twice at most, then takes the next allowed backend round the list. Draws scripted: a has 5 requests
@@ -343,6 +407,8 @@ class StrategyPicksTest {
         load(weighted.all().get(0), 1); // 10 ms × 2 / 1 = 20 ms
         load(weighted.all().get(1), 2); // 10 ms × 3 / 4 = 7.5 ms
         assertPicksOnly(weighted.all().get(1), weighted, "the same latency: in flight + 1 per unit of weight decides");
+        load(weighted.all().get(1), 6); // 10 ms × 9 / 4 = 22.5 ms against 20 ms: now the other is cheaper
+        assertPicksOnly(weighted.all().get(0), weighted, "latency × (in flight + 1) / weight");
     }
 
     private static void assertPicksOnly(Backend expected, Candidates pool, String why) {
