@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import model.Backend;
 import model.BackendPool;
+import model.Candidates;
 import model.HealthMonitor;
 import model.HealthSettings;
 import model.LatencyTracker;
@@ -408,15 +409,15 @@ class ModelTest {
 
     @Test
     void aCheckThatCannotConnectFailsAnd4xxIsBad() throws Exception {
-        AtomicInteger status = new AtomicInteger(404), hits = new AtomicInteger();
+        AtomicInteger status = new AtomicInteger(400), hits = new AtomicInteger();
         HttpServer server = checkedServer(status, new AtomicLong(), hits);
         Backend a = backend(server.getAddress().getPort()), dead = backend(TestSupport.deadPort());
         BackendPool pool = new BackendPool(List.of(a, dead));
         monitor(pool, checks(1, 1, Duration.ofSeconds(5)));
-        TestSupport.await(() -> !a.health().isCheckedUp() && !dead.health().isCheckedUp(), "both DOWN: 404, and refused");
+        TestSupport.await(() -> !a.health().isCheckedUp() && !dead.health().isCheckedUp(), "both DOWN: 400 (the first bad status), and refused");
         assertTrue(events.stream().anyMatch(event -> event.equals("backend " + dead.name() + " DOWN after 1 failed health checks (ConnectException)")),
                 events.toString());
-        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + a.name() + " DOWN after 1 failed health checks (status 404)")),
+        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + a.name() + " DOWN after 1 failed health checks (status 400)")),
                 events.toString());
         status.set(204);
         TestSupport.await(() -> a.health().isCheckedUp(), "a 204 is good");
@@ -474,6 +475,30 @@ class ModelTest {
         }
         nanos.addAndGet(4 * SECOND);
         assertEquals(50, retriesAllowed(budget, 100), "half of the 100 requests of 4 s ago, across zero");
+    }
+
+    /** A bucket exactly ten seconds old is out: its retries no longer count, so the budget is whole again. */
+    @Test
+    void retryBudgetDropsABucketExactlyTenSecondsOld() {
+        AtomicLong nanos = new AtomicLong(5_000 * SECOND);
+        RetryBudget budget = new RetryBudget(20, nanos::get);
+        for (int i = 0; i < 200; i++) {
+            budget.requestArrived();
+        }
+        assertEquals(40, retriesAllowed(budget, 100), "20% of 200, spent");
+        nanos.addAndGet(10 * SECOND);
+        assertTrue(budget.tryRetry(), "ten seconds on, the 40 spent retries are out of the window");
+    }
+
+    @Test
+    void candidatesNameTheirVersionAndRefuseAnIndexPastTheAllowed() {
+        Backend a = backend(1), b = backend(2), c = backend(3);
+        Candidates version = Candidates.of(List.of(a, b, c));
+        Candidates avoidingB = version.avoiding(List.of(b));
+        assertEquals(List.of(a, c), List.of(avoidingB.allowed(0), avoidingB.allowed(1)));
+        IndexOutOfBoundsException error = assertThrows(IndexOutOfBoundsException.class, () -> avoidingB.allowed(2));
+        assertEquals("2 of 2 allowed backends", error.getMessage());
+        assertEquals("version " + version.version() + " of 3 backends, 2 allowed", avoidingB.toString());
     }
 
     private static final long SECOND = 1_000_000_000L;
