@@ -258,24 +258,6 @@ class StrategyPicksTest {
     }
 
     /**
-     * Weights so large the ring would pass 2^20 points (7 × 1000 × 160): every backend's count is scaled
-     * down alike, so 7,000 keys still spread about evenly (each between 11% and 17.5%, a seventh is 14.3%).
-     */
-    @Test
-    void aRingOverHugeWeightsIsScaledDownAlike() {
-        Candidates heavy = pool(1000, 1000, 1000, 1000, 1000, 1000, 1000);
-        Strategy byClient = new Hash(HashKey.CLIENT);
-        Map<Backend, Integer> counts = new IdentityHashMap<>();
-        for (int key = 0; key < 7_000; key++) {
-            counts.merge(byClient.pick(heavy, StrategyConformanceTest.request(key)), 1, Integer::sum);
-        }
-        for (Backend backend : heavy.all()) {
-            int count = counts.getOrDefault(backend, 0);
-            assertTrue(count > 770 && count < 1_225, backend + " got " + count + " of 7000 keys");
-        }
-    }
-
-    /**
      * A retry moves on round the ring as an overflow does: with a key's owner avoided, hash picks the
      * next backend after it on the ring, the same one bounded-load hashing picks when the owner is full.
      */
