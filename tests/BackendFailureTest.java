@@ -208,15 +208,7 @@ class BackendFailureTest {
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(10_000);
-            Thread sender = new Thread(() -> {
-                try {
-                    TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: " + body.length + "\r\n\r\n");
-                    client.getOutputStream().write(body);
-                } catch (IOException closedMidUpload) {
-                    // the proxy answers and closes before taking the whole body: expected
-                }
-            }, "uploader");
-            sender.setDaemon(true);
+            Thread sender = uploader(client, body);
             long started = System.nanoTime();
             sender.start();
             String response = TestSupport.readOneResponse(client.getInputStream());
@@ -332,15 +324,7 @@ class BackendFailureTest {
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(10_000);
-            Thread sender = new Thread(() -> {
-                try {
-                    TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: " + body.length + "\r\n\r\n");
-                    client.getOutputStream().write(body);
-                } catch (IOException closedMidUpload) {
-                    // the proxy answers and closes before taking the whole body: expected
-                }
-            }, "uploader");
-            sender.setDaemon(true);
+            Thread sender = uploader(client, body);
             sender.start();
             String response = TestSupport.readOneResponse(client.getInputStream());
             assertTrue(response.startsWith("HTTP/1.1 502 "), response);
@@ -451,5 +435,19 @@ class BackendFailureTest {
 
         assertEquals(200, response.statusCode());
         assertEquals("slow!", response.body(), "the timeout is for the answer to start, not to finish");
+    }
+
+    /** A daemon thread that POSTs {@code body} on {@code client}; the proxy may answer and close before taking it all. */
+    private static Thread uploader(Socket client, byte[] body) {
+        Thread sender = new Thread(() -> {
+            try {
+                TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: front.test\r\nContent-Length: " + body.length + "\r\n\r\n");
+                client.getOutputStream().write(body);
+            } catch (IOException closedMidUpload) {
+                // the proxy answers and closes before taking the whole body: expected
+            }
+        }, "uploader");
+        sender.setDaemon(true);
+        return sender;
     }
 }
