@@ -21,11 +21,11 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
-//RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
+//RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx40m -Xmn8m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 // SIGQUIT's thread dump goes to this log instead of stdout, where ProcessSignals sees it and drains (HotSpot keeps SIGQUIT from Java).
 //RUNTIME_OPTIONS -XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput -XX:+LogVMOutput -XX:LogFile=/tmp/loadbalancer-vm-%p.log
 

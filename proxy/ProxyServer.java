@@ -125,10 +125,11 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link ParseFailureAnswer} under its sink.
+     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
+        LazyReadSuspension.install(connection);
         openWithParseFailureAnswer.handleEvent(connection);
     }
 
