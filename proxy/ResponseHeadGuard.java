@@ -2,7 +2,9 @@ package proxy;
 
 import io.undertow.client.ClientConnection;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -38,16 +40,24 @@ import org.xnio.conduits.StreamSourceConduit;
  * {@link #install} calls HttpClientConnection's package-private {@code getConnection()} reflectively;
  * if a later Undertow drops it, the proxy fails at start ({@link #requireUndertowHook()}), never
  * silently unguarded. One per request, confined to the backend connection's IO thread.
+ *
+ * <p>The usual answer has its whole head in the first read: it is scanned in a per-thread scratch copy
+ * and, when final, left where it lies in the parser's buffer, body bytes and all, so a request costs no
+ * allocation here. Only a head that spans reads, or follows an interim one, is kept in a buffer of its own.
  */
 final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
-    private static final Method STREAM_OF_CONNECTION = streamAccessor();
+    private static final MethodHandle STREAM_OF_CONNECTION = streamAccessor();
     private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
+    /** Where a head read whole is scanned: one per IO thread, used within a single read call only. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
 
     private final PushBackStreamSourceConduit pushBack;
     private final boolean upgradeAsked;
     private final int maxHeadBytes;
 
-    private byte[] head = new byte[1024];
+    private byte[] head;         // the head being scanned: SCRATCH within a read, or our own copy across reads
     private int length;          // bytes in head[]: the current head so far, maybe followed by body bytes
     private int lineStart;       // where the first line not yet scanned starts
     private int droppedBytes;    // interim heads already dropped, counted against the limit too
@@ -76,8 +86,8 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     static ResponseHeadGuard install(ClientConnection connection, boolean upgradeAsked, int maxHeadBytes) {
         StreamConnection stream;
         try {
-            stream = (StreamConnection) STREAM_OF_CONNECTION.invoke(connection);
-        } catch (IllegalAccessException | InvocationTargetException | IllegalArgumentException e) {
+            stream = (StreamConnection) STREAM_OF_CONNECTION.invokeExact(connection);
+        } catch (Throwable e) { // not Undertow's HTTP/1.1 client connection, or its accessor failed
             throw new IllegalStateException("cannot reach the socket of backend connection " + connection, e);
         }
         if (!(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit parserInput)) {
@@ -93,11 +103,11 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         // nothing more: loading the class resolved the hook or threw
     }
 
-    private static Method streamAccessor() {
+    private static MethodHandle streamAccessor() {
         try {
             Method method = Class.forName("io.undertow.client.http.HttpClientConnection").getDeclaredMethod("getConnection");
             method.setAccessible(true);
-            return method;
+            return MethodHandles.lookup().unreflect(method).asType(MethodType.methodType(StreamConnection.class, ClientConnection.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("this Undertow has no HttpClientConnection.getConnection(): the backend "
                     + "response guard cannot be installed (written for Undertow 2.4)", e);
@@ -130,6 +140,13 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
             }
             if (read == -1) {
                 throw refuse(nothingYet() ? "closed the connection without answering" : "closed the connection in the middle of its response head", null);
+            }
+            if (nothingYet()) {
+                int whole = scanInPlace(dst, start, read);
+                if (whole >= 0) {
+                    return whole;
+                }
+                continue;
             }
             keep(dst, start, read);
             int finalHeadEnd = scan();
@@ -168,9 +185,41 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return length == 0 && droppedBytes == 0;
     }
 
+    /**
+     * The first bytes of the answer, just read into dst at start: scans them in the scratch copy. A
+     * final head with nothing dropped before it stays in dst as read, body bytes included (Undertow's
+     * parser pushes back what follows the head itself); after a dropped interim head, the final head is
+     * handed over; an incomplete head is kept in a buffer of our own. Returns what read() returns, or -1
+     * to read on.
+     */
+    private int scanInPlace(ByteBuffer dst, int start, int read) throws IOException {
+        byte[] scratch = SCRATCH.get();
+        if (scratch.length < read) {
+            scratch = new byte[read];
+            SCRATCH.set(scratch);
+        }
+        dst.get(start, scratch, 0, read);
+        head = scratch;
+        length = read;
+        int finalHeadEnd = scan();
+        if (finalHeadEnd >= 0 && droppedBytes == 0) {
+            head = null;
+            passing = true;
+            return read;
+        }
+        dst.position(start);
+        if (finalHeadEnd >= 0) {
+            return handOver(dst, finalHeadEnd);
+        }
+        head = Arrays.copyOf(scratch, Math.max(1024, length)); // the scratch is the next request's
+        return -1;
+    }
+
     /** Moves the bytes just read into dst over to head[], leaving dst as it was. */
     private void keep(ByteBuffer dst, int start, int read) {
-        if (length + read > head.length) {
+        if (head == null) {
+            head = new byte[Math.max(1024, read)];
+        } else if (length + read > head.length) {
             head = Arrays.copyOf(head, Math.max(head.length * 2, length + read));
         }
         dst.position(start);
@@ -253,14 +302,26 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         if (colon <= start) {
             throw refuse("sent a malformed answer (a header line without a name and colon)", null);
         }
-        String name = new String(head, start, colon - start, StandardCharsets.ISO_8859_1);
-        if (name.equalsIgnoreCase("Content-Length")) {
+        if (isName(start, colon, CONTENT_LENGTH)) {
             contentLengths++;
             contentLength = value(colon + 1, end);
-        } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
+        } else if (isName(start, colon, TRANSFER_ENCODING)) {
             transferEncodings++;
             transferEncoding = value(colon + 1, end);
         }
+    }
+
+    /** Whether head[start, end) is {@code lowerCaseName} in any case. OR-ing 0x20 lowers ASCII letters; the one other byte it maps onto {@code -}, CR, was refused already. */
+    private boolean isName(int start, int end, byte[] lowerCaseName) {
+        if (end - start != lowerCaseName.length) {
+            return false;
+        }
+        for (int i = 0; i < lowerCaseName.length; i++) {
+            if ((head[start + i] | 0x20) != lowerCaseName[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private String value(int start, int end) {
