@@ -54,7 +54,15 @@ public final class ForwardedHeaders {
 
     /** Whether {@code peer} is a proxy whose forwarding headers we keep. */
     public boolean isTrusted(InetAddress peer) {
-        return peer != null && trusted.stream().anyMatch(cidr -> cidr.contains(peer));
+        if (peer == null) {
+            return false;
+        }
+        for (Cidr cidr : trusted) { // a loop, not a stream: this runs for every request
+            if (cidr.contains(peer)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Rewrites the request's forwarding headers before ProxyHandler copies them to the backend. */
