@@ -10,7 +10,6 @@
 //SOURCES *Test.java TestSupport.java RawBackend.java RecordingBackend.java LoadBalancerProcess.java
 //SOURCES ../backends-demo/DemoBackend.java
 //SOURCES ../lab/Scenario.java ../lab/Workload.java ../lab/LabRun.java ../lab/Report.java
-//RUNTIME_OPTIONS -Xmx1g
 
 package tests;
 

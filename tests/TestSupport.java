@@ -1,3 +1,6 @@
+// The test runner's JVM options live here, not in RunTests.java: JBang appends every source's //RUNTIME_OPTIONS
+// after the script's own, and the last -Xmx wins, so these come after LoadBalancer.java's small heap.
+//RUNTIME_OPTIONS -Xmx1g -Xmn128m -XX:MaxMetaspaceSize=256m
 package tests;
 
 import com.google.gson.JsonObject;
