@@ -25,7 +25,7 @@
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
-//RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx40m -Xmn8m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
+//RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -Xmn8m -XX:MaxDirectMemorySize=256m -Xss256k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m
 // SIGQUIT's thread dump goes to this log instead of stdout, where ProcessSignals sees it and drains (HotSpot keeps SIGQUIT from Java).
 //RUNTIME_OPTIONS -XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput -XX:+LogVMOutput -XX:LogFile=/tmp/loadbalancer-vm-%p.log
 
@@ -170,6 +170,11 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--max-response-header-size", paramLabel = "SIZE", defaultValue = "64k", converter = SizeConverter.class,
             description = "Answer 502 when a backend's response head (interim 1xx heads included) is larger (default: ${DEFAULT-VALUE}).")
     long maxResponseHeaderSize;
+
+    @Option(names = "--max-client-conns", paramLabel = "N", defaultValue = "4096",
+            description = "Client connections open at once; more wait to be accepted until one closes, so a flood of "
+                    + "connections cannot exhaust the proxy's memory (default: ${DEFAULT-VALUE}).")
+    int maxClientConns;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
@@ -353,6 +358,9 @@ public class LoadBalancer implements Callable<Integer> {
         if (healthPath != null && !healthPath.startsWith("/")) {
             throw badInput("--health-path must start with /, like /health");
         }
+        if (maxClientConns < 1) {
+            throw badInput("--max-client-conns must be 1 or more, got " + maxClientConns);
+        }
         if (maxConns < 0 || maxFails < 0 || rise < 1 || fall < 1) {
             throw badInput("--max-conns and --max-fails must be 0 or more, --rise and --fall 1 or more");
         }
@@ -386,7 +394,7 @@ public class LoadBalancer implements Callable<Integer> {
         return new ProxySettings(
                 new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout),
                 new ProxySettings.Timeouts(connectTimeout, timeout, bodyTimeout),
-                new ProxySettings.Limits(maxBodySize, (int) maxHeaderSize, (int) maxResponseHeaderSize),
+                new ProxySettings.Limits(maxBodySize, (int) maxHeaderSize, (int) maxResponseHeaderSize, maxClientConns),
                 new ProxySettings.Backends(maxConns, retryBudget),
                 new HealthSettings(checks, ejection, slowStart == null ? Duration.ZERO : slowStart, panic));
     }

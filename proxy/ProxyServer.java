@@ -101,7 +101,12 @@ public final class ProxyServer {
             this.listener = worker.createStreamConnectionServer(
                     new InetSocketAddress(settings.listener().bindAddress(), settings.listener().port()),
                     ChannelListeners.openListenerAdapter(this::accepted),
-                    OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true).getMap());
+                    OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true)
+                            // At the cap XNIO stops accepting, and starts again as soon as one closes:
+                            // every connection costs heap (about 2 KiB idle), and the heap is small.
+                            .set(Options.CONNECTION_HIGH_WATER, settings.limits().maxClientConnections())
+                            .set(Options.CONNECTION_LOW_WATER, settings.limits().maxClientConnections())
+                            .getMap());
         } catch (IOException e) {
             worker.shutdownNow();
             throw e;

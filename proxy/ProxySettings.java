@@ -43,9 +43,11 @@ public record ProxySettings(Listener listener, Timeouts timeouts, Limits limits,
      * @param maxBodyBytes           larger request bodies get 413
      * @param maxHeaderBytes         larger request heads (request line and headers) are refused
      * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
+     * @param maxClientConnections   client connections open at once; more wait in the kernel's accept queue
+     *                               until one closes (HAProxy's maxconn, nginx's worker_connections)
      */
-    public record Limits(long maxBodyBytes, int maxHeaderBytes, int maxResponseHeaderBytes) {
-        public static final Limits DEFAULTS = new Limits(1L << 30, 64 * 1024, 64 * 1024);
+    public record Limits(long maxBodyBytes, int maxHeaderBytes, int maxResponseHeaderBytes, int maxClientConnections) {
+        public static final Limits DEFAULTS = new Limits(1L << 30, 64 * 1024, 64 * 1024, 4096);
     }
 
     /**

@@ -1,6 +1,7 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
@@ -10,6 +11,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -66,6 +68,7 @@ class FlagsTakeEffectTest {
                 new Row("--hash-key cookie:session", test -> test.hashKey("cookie:session", i -> at("/").header("Cookie", "theme=dark; session=s" + i))),
                 new Row("--idle-timeout", FlagsTakeEffectTest::idleTimeout),
                 new Row("--max-body-size", FlagsTakeEffectTest::maxBodySize),
+                new Row("--max-client-conns", FlagsTakeEffectTest::maxClientConns),
                 new Row("--timeout", FlagsTakeEffectTest::timeout));
     }
 
@@ -256,6 +259,23 @@ class FlagsTakeEffectTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[2048])).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(413, large.statusCode(), "2 KiB is over --max-body-size 1k");
         assertEquals(1, a.requestCount(), "the refused body never reached the backend");
+    }
+
+    private void maxClientConns() throws Exception {
+        DemoServer a = support.demo("a");
+        LoadBalancerProcess lb = start("--backend", a.url(), "--max-client-conns", "1");
+        try (Socket first = new Socket(InetAddress.getLoopbackAddress(), lb.port());
+             Socket second = new Socket(InetAddress.getLoopbackAddress(), lb.port())) {
+            first.setSoTimeout(10_000);
+            TestSupport.write(first.getOutputStream(), "GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertTrue(TestSupport.readOneResponse(first.getInputStream()).startsWith("HTTP/1.1 200 "));
+            TestSupport.write(second.getOutputStream(), "GET /second HTTP/1.1\r\nHost: a\r\n\r\n");
+            second.setSoTimeout(500);
+            assertThrows(SocketTimeoutException.class, () -> second.getInputStream().read(), "one connection is open: --max-client-conns 1 holds the second");
+            first.close();
+            second.setSoTimeout(10_000);
+            assertTrue(TestSupport.readOneResponse(second.getInputStream()).startsWith("HTTP/1.1 200 "), "served once the first left");
+        }
     }
 
     private void timeout() throws Exception {

@@ -275,7 +275,8 @@ class HostileBackendConformanceTest {
     void aLargerLimitLetsALargerHeadThrough() throws Exception {
         RawBackend backend = support.raw(RawBackend.answer(withHeadOf(200 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello"));
         ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS,
-                new ProxySettings.Limits(ProxySettings.Limits.DEFAULTS.maxBodyBytes(), ProxySettings.Limits.DEFAULTS.maxHeaderBytes(), 256 * 1024),
+                new ProxySettings.Limits(ProxySettings.Limits.DEFAULTS.maxBodyBytes(), ProxySettings.Limits.DEFAULTS.maxHeaderBytes(), 256 * 1024,
+                        ProxySettings.Limits.DEFAULTS.maxClientConnections()),
                 ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(backend.url()));
 
         Answer answer = ask(proxy, "/");

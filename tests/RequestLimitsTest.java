@@ -1,12 +1,15 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -22,7 +25,8 @@ import strategies.RoundRobin;
 class RequestLimitsTest {
     private static final ProxySettings SMALL_LIMITS = new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofMillis(700), Duration.ofSeconds(2)),
             new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofSeconds(10), ProxySettings.Timeouts.DEFAULTS.body()),
-            new ProxySettings.Limits(1024, 4096, ProxySettings.Limits.DEFAULTS.maxResponseHeaderBytes()), ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
+            new ProxySettings.Limits(1024, 4096, ProxySettings.Limits.DEFAULTS.maxResponseHeaderBytes(),
+                    ProxySettings.Limits.DEFAULTS.maxClientConnections()), ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
     private final TestSupport support = new TestSupport();
 
     @AfterEach
@@ -95,5 +99,41 @@ class RequestLimitsTest {
             assertTrue(millis < 4_000, "closed after " + millis + " ms; the idle timeout is 700 ms");
         }
         assertEquals(0, backend.requestCount());
+    }
+
+    @Test
+    void pastTheConnectionCapANewClientWaitsUntilAnotherLeaves() throws Exception {
+        DemoServer backend = support.demo("only");
+        ProxySettings threeConnections = new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS,
+                new ProxySettings.Limits(ProxySettings.Limits.DEFAULTS.maxBodyBytes(), ProxySettings.Limits.DEFAULTS.maxHeaderBytes(),
+                        ProxySettings.Limits.DEFAULTS.maxResponseHeaderBytes(), 3),
+                ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
+        ProxyServer proxy = support.proxy(threeConnections, new RoundRobin(), List.of(backend.url()));
+        List<Socket> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port());
+                open.add(client);
+                client.setSoTimeout(10_000);
+                TestSupport.write(client.getOutputStream(), "GET /kept-open HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(TestSupport.readOneResponse(client.getInputStream()).startsWith("HTTP/1.1 200 "));
+            }
+            Socket fourth = new Socket(InetAddress.getLoopbackAddress(), proxy.port()); // the kernel completes the handshake
+            open.add(fourth);
+            TestSupport.write(fourth.getOutputStream(), "GET /fourth HTTP/1.1\r\nHost: a\r\n\r\n");
+            fourth.setSoTimeout(500);
+            assertThrows(SocketTimeoutException.class, () -> fourth.getInputStream().read(), "three connections are open: the fourth must wait");
+            assertEquals(3, backend.requestCount());
+
+            open.get(0).close();
+            fourth.setSoTimeout(10_000);
+            String answer = TestSupport.readOneResponse(fourth.getInputStream());
+            assertTrue(answer.startsWith("HTTP/1.1 200 ") && answer.contains("\"path\":\"/fourth\""), answer);
+            assertEquals(4, backend.requestCount());
+        } finally {
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
     }
 }
