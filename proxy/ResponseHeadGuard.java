@@ -42,8 +42,8 @@ import org.xnio.conduits.StreamSourceConduit;
  * silently unguarded. One per request, confined to the backend connection's IO thread.
  *
  * <p>The usual answer has its whole head in the first read: it is scanned in a per-thread scratch copy
- * and, when final, left where it lies in the parser's buffer, body bytes and all, so a request costs no
- * allocation here. Only a head that spans reads, or follows an interim one, is kept in a buffer of its own.
+ * and, when final, left where it lies in the parser's buffer; only the body bytes that came with it are
+ * copied, to be pushed back. A head that spans reads, or follows an interim one, is kept in a buffer of its own.
  */
 final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
     private static final MethodHandle STREAM_OF_CONNECTION = streamAccessor();
@@ -187,10 +187,9 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /**
      * The first bytes of the answer, just read into dst at start: scans them in the scratch copy. A
-     * final head with nothing dropped before it stays in dst as read, body bytes included (Undertow's
-     * parser pushes back what follows the head itself); after a dropped interim head, the final head is
-     * handed over; an incomplete head is kept in a buffer of our own. Returns what read() returns, or -1
-     * to read on.
+     * final head with nothing dropped before it stays in dst as read, the bytes after it pushed back;
+     * after a dropped interim head, the final head is handed over; an incomplete head is kept in a
+     * buffer of our own. Returns what read() returns, or -1 to read on.
      */
     private int scanInPlace(ByteBuffer dst, int start, int read) throws IOException {
         byte[] scratch = SCRATCH.get();
@@ -203,9 +202,18 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         length = read;
         int finalHeadEnd = scan();
         if (finalHeadEnd >= 0 && droppedBytes == 0) {
+            // The parser gets the head alone. Body bytes left after a head in its buffer, Undertow's
+            // client pushes back and then wakes its own read listener, which by then finds the
+            // exchange over and reads the socket once more for nothing (EAGAIN): a system call per request.
+            if (finalHeadEnd < read) {
+                byte[] body = new byte[read - finalHeadEnd];
+                dst.get(start + finalHeadEnd, body);
+                pushBack.pushBack(Buffers.pooledWrapper(ByteBuffer.wrap(body)));
+                dst.position(start + finalHeadEnd);
+            }
             head = null;
             passing = true;
-            return read;
+            return finalHeadEnd;
         }
         dst.position(start);
         if (finalHeadEnd >= 0) {
