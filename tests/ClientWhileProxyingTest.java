@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -35,22 +33,17 @@ class ClientWhileProxyingTest {
         support.close();
     }
 
+    private final DemoServer slow = support.demo("slow", new DemoServer.Faults(BACKEND_DELAY, 0));
+    private final ProxyServer proxy = support.proxy(slow.url());
+
     @Test
     void aRequestPipelinedWhileTheFirstIsAtTheBackendIsAnsweredAfterIt() throws Exception {
-        DemoServer slow = support.demo("slow", new DemoServer.Faults(BACKEND_DELAY, 0));
-        ProxyServer proxy = support.proxy(slow.url());
-        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
-            client.setSoTimeout(10_000);
-            OutputStream out = client.getOutputStream();
-            InputStream in = client.getInputStream();
-            answeredOnce(out, in);
-            long before = slow.requestCount();
-            TestSupport.write(out, "GET /first HTTP/1.1\r\nHost: lb.test\r\n\r\n");
-            TestSupport.await(() -> slow.requestCount() > before, "the first request to reach the backend");
-            TestSupport.write(out, "GET /second HTTP/1.1\r\nHost: lb.test\r\n\r\n");
+        try (Socket client = keptAliveClient()) {
+            sendAndAwaitTheBackend(client, "/first");
+            TestSupport.write(client.getOutputStream(), "GET /second HTTP/1.1\r\nHost: lb.test\r\n\r\n");
 
-            String first = TestSupport.readOneResponse(in);
-            String second = TestSupport.readOneResponse(in);
+            String first = TestSupport.readOneResponse(client.getInputStream());
+            String second = TestSupport.readOneResponse(client.getInputStream());
             assertTrue(first.startsWith("HTTP/1.1 200 "), first);
             assertTrue(first.contains("\"path\":\"/first\""), first);
             assertTrue(second.startsWith("HTTP/1.1 200 "), second);
@@ -60,14 +53,8 @@ class ClientWhileProxyingTest {
 
     @Test
     void aClientThatClosesItsSideWhileWaitingGetsItsAnswerAndNoThreadSpins() throws Exception {
-        DemoServer slow = support.demo("slow", new DemoServer.Faults(BACKEND_DELAY, 0));
-        ProxyServer proxy = support.proxy(slow.url());
-        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
-            client.setSoTimeout(10_000);
-            answeredOnce(client.getOutputStream(), client.getInputStream());
-            long before = slow.requestCount();
-            TestSupport.write(client.getOutputStream(), "GET /half-closed HTTP/1.1\r\nHost: lb.test\r\n\r\n");
-            TestSupport.await(() -> slow.requestCount() > before, "the request to reach the backend");
+        try (Socket client = keptAliveClient()) {
+            sendAndAwaitTheBackend(client, "/half-closed");
             long ioCpuBefore = ioThreadsCpuNanos();
             client.shutdownOutput(); // the proxy's socket turns readable (end of stream) with the request in flight
 
@@ -85,11 +72,21 @@ class ClientWhileProxyingTest {
         }
     }
 
-    /** One request and its answer, so the connection's socket is registered for reading from now on. */
-    private static void answeredOnce(OutputStream out, InputStream in) throws Exception {
-        TestSupport.write(out, "GET /warm-up HTTP/1.1\r\nHost: lb.test\r\n\r\n");
-        String answer = TestSupport.readOneResponse(in);
+    /** A connection to the proxy that had one request answered, so its socket is registered for reading from now on. */
+    private Socket keptAliveClient() throws Exception {
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port());
+        client.setSoTimeout(10_000);
+        TestSupport.write(client.getOutputStream(), "GET /warm-up HTTP/1.1\r\nHost: lb.test\r\n\r\n");
+        String answer = TestSupport.readOneResponse(client.getInputStream());
         assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+        return client;
+    }
+
+    /** Sends a GET for {@code path} and returns once the slow backend has it: the proxy is waiting for the answer. */
+    private void sendAndAwaitTheBackend(Socket client, String path) throws Exception {
+        long before = slow.requestCount();
+        TestSupport.write(client.getOutputStream(), "GET " + path + " HTTP/1.1\r\nHost: lb.test\r\n\r\n");
+        TestSupport.await(() -> slow.requestCount() > before, "the request for " + path + " to reach the backend");
     }
 
     /** CPU time of every Undertow/XNIO IO thread in this JVM (the proxies these tests start run in it). */
