@@ -6,14 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.DemoServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import model.HealthChecks;
 import model.HealthSettings;
@@ -126,6 +130,54 @@ class BackendFailureTest {
         assertEquals(504, response.statusCode());
         assertTrue(response.body().startsWith("504 Gateway Timeout"), response.body());
         assertTrue(millis >= 450 && millis < 3_000, "504 should come at the 500 ms timeout, came after " + millis + " ms");
+    }
+
+    @Test
+    void waitingRequestsEachGet504AtTheirOwnDeadlineWhileQuickOnesPass() throws Exception {
+        // One IO thread, so every timeout below shares its list of deadlines; round robin sends one
+        // request of each pair to the slow backend and one to the quick one. Each request has a
+        // connection of its own (raw sockets), answered with Connection: close.
+        DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
+        DemoServer quick = support.demo("quick");
+        ProxyServer proxy = support.proxy(new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofSeconds(60), Duration.ofSeconds(2)),
+                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(600), ProxySettings.Timeouts.DEFAULTS.body()),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url(), quick.url()));
+
+        record Answer(String response, long millis) {}
+        List<CompletableFuture<Answer>> sent = new ArrayList<>();
+        for (int pair = 0; pair < 2; pair++) {
+            if (pair == 1) {
+                Thread.sleep(300); // the second pair's deadlines come 300 ms after the first's
+            }
+            for (int i = 0; i < 2; i++) {
+                String request = "GET /pair-" + pair + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+                sent.add(CompletableFuture.supplyAsync(() -> {
+                    long started = System.nanoTime();
+                    try {
+                        String response = TestSupport.rawExchange(proxy.port(), request);
+                        return new Answer(response, (System.nanoTime() - started) / 1_000_000);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }));
+            }
+        }
+        int timedOut = 0;
+        int answered = 0;
+        for (CompletableFuture<Answer> future : sent) {
+            Answer answer = future.get(10, TimeUnit.SECONDS);
+            if (answer.response().startsWith("HTTP/1.1 504 ")) {
+                timedOut++;
+                assertTrue(answer.millis() >= 550 && answer.millis() < 3_000,
+                        "each 504 should come 600 ms after its own request, came after " + answer.millis() + " ms");
+            } else {
+                answered++;
+                assertTrue(answer.response().startsWith("HTTP/1.1 200 ") && answer.response().contains("\"backend\":\"quick\""), answer.response());
+                assertTrue(answer.millis() < 550, "the quick backend's answer took " + answer.millis() + " ms");
+            }
+        }
+        assertEquals(2, timedOut, "one request of each pair went to the slow backend");
+        assertEquals(2, answered, "one request of each pair went to the quick backend");
     }
 
     /** Passive health that ejects a backend at its first failure, so any blame shows. */
