@@ -40,6 +40,10 @@ public class RunTests {
     public static void main(String[] args) {
         // jbang gives this runner LoadBalancer.java's //RUNTIME_OPTIONS too: unlink the JVM log they name.
         ProcessSignals.claim();
+        // A run stopped from outside (Ctrl-C, SIGTERM, a CI timeout) skips every @AfterEach: stop the
+        // load balancers and tools its tests started, by their PIDs, on the way out.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
+                "stop-children"));
         String filter = args.length > 0 ? args[0] : "";
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectPackage("tests"))
