@@ -79,7 +79,7 @@ public class ProxyHotPathBenchmarks {
         pool = new BackendPool(List.of(Backend.of("http://127.0.0.1:9001"), Backend.of("http://127.0.0.1:9002")));
         ProxySettings settings = ProxySettings.FOR_TESTS;
         health = new HealthMonitor(pool, settings.health(), message -> { });
-        Routing routing = new Routing(pool, settings.health(), settings.maxInFlightPerBackend(), StrategyOptions.defaults().random(),
+        Routing routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 "round-robin", Strategies.byName("round-robin").orElseThrow().create(StrategyOptions.defaults()));
         connections = new BackendConnections(BackendSettings.DEFAULTS);
         pool.addListener(connections);

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +95,28 @@ class CatalogTest {
         Path project = project();
         for (String script : aliasScripts(project)) {
             assertEquals("", run(project, project.resolve("jbang").toString(), "build", script));
+        }
+    }
+
+    /**
+     * The README's commands that run a script no alias names (the JMH benchmark of the hot path) must
+     * build too: a refactoring broke that one once, and nothing ran it.
+     */
+    @Test
+    void everyScriptTheReadmeRunsBuilds() throws Exception {
+        Path project = project();
+        Set<String> aliases = new HashSet<>(aliasScripts(project));
+        Matcher command = Pattern.compile("\\./jbang ([\\w./-]+\\.java)").matcher(Files.readString(project.resolve("README.md")));
+        List<String> others = new ArrayList<>();
+        while (command.find()) {
+            String script = command.group(1);
+            if (Files.isRegularFile(project.resolve(script)) && !aliases.contains(script) && !others.contains(script)) {
+                others.add(script);
+            }
+        }
+        assertTrue(others.contains("benchmarks/ProxyHotPathBenchmarks.java"), "the README's scripts beyond the aliases: " + others);
+        for (String script : others) {
+            assertEquals("", run(project, project.resolve("jbang").toString(), "build", script), script);
         }
     }
 
