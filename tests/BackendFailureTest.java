@@ -119,9 +119,7 @@ class BackendFailureTest {
     @Test
     void slowBackendAnswers504AtTheTimeout() throws Exception {
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), ProxySettings.Timeouts.DEFAULTS.body()),
-                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url()));
+        ProxyServer proxy = support.proxy(timingOut(ProxySettings.Listener.FOR_TESTS, Duration.ofMillis(500), ProxySettings.Timeouts.DEFAULTS.body(), HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url()));
 
         long started = System.nanoTime();
         HttpResponse<String> response = support.get(proxy, "/");
@@ -139,9 +137,7 @@ class BackendFailureTest {
         // connection of its own (raw sockets), answered with Connection: close.
         DemoServer slow = support.demo("slow", new DemoServer.Faults(Duration.ofSeconds(5), 0));
         DemoServer quick = support.demo("quick");
-        ProxyServer proxy = support.proxy(new ProxySettings(new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofSeconds(60), Duration.ofSeconds(2)),
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(600), ProxySettings.Timeouts.DEFAULTS.body()),
-                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url(), quick.url()));
+        ProxyServer proxy = support.proxy(timingOut(ONE_IO_THREAD, Duration.ofMillis(600), ProxySettings.Timeouts.DEFAULTS.body(), HealthSettings.DEFAULTS), new RoundRobin(), List.of(slow.url(), quick.url()));
 
         record Answer(String response, long millis) {}
         List<CompletableFuture<Answer>> sent = new ArrayList<>();
@@ -180,6 +176,15 @@ class BackendFailureTest {
         assertEquals(2, answered, "one request of each pair went to the quick backend");
     }
 
+    /** One IO thread: every request's timeout shares its list of deadlines. */
+    private static final ProxySettings.Listener ONE_IO_THREAD = new ProxySettings.Listener("127.0.0.1", 0, 1, Duration.ofSeconds(60), Duration.ofSeconds(2));
+
+    /** Test settings with a short --timeout and the given --body-timeout, listener and health rules. */
+    private static ProxySettings timingOut(ProxySettings.Listener listener, Duration timeout, Duration bodyTimeout, HealthSettings health) {
+        return new ProxySettings(listener, new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), timeout, bodyTimeout),
+                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, health);
+    }
+
     /** Passive health that ejects a backend at its first failure, so any blame shows. */
     private static final HealthSettings EJECT_AT_ONE_FAILURE =
             new HealthSettings(new HealthChecks(null, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3),
@@ -200,8 +205,7 @@ class BackendFailureTest {
     @Test
     void anUploadThatTricklesLongerThanTheTimeoutIsNotA504() throws Exception {
         RawBackend echo = support.raw(ECHO);
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE),
+        ProxyServer proxy = support.proxy(timingOut(ProxySettings.Listener.FOR_TESTS, Duration.ofMillis(500), Duration.ofSeconds(2), EJECT_AT_ONE_FAILURE),
                 new RoundRobin(), List.of(echo.url()));
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -224,8 +228,7 @@ class BackendFailureTest {
             connection.getInputStream().readNBytes(5); // takes the whole body, then never answers
             sleep(5_000);
         });
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE),
+        ProxyServer proxy = support.proxy(timingOut(ProxySettings.Listener.FOR_TESTS, Duration.ofMillis(500), Duration.ofSeconds(2), EJECT_AT_ONE_FAILURE),
                 new RoundRobin(), List.of(silent.url()));
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -254,8 +257,7 @@ class BackendFailureTest {
     @Test
     void aBackendThatStopsTakingTheBodyGets504AtTheTimeout() throws Exception {
         RawBackend stuck = support.raw((connection, head) -> sleep(5_000)); // reads the head, never the body, never answers
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(500), Duration.ofSeconds(2)), ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, EJECT_AT_ONE_FAILURE), new RoundRobin(), List.of(stuck.url()));
+        ProxyServer proxy = support.proxy(timingOut(ProxySettings.Listener.FOR_TESTS, Duration.ofMillis(500), Duration.ofSeconds(2), EJECT_AT_ONE_FAILURE), new RoundRobin(), List.of(stuck.url()));
         byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers on the way can hold
 
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
@@ -479,9 +481,7 @@ class BackendFailureTest {
                 TestSupport.write(connection.getOutputStream(), String.valueOf(c));
             }
         });
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS,
-                new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofMillis(400), ProxySettings.Timeouts.DEFAULTS.body()),
-                ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(trickling.url()));
+        ProxyServer proxy = support.proxy(timingOut(ProxySettings.Listener.FOR_TESTS, Duration.ofMillis(400), ProxySettings.Timeouts.DEFAULTS.body(), HealthSettings.DEFAULTS), new RoundRobin(), List.of(trickling.url()));
 
         HttpResponse<String> response = support.get(proxy, "/download");
 
