@@ -11,6 +11,8 @@
 #   benchmarks/load/run.sh --backend-workers 2    # the other: a 2-worker nginx, and 4 s of warm-up before each cell
 #   benchmarks/load/run.sh --syscalls             # system calls per proxied request, ours and nginx's workers (strace -c)
 #   benchmarks/load/run.sh --profile              # a CPU flame graph of ours under 64 connections (async-profiler, itimer)
+#   benchmarks/load/run.sh --floor                # not part of "everything": Undertow's and nginx's servers answering
+#                                                 #   by themselves beside both proxies, CPU per request of each
 #
 # --quick combines with each. Installs nginx, haproxy, wrk and strace from Debian if they are missing (as
 # root); async-profiler comes from Maven Central. Everything it starts listens on 127.0.0.1, runs in a
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
         --backend-workers) mode=table workers=${2:?--backend-workers needs 1 or 2}; shift ;;
         --syscalls) mode=syscalls ;;
         --profile) mode=profile ;;
-        *) echo "usage: $0 [--quick] [--backend-workers 1|2 | --syscalls | --profile]" >&2; exit 2 ;;
+        --floor) mode=floor ;;
+        *) echo "usage: $0 [--quick] [--backend-workers 1|2 | --syscalls | --profile | --floor]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -197,6 +200,27 @@ port[nginx]=$nginx_proxy;   pid[nginx]=${pids[1]}
 port[haproxy]=$haproxy_proxy; pid[haproxy]=${pids[2]}
 port[ours]=$ours;           pid[ours]=$ours_pid
 
+if [ "$mode" = floor ]; then
+    # The floors: nginx and Undertow answering "ok" themselves, one worker or IO thread per core each.
+    nginx_server=$(free_port) undertow_server=$(free_port)
+    mkdir -p "$work/server"
+    cat > "$work/server/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/server/nginx.pid;
+error_log $work/server/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$nginx_server; location /small { return 200 "ok\n"; } } }
+CONF
+    nginx -p "$work/server" -c "$work/server/nginx.conf" -e "$work/server/error.log" &
+    pids+=($!); port[nginx-server]=$nginx_server; pid[nginx-server]=$!
+    ./jbang benchmarks/load/UndertowFloor.java "$undertow_server" > "$work/undertow.log" 2>&1 &
+    pids+=($!); port[undertow-server]=$undertow_server; pid[undertow-server]=$!
+    wait_for_200 "http://127.0.0.1:$nginx_server/small" 10
+    wait_for_200 "http://127.0.0.1:$undertow_server/small" 60
+    wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$undertow_server/small" >/dev/null
+fi
+
 echo "warming up ($warmup s on our load balancer, 2 s on the others)..." >&2
 wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/small" >/dev/null
 wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours/1k" >/dev/null
@@ -234,6 +258,38 @@ print(f"{target}: {total / requests:.2f} system calls per request over {requests
 PY
     done
     echo "strace summaries: $out_dir/strace-nginx.txt, $out_dir/strace-ours.txt" >&2
+    exit 0
+fi
+
+if [ "$mode" = floor ]; then
+    results="$work/floor.tsv"
+    for round in $(seq 1 "$rounds"); do
+        for conns in 8 64; do
+            for target in undertow-server nginx-server ours nginx; do
+                before=$(cpu_ticks "${pid[$target]}")
+                out=$(wrk -t1 -c"$conns" -d"${seconds}s" "http://127.0.0.1:${port[$target]}/small")
+                after=$(cpu_ticks "${pid[$target]}")
+                requests=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in.*/\1/p')
+                printf '%s\t%s\t%s\t%s\n' "$target" "$conns" "$((after - before))" "$requests" >> "$results"
+                echo "round $round: $target, $conns connections done" >&2
+            done
+        done
+    done
+    python3 - "$results" "$(getconf CLK_TCK)" "$rounds" "$seconds" <<'PY'
+import statistics, sys
+path, hz, rounds, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cpu = {}
+for line in open(path):
+    target, conns, ticks, requests = line.split()
+    cpu.setdefault((conns, target), []).append(int(ticks) / hz * 1e6 / max(int(requests), 1))
+print(f"\nCPU µs per request, medians of {rounds} round(s) of {seconds} s, /small, wrk -t1, keep-alive:\n")
+print("| connections | Undertow answering | nginx answering | LoadBalancer proxying | nginx proxying | ours − Undertow's floor | nginx's proxy − its floor |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for conns in ("8", "64"):
+    m = {t: statistics.median(cpu[(conns, t)]) for t in ("undertow-server", "nginx-server", "ours", "nginx")}
+    print(f"| {conns} | {m['undertow-server']:.1f} | {m['nginx-server']:.1f} | {m['ours']:.1f} | {m['nginx']:.1f} | "
+          f"{m['ours'] - m['undertow-server']:.1f} | {m['nginx'] - m['nginx-server']:.1f} |")
+PY
     exit 0
 fi
 
