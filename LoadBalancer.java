@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION An HTTP load balancer in one command: Undertow's reverse proxy over a pool of backends, with pluggable strategies.
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //DEPS io.prometheus:prometheus-metrics-core:1.10.0

@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION Demo backends for the load balancer: each says who it is and echoes what it received.
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java

@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION JMH: how long each strategy's pick takes, at 3, 100 and 1,000 backends, on 1 and 2 threads.
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS org.openjdk.jmh:jmh-core:1.37
 //DEPS org.openjdk.jmh:jmh-generator-annprocess:1.37
 // The balancing model and the strategies, listed one by one (a script run from a catalog alias cannot

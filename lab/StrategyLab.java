@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION The strategy lab: races strategies on the same seeded open-loop workload over demo backends, and shows who wins.
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //SOURCES Scenario.java Workload.java LabRun.java Report.java

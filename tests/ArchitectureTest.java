@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,10 +48,11 @@ class ArchitectureTest {
         Path emptyClassPath = Files.createTempDirectory("empty-classpath");
         Path out = Files.createTempDirectory("model-classes");
         StringWriter errors = new StringWriter();
-        try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, null)) {
+        // UTF-8 whatever the locale, as the scripts' //JAVAC_OPTIONS say: under LANG=C Java 17 reads US-ASCII.
+        try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8)) {
             List<Path> sources = sources("model", "strategies");
             boolean compiled = javac.getTask(errors, files, null,
-                    List.of("-classpath", emptyClassPath.toString(), "-proc:none", "-d", out.toString()),
+                    List.of("-encoding", "UTF-8", "-classpath", emptyClassPath.toString(), "-proc:none", "-d", out.toString()),
                     null, files.getJavaFileObjectsFromPaths(sources)).call();
             assertTrue(compiled, "model/ and strategies/ need something beyond the JDK:\n" + errors);
             try (Stream<Path> classes = Files.walk(out)) {

@@ -150,6 +150,63 @@ class CatalogTest {
         }
     }
 
+    /**
+     * The README's command works in a container with no locale: Java 17's javac reads sources in the
+     * platform charset, US-ASCII under LANG=C, and our sources are UTF-8 (×, →, µ in comments and pages).
+     * Built from a copy of the sources, with a JBang cache of its own, so no cached jar can answer instead.
+     */
+    @Test
+    void loadBalancerBuildsUnderTheCLocale() throws Exception {
+        Path project = project();
+        Path copy = Files.createTempDirectory("lb-c-locale");
+        try {
+            Files.copy(project.resolve("LoadBalancer.java"), copy.resolve("LoadBalancer.java"));
+            for (String folder : List.of("model", "strategies", "text", "proxy", "admin", "backends-demo")) {
+                Files.createDirectories(copy.resolve(folder));
+                try (Stream<Path> files = Files.list(project.resolve(folder))) {
+                    for (Path file : files.filter(file -> file.toString().endsWith(".java")).toList()) {
+                        Files.copy(file, copy.resolve(folder).resolve(file.getFileName()));
+                    }
+                }
+            }
+            ProcessBuilder build = new ProcessBuilder(project.resolve("jbang").toString(), "build", copy.resolve("LoadBalancer.java").toString());
+            build.environment().keySet().removeIf(name -> name.equals("LANG") || name.startsWith("LC_"));
+            build.environment().put("LC_ALL", "C");
+            build.environment().put("JBANG_CACHE_DIR", copy.resolve("jbang-cache").toString());
+            Path log = copy.resolve("build.log");
+            Process process = build.directory(copy.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String output = Files.readString(log);
+            assertEquals(0, process.isAlive() ? -1 : process.exitValue(), "./jbang build LoadBalancer.java under LC_ALL=C:\n" + output);
+            assertFalse(output.contains("unmappable character"), output);
+        } finally {
+            try (Stream<Path> paths = Files.walk(copy)) {
+                for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    /** Every script reads its sources as UTF-8, for the reason above; a fixture script without //JAVA is exempt. */
+    @Test
+    void everyScriptReadsItsSourcesAsUtf8() throws Exception {
+        Path project = project();
+        List<String> scripts = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(project)) {
+            for (Path file : files.filter(file -> file.toString().endsWith(".java") && !file.toString().contains("/.")).toList()) {
+                String text = Files.readString(file);
+                if (text.startsWith("///usr/bin/env jbang") && text.contains("\n//JAVA ")) {
+                    scripts.add(project.relativize(file).toString());
+                    assertTrue(text.contains("\n//JAVAC_OPTIONS -encoding UTF-8\n"), file + " needs //JAVAC_OPTIONS -encoding UTF-8");
+                }
+            }
+        }
+        assertTrue(scripts.containsAll(List.of("LoadBalancer.java", "tests/RunTests.java", "backends-demo/DemoBackend.java", "lab/StrategyLab.java")), "scripts found: " + scripts);
+    }
+
     /** Runs a command in {@code project} for up to 5 minutes; returns "" when it exits 0, else what it printed. */
     private static String run(Path project, String... command) throws Exception {
         Path log = Files.createTempFile("jbang", ".log");

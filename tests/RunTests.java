@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION Runs every JUnit test of the project and ends with "N passed, N failed".
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS org.junit.jupiter:junit-jupiter:5.14.1
 //DEPS org.junit.platform:junit-platform-launcher:1.14.1
 //DEPS com.google.code.gson:gson:2.13.2

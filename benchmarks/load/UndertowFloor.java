@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //DESCRIPTION The floor under our proxy's cost: Undertow's HTTP server answering "ok" itself, with no proxying.
 //JAVA 17+
+// Sources are UTF-8 whatever the locale: Java 17's javac reads them in the platform charset, US-ASCII under LANG=C.
+//JAVAC_OPTIONS -encoding UTF-8
 //DEPS io.undertow:undertow-core:2.4.4.Final
 // The load balancer's own JVM options, so that the two are compared on the same heap, GC and inlining.
 //RUNTIME_OPTIONS -XX:+UseSerialGC -Xmx64m -Xmn8m -Xss256k -XX:FreqInlineSize=200 -XX:InlineSmallCode=1500
