@@ -291,6 +291,7 @@ public class LoadBalancer implements Callable<Integer> {
         String token = adminToken();
         StrategyOptions strategyOptions = strategyOptions();
         Strategy picker = create(strategy, strategyOptions);
+        ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
         DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
 
@@ -300,7 +301,7 @@ public class LoadBalancer implements Callable<Integer> {
             server.addObserver(log);
         }
         server.setExplain(explain);
-        server.setForwardedHeaders(forwardedHeaders());
+        server.setForwardedHeaders(forwarded);
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
         CountDownLatch stopRequested = listenForSignals(server);

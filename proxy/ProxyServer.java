@@ -7,6 +7,7 @@ import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -118,14 +119,25 @@ public final class ProxyServer {
     /**
      * Starts listening and returns once connections are accepted.
      *
-     * @throws IllegalStateException naming the address when it cannot listen (in use, not local)
+     * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
         try {
             return new ProxyServer(settings, pool, strategyName, strategy);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
+                    + e.getMessage() + listenFix(e), e);
         }
+    }
+
+    /** What to do about a failed bind, in the command line's words. */
+    private static String listenFix(IOException e) {
+        if (!(e instanceof BindException)) {
+            return "";
+        }
+        return String.valueOf(e.getMessage()).contains("in use")
+                ? " (another program listens there: stop it, or choose another port with --port)"
+                : " (--bind takes an address of this machine, such as 127.0.0.1 or 0.0.0.0)";
     }
 
     /**

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -76,9 +78,18 @@ class CommandLineTest {
             "--trust-forwarded proxy.example               | --trust-forwarded",
             "--admin-token-file /nonexistent/token         | --admin-token-file"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
-        Process process = start(List.of(), args.trim().split("\\s+"));
-        String err = read(process.getErrorStream());
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        // On a port already taken: input checked only after binding would end in "cannot listen" instead.
+        List<String> command = new ArrayList<>(List.of(args.trim().split("\\s+")));
+        String err;
+        Process process;
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            if (!command.contains("--port")) {
+                command.addAll(List.of("--bind", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort())));
+            }
+            process = start(List.of(), command.toArray(String[]::new));
+            err = read(process.getErrorStream());
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        }
 
         assertEquals(2, process.exitValue(), err);
         List<String> lines = err.lines().filter(line -> !line.isBlank()).toList();
@@ -147,7 +158,7 @@ class CommandLineTest {
         CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> {
             try {
                 return read(process.getInputStream());
-            } catch (IOException e) {
+            } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
@@ -204,7 +215,22 @@ class CommandLineTest {
 
             assertEquals(1, process.exitValue(), err);
             assertTrue(err.startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort()), err);
+            assertTrue(err.contains("choose another port with --port"), "names the fix: " + err);
             assertFalse(err.contains("\tat "), "no stack trace: " + err);
+        }
+    }
+
+    @Test
+    void anAdminPortInUseIsOneClearLine() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Process process = start(List.of(), "--port", "0", "--bind", "127.0.0.1", "--admin-port", String.valueOf(taken.getLocalPort()));
+            String err = read(process.getErrorStream());
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+
+            assertEquals(1, process.exitValue(), err);
+            assertTrue(err.startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort() + " for the admin API: Address already in use"), err);
+            assertTrue(err.contains("choose another port with --admin-port"), "names the fix: " + err);
+            assertFalse(err.contains("\tat ") || err.contains("java.net."), "no stack trace, no exception class: " + err);
         }
     }
 
@@ -294,7 +320,19 @@ class CommandLineTest {
         return port.get(30, TimeUnit.SECONDS);
     }
 
-    private static String read(InputStream stream) throws IOException {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+    /** All the stream gives until it ends, waiting at most 30 s: a process that should have exited but runs on fails its test instead of hanging it. */
+    private static String read(InputStream stream) throws Exception {
+        CompletableFuture<byte[]> all = CompletableFuture.supplyAsync(() -> {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            return new String(all.get(30, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+        } catch (TimeoutException e) {
+            return "(the stream was still open after 30 s)";
+        }
     }
 }
