@@ -4,7 +4,6 @@ import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import demo.DemoControl;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.Deque;
 import java.util.Locale;
@@ -63,7 +62,8 @@ public final class AdminServer {
             // Undertow wraps the bind's IOException in a RuntimeException: say where and what to do instead.
             history.stop();
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IllegalStateException("cannot listen on " + bind + ":" + port + " for the admin API: " + cause.getMessage() + listenFix(cause), e);
+            throw new IllegalStateException("cannot listen on " + bind + ":" + port + " for the admin API: " + cause.getMessage()
+                    + ProxyServer.listenFix(cause, "--admin-port", "--admin-bind"), e);
         }
         this.access = new AdminAccess(new OwnAddress(bind, port()), token);
     }
@@ -83,16 +83,6 @@ public final class AdminServer {
     public static AdminServer start(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies,
                                     String bind, int port, String token, DemoControl demos) {
         return new AdminServer(proxy, strategyName, strategies, bind, port, token, demos);
-    }
-
-    /** What to do about a failed bind, in the command line's words. */
-    private static String listenFix(Throwable cause) {
-        if (!(cause instanceof BindException)) {
-            return "";
-        }
-        return String.valueOf(cause.getMessage()).contains("in use")
-                ? " (another program listens there: stop it, or choose another port with --admin-port)"
-                : " (--admin-bind takes an address of this machine, such as 127.0.0.1)";
     }
 
     public int port() {

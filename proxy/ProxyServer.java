@@ -126,18 +126,21 @@ public final class ProxyServer {
             return new ProxyServer(settings, pool, strategyName, strategy);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
-                    + e.getMessage() + listenFix(e), e);
+                    + e.getMessage() + listenFix(e, "--port", "--bind"), e);
         }
     }
 
-    /** What to do about a failed bind, in the command line's words. */
-    private static String listenFix(IOException e) {
-        if (!(e instanceof BindException)) {
+    /**
+     * What to do about a failed bind, in the command line's words: the proxy's listener and the admin
+     * API's each name their own flags. Empty when the failure is not a bind's.
+     */
+    public static String listenFix(Throwable failure, String portFlag, String bindFlag) {
+        if (!(failure instanceof BindException)) {
             return "";
         }
-        return String.valueOf(e.getMessage()).contains("in use")
-                ? " (another program listens there: stop it, or choose another port with --port)"
-                : " (--bind takes an address of this machine, such as 127.0.0.1 or 0.0.0.0)";
+        return String.valueOf(failure.getMessage()).contains("in use")
+                ? " (another program listens there: stop it, or choose another port with " + portFlag + ")"
+                : " (" + bindFlag + " takes an address of this machine, such as 127.0.0.1 or 0.0.0.0)";
     }
 
     /**

@@ -142,11 +142,7 @@ class CatalogTest {
                 assertTrue(output.startsWith("LoadBalancer "), version + " printed: " + output);
             }
         } finally {
-            try (Stream<Path> paths = Files.walk(out)) {
-                for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            }
+            deleteTree(out);
         }
     }
 
@@ -169,24 +165,11 @@ class CatalogTest {
                     }
                 }
             }
-            ProcessBuilder build = new ProcessBuilder(project.resolve("jbang").toString(), "build", copy.resolve("LoadBalancer.java").toString());
-            build.environment().keySet().removeIf(name -> name.equals("LANG") || name.startsWith("LC_"));
-            build.environment().put("LC_ALL", "C");
-            build.environment().put("JBANG_CACHE_DIR", copy.resolve("jbang-cache").toString());
-            Path log = copy.resolve("build.log");
-            Process process = build.directory(copy.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            String output = Files.readString(log);
-            assertEquals(0, process.isAlive() ? -1 : process.exitValue(), "./jbang build LoadBalancer.java under LC_ALL=C:\n" + output);
-            assertFalse(output.contains("unmappable character"), output);
+            // LC_ALL outranks LANG and every other LC_ variable.
+            assertEquals("", run(copy, Map.of("LC_ALL", "C", "JBANG_CACHE_DIR", copy.resolve("jbang-cache").toString()),
+                    project.resolve("jbang").toString(), "build", copy.resolve("LoadBalancer.java").toString()), "under LC_ALL=C");
         } finally {
-            try (Stream<Path> paths = Files.walk(copy)) {
-                for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            }
+            deleteTree(copy);
         }
     }
 
@@ -209,9 +192,16 @@ class CatalogTest {
 
     /** Runs a command in {@code project} for up to 5 minutes; returns "" when it exits 0, else what it printed. */
     private static String run(Path project, String... command) throws Exception {
+        return run(project, Map.of(), command);
+    }
+
+    /** As above, with these variables added to the environment. */
+    private static String run(Path project, Map<String, String> environment, String... command) throws Exception {
         Path log = Files.createTempFile("jbang", ".log");
         try {
-            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             if (!process.waitFor(5, TimeUnit.MINUTES)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 return String.join(" ", command) + " took over 5 minutes:\n" + Files.readString(log);
@@ -219,6 +209,14 @@ class CatalogTest {
             return process.exitValue() == 0 ? "" : String.join(" ", command) + " exited " + process.exitValue() + ":\n" + Files.readString(log);
         } finally {
             Files.deleteIfExists(log);
+        }
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                Files.deleteIfExists(path);
+            }
         }
     }
 
