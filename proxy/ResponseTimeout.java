@@ -110,7 +110,7 @@ final class ResponseTimeout implements ExchangeCompletionListener {
         void add(ResponseTimeout timeout, XnioIoThread ioThread) {
             thread = ioThread;
             ResponseTimeout after = last;
-            while (after != null && after.deadlineNanos > timeout.deadlineNanos) {
+            while (after != null && after.deadlineNanos - timeout.deadlineNanos > 0) { // differences: nanoTime may wrap
                 after = after.previous;
             }
             timeout.previous = after;
@@ -126,7 +126,7 @@ final class ResponseTimeout implements ExchangeCompletionListener {
                 after.next = timeout;
             }
             timeout.queued = true;
-            if (timer == null || first.deadlineNanos < timerNanos) {
+            if (timer == null || first.deadlineNanos - timerNanos < 0) {
                 schedule(first.deadlineNanos);
             }
         }
