@@ -12,7 +12,8 @@
 #   benchmarks/load/run.sh --syscalls             # system calls per proxied request, ours and nginx's workers (strace -c)
 #   benchmarks/load/run.sh --profile              # a CPU flame graph of ours under 64 connections (async-profiler, itimer)
 #   benchmarks/load/run.sh --floor                # not part of "everything": Undertow's and nginx's servers answering
-#                                                 #   by themselves beside both proxies, CPU per request of each
+#                                                 #   by themselves beside both proxies, Undertow's own ProxyHandler and
+#                                                 #   forwarding with no checks on Undertow's server; CPU per request
 #
 # --quick combines with each. Installs nginx, haproxy, wrk and strace from Debian if they are missing (as
 # root); async-profiler comes from Maven Central. Everything it starts listens on 127.0.0.1, runs in a
@@ -216,9 +217,18 @@ CONF
     pids+=($!); port[nginx-server]=$nginx_server; pid[nginx-server]=$!
     ./jbang benchmarks/load/UndertowFloor.java "$undertow_server" > "$work/undertow.log" 2>&1 &
     pids+=($!); port[undertow-server]=$undertow_server; pid[undertow-server]=$!
+    # And two forwarders on Undertow's server over the same backends: Undertow's own ProxyHandler, and
+    # forwarding with no checks at all (one write, one read; see UndertowFloor.java).
+    undertow_proxy=$(free_port) bare_forward=$(free_port)
+    ./jbang benchmarks/load/UndertowFloor.java "$undertow_proxy" --undertow-proxy "$backend1" "$backend2" > "$work/undertow-proxy.log" 2>&1 &
+    pids+=($!); port[undertow-proxy]=$undertow_proxy; pid[undertow-proxy]=$!
+    ./jbang benchmarks/load/UndertowFloor.java "$bare_forward" --bare-forward "$backend1" "$backend2" > "$work/bare-forward.log" 2>&1 &
+    pids+=($!); port[bare-forward]=$bare_forward; pid[bare-forward]=$!
     wait_for_200 "http://127.0.0.1:$nginx_server/small" 10
-    wait_for_200 "http://127.0.0.1:$undertow_server/small" 60
-    wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$undertow_server/small" >/dev/null
+    for target in undertow-server undertow-proxy bare-forward; do
+        wait_for_200 "http://127.0.0.1:${port[$target]}/small" 60
+        wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:${port[$target]}/small" >/dev/null
+    done
 fi
 
 echo "warming up ($warmup s on our load balancer, 2 s on the others)..." >&2
@@ -265,7 +275,7 @@ if [ "$mode" = floor ]; then
     results="$work/floor.tsv"
     for round in $(seq 1 "$rounds"); do
         for conns in 8 64; do
-            for target in undertow-server nginx-server ours nginx; do
+            for target in undertow-server nginx-server ours nginx undertow-proxy bare-forward; do
                 before=$(cpu_ticks "${pid[$target]}")
                 out=$(wrk -t1 -c"$conns" -d"${seconds}s" "http://127.0.0.1:${port[$target]}/small")
                 after=$(cpu_ticks "${pid[$target]}")
@@ -283,12 +293,15 @@ for line in open(path):
     target, conns, ticks, requests = line.split()
     cpu.setdefault((conns, target), []).append(int(ticks) / hz * 1e6 / max(int(requests), 1))
 print(f"\nCPU µs per request, medians of {rounds} round(s) of {seconds} s, /small, wrk -t1, keep-alive:\n")
-print("| connections | Undertow answering | nginx answering | LoadBalancer proxying | nginx proxying | ours − Undertow's floor | nginx's proxy − its floor |")
-print("|---:|---:|---:|---:|---:|---:|---:|")
+print("| connections | Undertow answering | nginx answering | LoadBalancer proxying | nginx proxying | Undertow's ProxyHandler | bare forwarding on Undertow | ours − Undertow's floor | nginx's proxy − its floor | bare forwarding − Undertow's floor |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for conns in ("8", "64"):
-    m = {t: statistics.median(cpu[(conns, t)]) for t in ("undertow-server", "nginx-server", "ours", "nginx")}
+    m = {t: statistics.median(cpu[(conns, t)]) for t in ("undertow-server", "nginx-server", "ours", "nginx", "undertow-proxy", "bare-forward")}
     print(f"| {conns} | {m['undertow-server']:.1f} | {m['nginx-server']:.1f} | {m['ours']:.1f} | {m['nginx']:.1f} | "
-          f"{m['ours'] - m['undertow-server']:.1f} | {m['nginx'] - m['nginx-server']:.1f} |")
+          f"{m['undertow-proxy']:.1f} | {m['bare-forward']:.1f} | "
+          f"{m['ours'] - m['undertow-server']:.1f} | {m['nginx'] - m['nginx-server']:.1f} | {m['bare-forward'] - m['undertow-server']:.1f} |")
+print("\nThe CPU goal, 1.25x nginx's proxy: " + ", ".join(
+    f"{conns} connections {1.25 * statistics.median(cpu[(conns, 'nginx')]):.1f}" for conns in ("8", "64")) + " µs per request")
 PY
     exit 0
 fi
