@@ -99,14 +99,14 @@ class CatalogTest {
     }
 
     /**
-     * The README's commands that run a script no alias names (the JMH benchmark of the hot path) must
-     * build too: a refactoring broke that one once, and nothing ran it.
+     * The commands of the README and the manual (docs/*.md) that run a script no alias names (the JMH
+     * benchmark of the hot path) must build too: a refactoring broke that one once, and nothing ran it.
      */
     @Test
     void everyScriptTheReadmeRunsBuilds() throws Exception {
         Path project = project();
         Set<String> aliases = new HashSet<>(aliasScripts(project));
-        Matcher command = Pattern.compile("\\./jbang ([\\w./-]+\\.java)").matcher(Files.readString(project.resolve("README.md")));
+        Matcher command = Pattern.compile("\\./jbang ([\\w./-]+\\.java)").matcher(readmeAndManual(project));
         List<String> others = new ArrayList<>();
         while (command.find()) {
             String script = command.group(1);
@@ -119,6 +119,42 @@ class CatalogTest {
         for (String script : others) {
             assertEquals("", run(project, project.resolve("jbang").toString(), "build", script), script);
         }
+    }
+
+    /** The README and every page of the manual it links to (docs/*.md), one after the other. */
+    static String readmeAndManual(Path project) throws Exception {
+        StringBuilder text = new StringBuilder(Files.readString(project.resolve("README.md")));
+        try (Stream<Path> pages = Files.list(project.resolve("docs"))) {
+            for (Path page : pages.filter(page -> page.toString().endsWith(".md")).sorted().toList()) {
+                text.append('\n').append(Files.readString(page));
+            }
+        }
+        return text.toString();
+    }
+
+    /**
+     * The README is a front page: its set-up block holds exactly the two commands a newcomer needs, and
+     * every relative link in it and in the manual leads to a file that exists.
+     */
+    @Test
+    void readmeIsAFrontPageWhoseLinksLead() throws Exception {
+        Path project = project();
+        String readme = Files.readString(project.resolve("README.md"));
+        Matcher setUp = Pattern.compile("## Set up\\n.*?```sh\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertTrue(setUp.find(), "the README has no set-up block");
+        assertEquals(List.of("./jbang LoadBalancer.java", "./jbang tests/RunTests.java"),
+                setUp.group(1).lines().map(line -> line.replaceFirst("\\s*#.*", "")).toList());
+        List<Path> pages = new ArrayList<>(List.of(project.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(project.resolve("docs"))) {
+            docs.filter(page -> page.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        for (Path page : pages) {
+            Matcher link = Pattern.compile("\\]\\(([^)#:]+)(#[^)]*)?\\)").matcher(Files.readString(page));
+            while (link.find()) {
+                assertTrue(Files.exists(page.getParent().resolve(link.group(1))), project.relativize(page) + " links to a missing " + link.group(1));
+            }
+        }
+        assertTrue(pages.size() >= 9, "the manual's pages: " + pages);
     }
 
     /**
