@@ -132,7 +132,8 @@ public class LoadBalancer implements Callable<Integer> {
 
     @Option(names = {"-s", "--strategy"}, paramLabel = "NAME", defaultValue = Strategies.DEFAULT, converter = StrategyConverter.class,
             completionCandidates = StrategyNames.class,
-            description = "How to pick a backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+            description = "How to pick a backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, which follows weights; "
+                    + "--list-strategies says what each does).")
     Strategies.Entry strategy;
 
     @Option(names = "--list-strategies", description = "List the strategies with a line on each, and exit.")
@@ -284,7 +285,9 @@ public class LoadBalancer implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (listStrategies) {
-            Strategies.ALL.forEach(entry -> System.out.printf("  %-22s %s%n", entry.name(), entry.description()));
+            Strategies.ALL.forEach(entry -> System.out.printf("  %-24s %s%n",
+                    entry.name().equals(Strategies.DEFAULT) ? entry.name() + " (default)" : entry.name(), entry.description()));
+            System.out.println("  (weighted-round-robin, its former name, still picks round-robin)");
             return 0;
         }
         validate();

@@ -7,8 +7,9 @@ import model.RequestView;
 import model.Strategy;
 
 /**
- * Round robin: each backend in turn, ignoring weights, as nginx and HAProxy do by default; avoided
- * backends are left out of the turn, so the others still share evenly.
+ * Unweighted round robin: each backend in turn, ignoring weights (nginx and HAProxy weight their
+ * default round robin; this is the textbook version, kept to compare against); avoided backends are
+ * left out of the turn, so the others still share evenly.
  * Thread-safe and lock-free: one shared counter; {@code Math.floorMod} keeps the index valid when the
  * counter wraps past {@code Long.MAX_VALUE} (a plain {@code %} would go negative there).
  */

@@ -16,7 +16,7 @@ import model.Strategy;
 
 /**
  * Sticky sessions by cookie, the whole decision in this file: a client's first request goes wherever
- * the base strategy (round robin) sends it, and {@link #setCookie} gives the cookie naming that backend,
+ * the base strategy (weighted round robin) sends it, and {@link #setCookie} gives the cookie naming that backend,
  * which the proxy adds to the response; later requests carrying the cookie go back there for as long as
  * it is a candidate and not avoided, and fall back to the base strategy when it is not, getting a new
  * cookie (HAProxy's "cookie insert", nginx Plus's "sticky cookie", Caddy's {@code CookieHashSelection}). The cookie is an HMAC-SHA256 of the backend's name

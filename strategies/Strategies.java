@@ -2,6 +2,7 @@ package strategies;
 
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -46,16 +47,21 @@ public final class Strategies {
 
     public static final String DEFAULT = "round-robin";
 
+    /** Names kept working after a rename: weighted-round-robin is what round-robin does now. */
+    private static final Map<String, String> FORMER_NAMES = Map.of("weighted-round-robin", "round-robin");
+
     // Every file of this folder by name, so a script that lists this registry compiles them all (JBang
     // follows //SOURCES into a listed file; a script run from a remote catalog alias cannot expand a glob).
 //SOURCES ConsistentHash.java First.java Hash.java HashKey.java HashRing.java Hashing.java LeastConnections.java LeastLatency.java
 //SOURCES Load.java PerVersion.java PowerOfTwo.java RoundRobin.java Sticky.java StrategyOptions.java
 //SOURCES WeightedRandom.java WeightedRoundRobin.java
     public static final List<Entry> ALL = List.of(
-            new Entry("round-robin", "each backend in turn; ignores weights",
-                    EnumSet.of(Trait.EVEN), options -> new RoundRobin()),
-            new Entry("weighted-round-robin", "in turn, in proportion to weight, spread out (nginx's smooth WRR)",
+            // The default follows weights, as nginx's and HAProxy's default round robin do: a user who
+            // writes weight=3 and changes nothing else gets three picks in four.
+            new Entry("round-robin", "in turn, in proportion to weight, spread out (nginx's smooth weighted round robin)",
                     EnumSet.of(Trait.EVEN, Trait.WEIGHTED), options -> new WeightedRoundRobin()),
+            new Entry("unweighted-round-robin", "each backend in turn, ignoring weights (the textbook version, for comparison)",
+                    EnumSet.of(Trait.EVEN), options -> new RoundRobin()),
             new Entry("random", "at random, in proportion to weight",
                     EnumSet.of(Trait.EVEN, Trait.WEIGHTED), options -> new WeightedRandom(options.random())),
             new Entry("power-of-two", "the less busy of two random picks (Envoy's least-request)",
@@ -71,14 +77,16 @@ public final class Strategies {
             new Entry("consistent-hash", "sticky by --hash-key, but no backend over its fair share x --hash-balance-factor",
                     EnumSet.of(Trait.HASHING, Trait.BOUNDED_LOAD), options -> new ConsistentHash(HashKey.parse(options.hashKey()), options.balanceFactor())),
             new Entry("sticky", "a signed cookie brings each client back to its first backend",
-                    EnumSet.of(Trait.EVEN), options -> new Sticky(new RoundRobin())),
+                    EnumSet.of(Trait.EVEN), options -> new Sticky(new WeightedRoundRobin())),
             new Entry("first", "the first backend that is up, in the order given (fallbacks)",
                     EnumSet.noneOf(Trait.class), options -> new First()));
 
     private Strategies() {}
 
+    /** The entry of this name, or of the name it now goes by (a former name still works on the command line). */
     public static Optional<Entry> byName(String name) {
-        return ALL.stream().filter(entry -> entry.name().equals(name)).findFirst();
+        String current = FORMER_NAMES.getOrDefault(name, name);
+        return ALL.stream().filter(entry -> entry.name().equals(current)).findFirst();
     }
 
     /** "round-robin, random, ...": for error messages and help text. */

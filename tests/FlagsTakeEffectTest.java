@@ -1,6 +1,7 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,8 @@ class FlagsTakeEffectTest {
 
     static Stream<Row> flags() {
         return Stream.of(
+                new Row("--backend URL,weight=N under the default strategy", FlagsTakeEffectTest::weightUnderTheDefaultStrategy),
+                new Row("--strategy unweighted-round-robin", FlagsTakeEffectTest::unweightedRoundRobin),
                 new Row("--backup", FlagsTakeEffectTest::backup),
                 new Row("--explain", FlagsTakeEffectTest::explain),
                 new Row("--retry-budget", FlagsTakeEffectTest::retryBudget),
@@ -114,6 +117,36 @@ class FlagsTakeEffectTest {
     private static String backendOf(HttpResponse<String> response) {
         assertEquals(200, response.statusCode(), response.body());
         return TestSupport.json(response).get("backend").getAsString();
+    }
+
+    /**
+     * The README's first own-backends example: weights 1 and 3 with no --strategy split 40 requests
+     * 10/30, as nginx's and HAProxy's default round robin would, counted by the client and by the backends.
+     */
+    private void weightUnderTheDefaultStrategy() throws Exception {
+        DemoServer light = support.demo("light"), heavy = support.demo("heavy");
+        LoadBalancerProcess lb = start("--backend", light.url(), "--backend", heavy.url() + ",weight=3");
+        List<String> served = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            served.add(backendOf(get(lb, "/")));
+        }
+        assertEquals(10, served.stream().filter("light"::equals).count(), "served: " + served);
+        assertEquals(30, served.stream().filter("heavy"::equals).count(), "served: " + served);
+        assertEquals(10, light.requestCount());
+        assertEquals(30, heavy.requestCount());
+        // Smooth, not in bursts: the light backend's turns are spread out, never four heavy picks in a row.
+        assertFalse(String.join("", served).contains("heavyheavyheavyheavy"), "spread out: " + served);
+    }
+
+    /** The textbook round robin, kept under a name that says so, ignores the same weights: 20/20. */
+    private void unweightedRoundRobin() throws Exception {
+        DemoServer light = support.demo("light"), heavy = support.demo("heavy");
+        LoadBalancerProcess lb = start("--backend", light.url(), "--backend", heavy.url() + ",weight=3", "--strategy", "unweighted-round-robin");
+        for (int i = 0; i < 40; i++) {
+            backendOf(get(lb, "/"));
+        }
+        assertEquals(20, light.requestCount());
+        assertEquals(20, heavy.requestCount());
     }
 
     private void backup() throws Exception {

@@ -38,6 +38,15 @@ class StrategyRegistryTest {
         assertTrue(Strategies.byName(Strategies.DEFAULT).isPresent());
     }
 
+    /** The default follows weights (nginx's and HAProxy's default round robin do); the unweighted one says so in its name. */
+    @Test
+    void theDefaultFollowsWeightsAndTheFormerNameStillWorks() {
+        assertTrue(Strategies.byName(Strategies.DEFAULT).orElseThrow().has(Strategies.Trait.WEIGHTED));
+        assertFalse(Strategies.byName("unweighted-round-robin").orElseThrow().has(Strategies.Trait.WEIGHTED));
+        assertEquals("round-robin", Strategies.byName("weighted-round-robin").orElseThrow().name());
+        assertFalse(Strategies.ALL.stream().anyMatch(entry -> entry.name().equals("weighted-round-robin")), "one name per strategy: " + Strategies.names());
+    }
+
     @Test
     void traitsSayWhatEachStrategyPromises() {
         assertTrue(Strategies.byName("ip-hash").orElseThrow().has(Strategies.Trait.HASHING));
