@@ -20,14 +20,17 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPacka
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import proxy.ProcessSignals;
 import java.util.regex.Pattern;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassNameFilter;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -35,8 +38,9 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * The test runner: discovers every test class in the {@code tests} package (optionally only those
- * whose name contains the first argument), prints one line per test as it finishes, then the failures
- * in full, then the closing line "N passed, N failed, N skipped". Exits 1 if anything failed.
+ * whose full name contains the first argument: Model, ModelTest or tests.ModelTest), prints one line per
+ * test as it finishes, then the failures in full, then the closing line "N passed, N failed, N skipped".
+ * Exits 1 if anything failed, 2 (naming the classes that come close) if the filter selects no test.
  */
 public class RunTests {
     public static void main(String[] args) {
@@ -47,14 +51,15 @@ public class RunTests {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
                 "stop-children"));
         String filter = args.length > 0 ? args[0] : "";
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("tests"))
-                .filters(ClassNameFilter.includeClassNamePatterns(".*" + Pattern.quote(filter) + ".*Test"))
-                .build();
         Launcher launcher = LauncherFactory.create();
+        TestPlan plan = launcher.discover(request(filter));
+        if (!plan.containsTests()) {
+            System.err.println(noMatch(filter, testClasses(launcher.discover(request("")))));
+            System.exit(2);
+        }
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         ProgressPrinter progress = new ProgressPrinter();
-        launcher.execute(request, summary, progress);
+        launcher.execute(plan, summary, progress);
 
         TestExecutionSummary result = summary.getSummary();
         PrintWriter out = new PrintWriter(System.out, true);
@@ -70,6 +75,39 @@ public class RunTests {
         out.printf("%d passed, %d failed, %d skipped%n",
                 result.getTestsSucceededCount(), failed, progress.skipped.size());
         System.exit(failed == 0 && result.getTestsFoundCount() > 0 ? 0 : 1);
+    }
+
+    /**
+     * The test classes whose full name contains {@code filter} ("Model", "ModelTest", "tests.ModelTest"
+     * all select ModelTest); every test class when it is empty.
+     */
+    static LauncherDiscoveryRequest request(String filter) {
+        return LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("tests"))
+                // Both at once: the name contains the filter, and it is a test class (ends in Test).
+                .filters(ClassNameFilter.includeClassNamePatterns("(?=.*" + Pattern.quote(filter) + ").*Test"))
+                .build();
+    }
+
+    /** The simple names of the test classes in {@code plan}, sorted. */
+    static List<String> testClasses(TestPlan plan) {
+        List<String> classes = new ArrayList<>();
+        for (TestIdentifier root : plan.getRoots()) {
+            for (TestIdentifier child : plan.getChildren(root)) {
+                child.getSource().filter(ClassSource.class::isInstance).map(source -> ((ClassSource) source).getClassName().replaceFirst(".*\\.", ""))
+                        .ifPresent(classes::add);
+            }
+        }
+        classes.sort(null);
+        return classes;
+    }
+
+    /** What to say when {@code filter} selects no test: the classes that come close, or all of them. */
+    static String noMatch(String filter, List<String> classes) {
+        List<String> close = classes.stream().filter(name -> name.toLowerCase(Locale.ROOT).contains(filter.toLowerCase(Locale.ROOT))
+                || filter.toLowerCase(Locale.ROOT).contains(name.toLowerCase(Locale.ROOT).replaceFirst("test$", ""))).toList();
+        return "no test class matches '" + filter + "' (the filter is part of a test class's name, case-sensitive: "
+                + (close.isEmpty() ? "the test classes are " + String.join(", ", classes) : "did you mean " + String.join(", ", close) + "?") + ")";
     }
 
     /** One line per finished test, so a slow or stuck test is visible while the run goes on. */
