@@ -38,7 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
 import strategies.Strategies;
 import strategies.StrategyOptions;
 
@@ -110,20 +112,46 @@ public class StrategyBenchmarks {
         return requests[(int) (counter.getAndIncrement() & 1023)];
     }
 
+    static final String USAGE = """
+            Usage: ./jbang benchmarks/StrategyBenchmarks.java [--quick]   (alias: strategy-bench)
+            JMH: the time of one pick for every strategy in the registry, at 3, 100 and 1,000 backends,
+            with and without one backend avoided, on 1 and 2 threads, beside a baseline (an atomic increment).
+              --quick     one 300 ms warm-up and one 300 ms measured iteration per row, baseline included
+                          (a few minutes; rough figures)
+              -h, --help  print this and exit
+            Without --quick: 2 x 1 s of warm-up and 3 x 1 s measured per row (about twenty minutes).""";
+
     public static void main(String[] args) throws RunnerException {
-        boolean quick = List.of(args).contains("--quick");
+        boolean quick = false;
+        for (String arg : args) {
+            switch (arg) {
+                case "--quick" -> quick = true;
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> {
+                    System.err.println("error: unknown option '" + arg + "'; the only option is --quick (--help says more)");
+                    System.exit(2);
+                }
+            }
+        }
         for (int threads : new int[] {1, 2}) {
-            ChainedOptionsBuilder options = new OptionsBuilder()
+            new Runner(timed(new OptionsBuilder()
                     .include(StrategyBenchmarks.class.getName() + ".pick")
                     .param("strategy", Strategies.ALL.stream().map(Strategies.Entry::name).toArray(String[]::new))
-                    .threads(threads);
-            if (quick) {
-                options.warmupIterations(1).warmupTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(300))
-                        .measurementIterations(1).measurementTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(300));
-            }
-            new Runner(options.build()).run();
-            new Runner(new OptionsBuilder().include(StrategyBenchmarks.class.getName() + ".baseline").threads(threads)
-                    .param("strategy", "round-robin").param("backends", "3").build()).run();
+                    .threads(threads), quick)).run();
+            new Runner(timed(new OptionsBuilder().include(StrategyBenchmarks.class.getName() + ".baseline").threads(threads)
+                    .param("strategy", Strategies.DEFAULT).param("backends", "3"), quick)).run();
         }
+    }
+
+    /** The options as given, or, with --quick, shortened to one 300 ms warm-up and one 300 ms measured iteration. */
+    private static Options timed(ChainedOptionsBuilder options, boolean quick) {
+        if (quick) {
+            options.warmupIterations(1).warmupTime(TimeValue.milliseconds(300))
+                    .measurementIterations(1).measurementTime(TimeValue.milliseconds(300));
+        }
+        return options.build();
     }
 }

@@ -121,6 +121,34 @@ class CatalogTest {
         }
     }
 
+    /**
+     * {@code strategy-bench --help} prints its usage and exits, instead of starting the twenty-minute
+     * benchmark; JMH never starts (it would print "# JMH version"). Bounded by the build, not by JMH.
+     */
+    @Test
+    void strategyBenchHelpPrintsUsageAndExitsAtOnce() throws Exception {
+        Path project = project();
+        assertEquals("", run(project, project.resolve("jbang").toString(), "build", "benchmarks/StrategyBenchmarks.java"));
+        Path log = Files.createTempFile("bench-help", ".log");
+        try {
+            long started = System.nanoTime();
+            Process bench = new ProcessBuilder(project.resolve("jbang").toString(), "strategy-bench", "--help").directory(project.toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean exited = bench.waitFor(2, TimeUnit.MINUTES);
+            if (!exited) {
+                bench.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String output = Files.readString(log);
+            assertTrue(exited, "strategy-bench --help still running after 2 minutes:\n" + output);
+            assertEquals(0, bench.exitValue(), output);
+            assertTrue(output.contains("Usage: ./jbang benchmarks/StrategyBenchmarks.java [--quick]") && output.contains("--quick"), output);
+            assertFalse(output.contains("# JMH"), "the benchmark started:\n" + output);
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(60), "built already, it took " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        } finally {
+            Files.delete(log);
+        }
+    }
+
     /** The README and every page of the manual it links to (docs/*.md), one after the other. */
     static String readmeAndManual(Path project) throws Exception {
         StringBuilder text = new StringBuilder(Files.readString(project.resolve("README.md")));
