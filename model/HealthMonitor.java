@@ -25,14 +25,19 @@ public final class HealthMonitor {
     private final HealthChecks checks;
     private final PassiveEjection ejection;
     private final Consumer<String> log;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "health-monitor");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService timer;
     private final HttpClient checker; // null when no health path is set
 
     public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
+        this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon));
+    }
+
+    /**
+     * @param timer runs the checks, their HTTP client's callbacks and each ejection's readmission (its
+     *     one-off {@code schedule}); tests pass one that holds readmissions until they release them
+     */
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer) {
+        this.timer = timer;
         this.pool = pool;
         this.checks = settings.checks();
         this.ejection = settings.ejection();
@@ -54,6 +59,17 @@ public final class HealthMonitor {
 
     public void stop() {
         timer.shutdownNow();
+    }
+
+    private static Thread daemon(Runnable runnable) {
+        Thread thread = new Thread(runnable, "health-monitor");
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /** "1 failure", "3 failures": the log lines read as sentences. */
+    private static String count(int n, String one, String many) {
+        return n + " " + (n == 1 ? one : many);
     }
 
     /** A request to {@code backend} failed at the gateway level: refused, reset, timed out, or answered 502/503/504. */
@@ -81,8 +97,8 @@ public final class HealthMonitor {
             int times = backend.health().eject();
             long millis = ejection.failTimeout().toMillis() * Math.min(times, 10);
             backend.health().ejectedUntil(System.currentTimeMillis() + millis);
-            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after " + ejection.maxFails()
-                    + " failures in a row (last: " + why + ")");
+            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after "
+                    + count(ejection.maxFails(), "failure", "failures in a row") + " (last: " + why + ")");
             pool.refresh();
             timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
         }
@@ -108,8 +124,8 @@ public final class HealthMonitor {
                 }
                 if (change != null) {
                     log.accept("backend " + backend.name() + (change
-                            ? " UP after " + checks.rise() + " good health checks"
-                            : " DOWN after " + checks.fall() + " failed health checks (" + detail + ")"));
+                            ? " UP after " + count(checks.rise(), "good health check", "good health checks")
+                            : " DOWN after " + count(checks.fall(), "failed health check", "failed health checks") + " (" + detail + ")"));
                     pool.refresh();
                 }
             }, timer);

@@ -39,6 +39,13 @@ class DurationTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.parseDuration("30")).getMessage().startsWith("'30' has no unit"));
     }
 
+    /** Sizes are binary multiples, as nginx reads them: 1k is 1,024 bytes, not 1,000. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"512, 512", "1k, 1024", "64k, 65536", "10m, 10485760", "1g, 1073741824"})
+    void sizesAreBinaryMultiples(String text, long bytes) {
+        assertEquals(bytes, Units.parseSize(text));
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"--timeout", "--drain-timeout", "--health-interval", "--slow-start"})
     void theLoadBalancerRefusesABareNumberNamingTheFlag(String flag) throws Exception {

@@ -212,7 +212,7 @@ class FlagsTakeEffectTest {
         LoadBalancerProcess lb = start("--backend", a.url(), "--backend", b.url(), "--health-path", "/health", "--health-interval", "50ms",
                 "--rise", "3", "--fall", "1");
         b.stopListening();
-        lb.awaitLine("127.0.0.1:" + b.port() + " DOWN after 1 failed health checks", Duration.ofSeconds(10));
+        lb.awaitLine("127.0.0.1:" + b.port() + " DOWN after 1 failed health check", Duration.ofSeconds(10));
         b.listenAgain();
         lb.awaitLine("127.0.0.1:" + b.port() + " UP after 3 good health checks", Duration.ofSeconds(10));
     }
@@ -222,7 +222,7 @@ class FlagsTakeEffectTest {
         // Any path but /health answers after the demo's delay: 500 ms is within the 1 s default, not within 100 ms.
         LoadBalancerProcess lb = start("--backend", slow.url(), "--backend", a.url(), "--health-path", "/slow-health",
                 "--health-interval", "100ms", "--health-timeout", "100ms", "--fall", "1");
-        lb.awaitLine("127.0.0.1:" + slow.port() + " DOWN after 1 failed health checks", Duration.ofSeconds(10));
+        lb.awaitLine("127.0.0.1:" + slow.port() + " DOWN after 1 failed health check", Duration.ofSeconds(10));
         assertTrue(lb.lines().stream().noneMatch(line -> line.contains("127.0.0.1:" + a.port() + " DOWN")), "the fast one stays up");
     }
 
@@ -285,12 +285,12 @@ class FlagsTakeEffectTest {
         DemoServer a = support.demo("a");
         LoadBalancerProcess lb = start("--backend", a.url(), "--max-body-size", "1k");
         HttpResponse<String> small = support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/upload"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1000])).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, small.statusCode());
-        assertEquals(1000, TestSupport.json(small).get("bodyLength").getAsLong());
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1024])).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, small.statusCode(), "1k is 1,024 bytes (as in nginx's client_max_body_size), so 1,024 fit");
+        assertEquals(1024, TestSupport.json(small).get("bodyLength").getAsLong());
         HttpResponse<String> large = support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/upload"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[2048])).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(413, large.statusCode(), "2 KiB is over --max-body-size 1k");
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1025])).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, large.statusCode(), "1,025 bytes are over --max-body-size 1k");
         assertEquals(1, a.requestCount(), "the refused body never reached the backend");
     }
 

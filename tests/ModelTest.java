@@ -14,6 +14,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import model.HealthChecks;
@@ -55,8 +58,60 @@ class ModelTest {
                 new PassiveEjection(maxFails, failTimeout, 50), slowStart, false);
     }
 
+    /**
+     * The monitor's timer: checks run on it as usual, but an ejection's readmission waits until the test
+     * calls {@link #readmit}, so no assertion depends on how fast the machine is (timing-dependent tests
+     * here once made mutation testing refuse to start: a test "did not pass without mutation").
+     */
+    static final class HeldReadmissions extends ScheduledThreadPoolExecutor {
+        private final List<Runnable> held = new CopyOnWriteArrayList<>();
+        private final List<Long> delaysMillis = new CopyOnWriteArrayList<>();
+
+        HeldReadmissions() {
+            super(1);
+            setThreadFactory(runnable -> {
+                Thread thread = new Thread(runnable, "health-monitor-test");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+
+        /** Set before the monitor starts: its periodic checks wait for {@link #checkOnce}, one round each. */
+        volatile boolean holdChecks;
+        volatile Runnable checks;
+
+        @Override
+        public ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, long initialDelay, long delay, TimeUnit unit) {
+            if (!holdChecks) {
+                return super.scheduleWithFixedDelay(task, initialDelay, delay, unit);
+            }
+            checks = task;
+            return super.schedule(() -> { }, 0, TimeUnit.NANOSECONDS);
+        }
+
+        /** Holds a delayed task (a readmission); runs at once what has no delay ({@code execute} comes here too). */
+        @Override
+        public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+            if (delay <= 0) {
+                return super.schedule(task, delay, unit);
+            }
+            held.add(task);
+            delaysMillis.add(unit.toMillis(delay));
+            return super.schedule(() -> {}, 0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private final HeldReadmissions timer = new HeldReadmissions();
+
+    /** The ejections' timeouts run out now: every held readmission runs, in order. */
+    private void readmit() {
+        List<Runnable> due = List.copyOf(timer.held);
+        timer.held.removeAll(due);
+        due.forEach(Runnable::run);
+    }
+
     private HealthMonitor monitor(BackendPool pool, HealthSettings settings) {
-        HealthMonitor monitor = new HealthMonitor(pool, settings, events::add);
+        HealthMonitor monitor = new HealthMonitor(pool, settings, events::add, timer);
         monitors.add(monitor);
         monitor.start();
         return monitor;
@@ -100,16 +155,20 @@ class ModelTest {
         assertEquals(URI.create("http://127.0.0.1:9002"), heavy.uri());
     }
 
+    /** On a clock moved by hand, as every latency test here: a wall clock made them depend on the machine's load. */
     @Test
     void latencyIsAPeakEwmaThatTakesASlowSampleAtOnceAndBlendsAFastOne() {
-        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, Duration.ofSeconds(1000));
+        AtomicLong nanos = new AtomicLong(1_000 * SECOND);
+        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, Duration.ofSeconds(1000), nanos::get);
         assertEquals(0, backend.latencyNanos(), "no sample yet");
         backend.requestStarted();
         backend.requestFinished(10_000_000);
-        assertEquals(10_000_000, backend.latencyNanos(), 10_000, "the first sample is taken whole");
+        assertEquals(10_000_000, backend.latencyNanos(), "the first sample is taken whole");
+        nanos.addAndGet(10_000_000);
         backend.requestStarted();
         backend.requestFinished(50_000_000);
-        assertEquals(50_000_000, backend.latencyNanos(), 50_000, "a slower sample is taken at once (the peak)");
+        assertEquals(50_000_000, backend.latencyNanos(), "a slower sample is taken at once (the peak)");
+        nanos.addAndGet(10_000_000);
         backend.requestStarted();
         backend.requestFinished(1_000_000);
         long blended = backend.latencyNanos();
@@ -122,16 +181,18 @@ class ModelTest {
     }
 
     @Test
-    void aSlowSpellIsForgottenOverTheDecayTime() throws InterruptedException {
-        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, Duration.ofMillis(20));
+    void aSlowSpellIsForgottenOverTheDecayTime() {
+        AtomicLong nanos = new AtomicLong(1_000 * SECOND);
+        Backend backend = new Backend(URI.create("http://127.0.0.1:1"), 1, Duration.ofMillis(20), nanos::get);
         backend.requestStarted();
         backend.requestFinished(100_000_000);
-        TestSupport.await(() -> backend.latencyNanos() < 1_000_000, "the reading decays toward zero while no sample arrives");
+        nanos.addAndGet(100_000_000); // five decay times with no sample: 100 ms × e^-5
+        assertTrue(backend.latencyNanos() < 1_000_000, "the reading decays toward zero while no sample arrives: " + backend.latencyNanos());
 
         backend.requestStarted();
         backend.requestFinished(100_000_000);
-        assertEquals(100_000_000, backend.latencyNanos(), 20_000_000, "the same slow sample again: the average is that sample");
-        Thread.sleep(100); // five decay times: a new fast sample now outweighs the old slow one
+        assertEquals(100_000_000, backend.latencyNanos(), 2, "the same slow sample again: the average is that sample");
+        nanos.addAndGet(100_000_000); // five decay times: a new fast sample now outweighs the old slow one
         backend.requestStarted();
         backend.requestFinished(1_000_000);
         long blended = backend.latencyNanos();
@@ -263,17 +324,21 @@ class ModelTest {
         BackendPool pool = new BackendPool(List.of(a, b));
         HealthMonitor monitor = monitor(pool, passive(1, Duration.ofMillis(5), Duration.ZERO));
         for (int ejection = 1; ejection <= 11; ejection++) {
-            TestSupport.await(() -> !a.health().isEjected(), "readmitted");
-            monitor.failed(a, "refused"); // ejects it again; its 5 ms to 50 ms out may be over before we look
+            readmit();
+            assertFalse(a.health().isEjected(), "readmitted");
+            monitor.failed(a, "refused");
+            assertTrue(a.health().isEjected(), "ejected again, for " + timer.delaysMillis.get(ejection - 1) + " ms");
         }
         List<String> ejections = events.stream().filter(event -> event.contains("ejected for")).toList();
         assertEquals(11, ejections.size(), events.toString());
+        assertTrue(ejections.get(0).endsWith(" after 1 failure (last: refused)"), "one failure, in the singular: " + ejections.get(0));
         for (int i = 0; i < 11; i++) {
             long expected = 5L * Math.min(i + 1, 10);
             assertTrue(ejections.get(i).contains("ejected for " + expected + " ms"), "ejection " + (i + 1) + ": " + ejections.get(i));
         }
 
-        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        readmit();
+        assertFalse(a.health().isEjected(), "readmitted");
         assertTrue(events.get(events.size() - 1).contains("back in rotation"), events.toString());
         assertEquals(List.of(a, b), pool.eligible());
         monitor.succeeded(a);
@@ -290,7 +355,8 @@ class ModelTest {
             monitor.failed(a, "refused");
         }
         assertTrue(a.health().isEjected());
-        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        readmit();
+        assertFalse(a.health().isEjected(), "readmitted");
         monitor.failed(a, "refused");
         monitor.failed(a, "refused");
         assertFalse(a.health().isEjected(), "back in rotation, it gets max-fails (3) tries again, not one");
@@ -304,7 +370,8 @@ class ModelTest {
         monitor.failed(a, "refused");
         assertTrue(a.health().isEjected());
         monitor.succeeded(a); // a request sent before the ejection answers while it is out
-        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        readmit();
+        assertFalse(a.health().isEjected(), "readmitted");
         monitor.failed(a, "refused");
         assertTrue(events.get(events.size() - 1).contains("ejected for 1 s "), "still the second ejection in a row: " + events);
     }
@@ -318,7 +385,8 @@ class ModelTest {
         assertEquals(1.0, a.health().warmth(System.nanoTime(), slowStart), "never ejected: full share");
 
         monitor.failed(a, "refused");
-        TestSupport.await(() -> !a.health().isEjected(), "readmitted");
+        readmit();
+        assertFalse(a.health().isEjected(), "readmitted");
         long now = System.nanoTime();
         assertEquals(0.01, a.health().warmth(now, slowStart), 0.001, "just back: the smallest share, not none");
         assertEquals(1.0, a.health().warmth(now, 0), "no slow start: full share at once");
@@ -357,40 +425,48 @@ class ModelTest {
                 new PassiveEjection(0, Duration.ofSeconds(10), 50), Duration.ZERO, false);
     }
 
+    /** Checks run one round at a time, by the test: the count of checks when the state changes is exact on any machine. */
     @Test
     void fallBadChecksInARowTakeABackendDownAndRiseGoodOnesBringItBack() throws Exception {
         AtomicInteger status = new AtomicInteger(200), hits = new AtomicInteger();
         HttpServer server = checkedServer(status, new AtomicLong(), hits);
         Backend a = backend(server.getAddress().getPort()), b = backend(1);
         BackendPool pool = new BackendPool(List.of(a), List.of(b));
-        AtomicInteger hitsAtLastEvent = new AtomicInteger();
-        // Checks 200 ms apart, each answered at once: the count of checks when the state changes is exact.
-        HealthMonitor monitor = new HealthMonitor(pool, checks(4, 2, Duration.ofSeconds(5), Duration.ofMillis(200)), event -> {
-            events.add(event);
-            hitsAtLastEvent.set(hits.get()); // the checks answered when the state changed
-        });
-        monitors.add(monitor);
-        monitor.start();
-        TestSupport.await(() -> hits.get() >= 3, "a few good checks");
+        timer.holdChecks = true;
+        monitor(pool, checks(4, 2, Duration.ofSeconds(5), Duration.ofMillis(200)));
+        for (int i = 0; i < 3; i++) {
+            checkOnce(a);
+        }
         assertTrue(a.health().isCheckedUp());
         assertTrue(events.stream().noneMatch(event -> event.contains(a.name())), "good checks on an up backend change nothing: " + events);
 
-        int before = hits.get();
         status.set(500);
-        TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN after fall (2) bad checks");
-        int bad = hitsAtLastEvent.get() - before;
-        assertEquals(2, bad, "fall is 2 (not rise, 4): down after " + bad + " checks");
+        checkOnce(a);
+        assertTrue(a.health().isCheckedUp(), "one bad check: still up (fall is 2)");
+        checkOnce(a);
+        assertFalse(a.health().isCheckedUp(), "DOWN after fall (2) bad checks");
         assertEquals(List.of(), pool.eligible());
         assertTrue(events.stream().anyMatch(event -> event.contains("DOWN after 2 failed health checks (status 500)")), events.toString());
 
-        int downAt = hits.get(); // bad checks may have gone on since the event; count from the switch
         status.set(302);
-        TestSupport.await(() -> a.health().isCheckedUp(), "UP after rise (4) good checks; a 3xx is good");
-        int good = hitsAtLastEvent.get() - downAt;
-        assertEquals(4, good, "rise is 4 (not fall, 2): up after " + good + " checks");
+        for (int good = 1; good < 4; good++) {
+            checkOnce(a);
+            assertFalse(a.health().isCheckedUp(), good + " good checks: still down (rise is 4, not fall, 2)");
+        }
+        checkOnce(a);
+        assertTrue(a.health().isCheckedUp(), "UP after rise (4) good checks; a 3xx is good");
         assertTrue(a.health().warmth(System.nanoTime(), Duration.ofSeconds(1000).toNanos()) < 0.5, "back up by the checks: its share ramps up from here");
-        TestSupport.await(() -> pool.eligible().equals(List.of(a)), "back in the eligible list");
+        assertEquals(List.of(a), pool.eligible(), "back in the eligible list");
         assertTrue(events.stream().anyMatch(event -> event.contains("UP after 4 good health checks")), events.toString());
+        assertEquals(9, hits.get(), "one check per round");
+    }
+
+    /** One round of active checks, run now; returns once its answer for {@code backend} is counted and acted on. */
+    private void checkOnce(Backend backend) throws Exception {
+        long before = backend.health().checksGood() + backend.health().checksFailed();
+        timer.execute(timer.checks);
+        TestSupport.await(() -> backend.health().checksGood() + backend.health().checksFailed() > before, "a check of " + backend.name() + " answered");
+        timer.submit(() -> { }).get(); // the answer is handled on the timer's one thread: wait until it is done
     }
 
     @Test
@@ -402,7 +478,7 @@ class ModelTest {
         BackendPool pool = new BackendPool(List.of(a));
         monitor(pool, checks(1, 1, Duration.ofMillis(100)));
         TestSupport.await(() -> !a.health().isCheckedUp(), "DOWN: its 300 ms answers come after the 100 ms health timeout");
-        assertTrue(events.get(0).endsWith("DOWN after 1 failed health checks (HttpTimeoutException: request timed out)"), events.get(0));
+        assertTrue(events.get(0).endsWith("DOWN after 1 failed health check (HttpTimeoutException: request timed out)"), events.get(0));
         delay.set(0);
         TestSupport.await(() -> a.health().isCheckedUp(), "UP once it answers in time");
     }
@@ -415,9 +491,9 @@ class ModelTest {
         BackendPool pool = new BackendPool(List.of(a, dead));
         monitor(pool, checks(1, 1, Duration.ofSeconds(5)));
         TestSupport.await(() -> !a.health().isCheckedUp() && !dead.health().isCheckedUp(), "both DOWN: 400 (the first bad status), and refused");
-        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + dead.name() + " DOWN after 1 failed health checks (ConnectException)")),
+        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + dead.name() + " DOWN after 1 failed health check (ConnectException)")),
                 events.toString());
-        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + a.name() + " DOWN after 1 failed health checks (status 400)")),
+        assertTrue(events.stream().anyMatch(event -> event.equals("backend " + a.name() + " DOWN after 1 failed health check (status 400)")),
                 events.toString());
         status.set(204);
         TestSupport.await(() -> a.health().isCheckedUp(), "a 204 is good");

@@ -129,6 +129,16 @@ class ObservabilityTest {
             assertEquals(200, support.get(proxy, "/").statusCode(), "a refused connection is retried on the next backend");
         }
         String aName = "127.0.0.1:" + a.port();
+        String aServed = "lb_requests_total{backend=\"" + aName + "\",code=\"2xx\"}";
+        String bServed = "lb_requests_total{backend=\"127.0.0.1:" + b.port() + "\",code=\"2xx\"}";
+        // The client has its answer a moment before the proxy reports the exchange complete (the report
+        // runs when Undertow ends the exchange, after the last byte went out): wait, bounded, until the
+        // last request is counted, or the comparison below races it (13 against 14, once in 17 runs).
+        TestSupport.await(() -> {
+            Map<String, Double> counted = ExpositionParser.parse(metricsText());
+            return counted.getOrDefault(aServed, 0.0) == a.requestCount() && counted.getOrDefault(bServed, 0.0) == b.requestCount()
+                    && a.requestCount() + b.requestCount() == 30;
+        }, "/metrics to count the 30 requests the backends served");
         JsonObject stats = JsonParser.parseString(call("/stats")).getAsJsonObject();
         long retried = stats.get("retries").getAsLong();
 
@@ -255,6 +265,15 @@ class ObservabilityTest {
             sums.put(backend.get("backend").getAsString(), sum);
         }
         return sums;
+    }
+
+    /** /metrics as text, for a polled condition (which cannot throw). */
+    private String metricsText() {
+        try {
+            return call("/metrics");
+        } catch (Exception e) {
+            throw new AssertionError("GET /metrics failed", e);
+        }
     }
 
     private String call(String path) throws Exception {
