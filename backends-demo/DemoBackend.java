@@ -5,7 +5,7 @@
 //JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java
+//SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java ../proxy/UndertowLogging.java
 
 package demo;
 
@@ -17,6 +17,8 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import proxy.UndertowLogging;
+import sun.misc.Signal;
 import text.UnitConverters.DurationConverter;
 
 /**
@@ -63,6 +65,7 @@ public class DemoBackend implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        UndertowLogging.quiet(); // no dated INFO banners from Undertow and XNIO above our own lines
         DemoServer.Faults faults;
         try {
             faults = new DemoServer.Faults(delay, jitter, errorRate, DemoServer.Mode.parse(mode));
@@ -79,12 +82,14 @@ public class DemoBackend implements Callable<Integer> {
             servers.add(server);
             System.out.println(server.name() + " listening on " + server.url());
         }
+        // SIGTERM and Ctrl-C are how a demo backend is meant to stop: stop serving and exit 0. Left to the
+        // JVM, they would run the shutdown hooks and exit 143 or 130, which reads as a failure.
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            servers.forEach(DemoServer::stop);
-            stopped.countDown();
-        }));
+        for (String signal : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(signal), received -> stopped.countDown());
+        }
         stopped.await();
+        servers.forEach(DemoServer::stop);
         return 0;
     }
 }

@@ -42,6 +42,7 @@ class DemoBackendTest {
     private static final Pattern LISTENING = Pattern.compile("(\\S+) listening on (http://127\\.0\\.0\\.1:\\d+)");
     private final TestSupport support = new TestSupport();
     private final List<Process> processes = new ArrayList<>();
+    private final List<String> output = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stopEverything() throws InterruptedException {
@@ -78,6 +79,7 @@ class DemoBackendTest {
         Thread reader = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = out.readLine()) != null; ) {
+                    output.add(line);
                     Matcher matcher = LISTENING.matcher(line);
                     if (matcher.find()) {
                         listening.add(new String[] {matcher.group(1), matcher.group(2)});
@@ -99,6 +101,9 @@ class DemoBackendTest {
         assertEquals("shop-1", backends.get(0)[0]);
         assertEquals("shop-2", backends.get(1)[0]);
         for (String[] backend : backends) {
+            JsonObject faults = TestSupport.json(get(backend[1] + "/_control"));
+            assertEquals(300, faults.get("delay ms").getAsLong(), "--delay reaches the backend: " + faults);
+            assertEquals(100, faults.get("jitter ms").getAsLong(), "--jitter reaches the backend: " + faults);
             long started = System.nanoTime();
             HttpResponse<String> response = get(backend[1] + "/hello");
             long took = millis(started);
@@ -107,6 +112,18 @@ class DemoBackendTest {
             assertTrue(took >= 300 && took < 3_000, "--delay 300ms --jitter 100ms: answered after " + took + " ms");
             assertEquals("ok\n", get(backend[1] + "/health").body(), "/health always answers");
         }
+    }
+
+    /** SIGTERM is how a demo backend is stopped: exit 0, not 143; and what it printed is its own lines, no dated Undertow INFO. */
+    @Test
+    void sigtermStopsItWithExitZeroAndItPrintsOnlyItsOwnLines() throws Exception {
+        String url = startDemo(1, "--name", "quiet").get(0)[1];
+        assertEquals(200, get(url + "/").statusCode());
+        Process process = processes.get(processes.size() - 1);
+        process.destroy(); // SIGTERM
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running 30 s after SIGTERM");
+        assertEquals(0, process.exitValue(), "exit status after SIGTERM; output: " + output);
+        assertEquals(List.of("quiet-1 listening on " + url), output, "only its own lines");
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import proxy.ProcessSignals;
+import proxy.UndertowLogging;
 import java.util.regex.Pattern;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassNameFilter;
@@ -46,6 +47,8 @@ public class RunTests {
     public static void main(String[] args) {
         // jbang gives this runner LoadBalancer.java's //RUNTIME_OPTIONS too: unlink the JVM log they name.
         ProcessSignals.claim();
+        // No dated INFO banners from Undertow and XNIO between the result lines, whichever test starts a server first.
+        UndertowLogging.quiet();
         // A run stopped from outside (Ctrl-C, SIGTERM, a CI timeout) skips every @AfterEach: stop the
         // load balancers and tools its tests started, by their PIDs, on the way out.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),

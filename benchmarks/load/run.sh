@@ -64,10 +64,15 @@ PATH="$PATH:/usr/sbin"
 
 work=$(mktemp -d)
 pids=()
+# Stops what this run started, by PID, quietly: each is disowned first, so the shell prints no "Killed"
+# or "Terminated" line for it; then TERM, up to 10 s for each to finish (a JVM writes its class-data
+# archive on the way out), and KILL only for what is still running after that.
 stop_all() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do disown "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap stop_all EXIT
