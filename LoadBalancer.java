@@ -105,7 +105,7 @@ import text.Units;
                 "  504  no answer within --timeout",
                 "  413  a request body over --max-body-size",
                 "",
-                "Example: ./jbang LoadBalancer.java --port 8080 --backend http://127.0.0.1:9001"})
+                "Example: ${sys:loadbalancer.command:-./jbang LoadBalancer.java} --port 8080 --backend http://127.0.0.1:9001"})
 public class LoadBalancer implements Callable<Integer> {
     /** The environment variable that may hold the admin token, out of sight of ps. */
     static final String ADMIN_TOKEN_VARIABLE = "LB_ADMIN_TOKEN";
@@ -268,6 +268,7 @@ public class LoadBalancer implements Callable<Integer> {
     public static void main(String[] args) {
         signals = ProcessSignals.claim();
         UndertowLogging.quiet();
+        System.setProperty("loadbalancer.command", launchCommand()); // for --help's example
         System.exit(commandLine().execute(args));
     }
 
@@ -444,6 +445,15 @@ public class LoadBalancer implements Callable<Integer> {
         return stopRequested;
     }
 
+    /**
+     * What the user ran, so the banner and --help repeat it: {@code java -jar NAME.jar} from an exported
+     * jar (the JVM names the jar first in sun.java.command), else the script.
+     */
+    static String launchCommand() {
+        String first = System.getProperty("sun.java.command", "").split(" ", 2)[0];
+        return first.endsWith(".jar") ? "java -jar " + first : "./jbang LoadBalancer.java";
+    }
+
     private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
         System.err.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
@@ -454,7 +464,7 @@ public class LoadBalancer implements Callable<Integer> {
         backups.forEach(backup -> System.err.println("  backup  " + backup));
         System.err.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
         if (!demo.isEmpty()) {
-            System.err.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
+            System.err.println("Your own backends: " + launchCommand() + " --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
         }
         System.err.println("Stop:     Ctrl-C (requests in flight finish first)");
         if (admin != null) {

@@ -7,8 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -221,17 +226,71 @@ class CatalogTest {
         Path project = project();
         Path copy = Files.createTempDirectory("lb-c-locale");
         try {
-            Set<Path> sources = new HashSet<>(List.of(project.resolve("LoadBalancer.java").toAbsolutePath().normalize()));
-            listSources(project.resolve("LoadBalancer.java"), sources, new ArrayList<>());
-            for (Path source : sources) {
-                Path target = copy.resolve(project.toAbsolutePath().normalize().relativize(source));
-                Files.createDirectories(target.getParent());
-                Files.copy(source, target);
-            }
+            copyLoadBalancerSources(project, copy);
             // LC_ALL outranks LANG and every other LC_ variable.
             assertEquals("", run(copy, Map.of("LC_ALL", "C", "JBANG_CACHE_DIR", copy.resolve("jbang-cache").toString()),
                     project.resolve("jbang").toString(), "build", copy.resolve("LoadBalancer.java").toString()), "under LC_ALL=C");
         } finally {
+            deleteTree(copy);
+        }
+    }
+
+    /** LoadBalancer.java and the files its //SOURCES name, into {@code copy} under the same relative paths. */
+    private static void copyLoadBalancerSources(Path project, Path copy) throws Exception {
+        Set<Path> sources = new HashSet<>(List.of(project.resolve("LoadBalancer.java").toAbsolutePath().normalize()));
+        listSources(project.resolve("LoadBalancer.java"), sources, new ArrayList<>());
+        for (Path source : sources) {
+            Path target = copy.resolve(project.toAbsolutePath().normalize().relativize(source));
+            Files.createDirectories(target.getParent());
+            Files.copy(source, target);
+        }
+    }
+
+    /**
+     * The manual's jar commands, as written: {@code ./jbang export fatjar LoadBalancer.java} in a copy of
+     * the sources writes the jar the next command runs with {@code -jar}; started that way over its demo
+     * backends it proxies a request, its banner names the command that was run (not the script), and
+     * SIGTERM drains it to exit 0.
+     */
+    @Test
+    void theManualsJarCommandsWriteAndRunTheJarTheyName() throws Exception {
+        Path project = project();
+        String usage = Files.readString(project.resolve("docs/usage.md"));
+        assertTrue(usage.contains("\n./jbang export fatjar LoadBalancer.java\n"), "docs/usage.md's export command");
+        Matcher jarName = Pattern.compile("\\s-jar (\\S+\\.jar) ").matcher(usage);
+        assertTrue(jarName.find(), "docs/usage.md runs no jar");
+        Path copy = Files.createTempDirectory("lb-jar");
+        Process java = null;
+        try {
+            copyLoadBalancerSources(project, copy);
+            assertEquals("", run(copy, project.resolve("jbang").toString(), "export", "fatjar", "LoadBalancer.java"));
+            assertTrue(Files.isRegularFile(copy.resolve(jarName.group(1))), "the export wrote no " + jarName.group(1) + " but: " + Files.list(copy).toList());
+
+            Path log = copy.resolve("banner.log");
+            java = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx64m", "-jar", jarName.group(1),
+                    "--port", "0", "--bind", "127.0.0.1").directory(copy.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            Matcher port;
+            while (!(port = listening.matcher(Files.readString(log))).find() || !Files.readString(log).contains("Stop:")) {
+                assertTrue(java.isAlive() && System.nanoTime() < deadline, "the jar did not start:\n" + Files.readString(log));
+                Thread.sleep(50);
+            }
+            String banner = Files.readString(log);
+            assertTrue(banner.contains("Your own backends: java -jar " + jarName.group(1) + " --backend "), banner);
+            assertFalse(banner.contains("./jbang"), "the banner names a command that was not run:\n" + banner);
+            HttpResponse<String> answer = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/")).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertTrue(answer.body().contains("\"backend\":\"demo-"), answer.body());
+            java.destroy();
+            assertTrue(java.waitFor(30, TimeUnit.SECONDS), "SIGTERM did not stop it");
+            assertEquals(0, java.exitValue(), Files.readString(log));
+        } finally {
+            if (java != null) {
+                java.destroyForcibly();
+            }
             deleteTree(copy);
         }
     }
