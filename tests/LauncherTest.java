@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,6 +128,41 @@ class LauncherTest {
         try (var files = Files.list(cache.resolve("0.132.1"))) {
             assertEquals(List.of("lib"), files.map(p -> p.getFileName().toString()).toList(), "no half-finished fetch left behind");
         }
+    }
+
+    /**
+     * From an empty cache the fetch says what it fetches and that it happens once, and shows progress
+     * while Maven downloads (a stand-in mvn prints Maven's own "Downloaded from" lines and copies the real
+     * jars, so no network is needed); Maven's log stays out of sight when it succeeds.
+     */
+    @Test
+    void theFirstFetchShowsWhatItFetchesAndItsProgress() throws Exception {
+        Path jars = Path.of(System.getProperty("user.home"), ".cache/jbang-bootstrap/0.132.1/lib");
+        String bootstrap = System.getenv("JBANG_BOOTSTRAP_DIR");
+        if (bootstrap != null) {
+            jars = Path.of(bootstrap, "0.132.1/lib");
+        }
+        Assumptions.assumeTrue(Files.isDirectory(jars), "no fetched JBang to copy at " + jars);
+        Path bin = Files.createDirectories(temp.resolve("fake-maven"));
+        script(bin.resolve("mvn"), "#!/bin/sh\n"
+                + "for arg do case \"$arg\" in -DoutputDirectory=*) out=${arg#-DoutputDirectory=} ;; esac; done\n"
+                + "echo '[INFO] Scanning for projects...'\n"
+                + "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo \"[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/x/a$i/1/a$i-1.jar (2.1 kB at 9.8 kB/s)\"; done\n"
+                + "mkdir -p \"$out\" && cp '" + jars + "'/*.jar \"$out\"\n");
+        Path cache = temp.resolve("cache");
+
+        Result result = run(temp, Map.of("JBANG_BOOTSTRAP_DIR", cache.toString(), "PATH", bin + File.pathSeparator + pathWithoutJbang()),
+                launcher.toString(), "version");
+
+        assertEquals(0, result.exitCode, result.err);
+        assertTrue(result.err.contains("fetching JBang 0.132.1 with Maven from Maven Central into " + cache.resolve("0.132.1")), result.err);
+        assertTrue(result.err.contains("this happens once"), result.err);
+        List<String> progress = result.err.lines().filter(line -> line.contains("download")).toList();
+        assertEquals(List.of("jbang launcher:   downloading: 1 so far, latest a1-1.jar", "jbang launcher:   downloading: 26 so far, latest a26-1.jar",
+                "jbang launcher:   downloading: 51 so far, latest a51-1.jar", "jbang launcher:   downloaded 60 files into Maven's cache (~/.m2/repository)"),
+                progress, result.err);
+        assertTrue(!result.err.contains("[INFO]"), "Maven's own log stays in its file: " + result.err);
+        assertTrue(Files.isRegularFile(cache.resolve("0.132.1/lib/jbang-cli-0.132.1.jar")));
     }
 
     @Test
