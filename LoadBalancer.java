@@ -10,12 +10,15 @@
 //DEPS io.prometheus:prometheus-metrics-instrumentation-jvm:1.10.0
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS org.webjars.npm:uplot:1.6.30
+// Bouncy Castle reads the PEM keys the JDK cannot (PKCS#1, SEC1, encrypted) and signs --tls self-signed's certificate.
+//DEPS org.bouncycastle:bcpkix-jdk18on:1.87
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
 //SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
+//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
