@@ -18,7 +18,7 @@
 //SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
-//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java
+//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
@@ -51,6 +51,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -86,6 +87,9 @@ import text.UnitConverters;
 import text.UnitConverters.DurationConverter;
 import text.UnitConverters.SizeConverter;
 import text.Units;
+import tls.CertificateProblem;
+import tls.ServerTls;
+import tls.TlsListenerOptions;
 
 /**
  * The front door: the command line's options, then {@link #call()}, which checks them, starts the demo
@@ -260,6 +264,20 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--forwarded", description = "Also send backends an RFC 7239 Forwarded header (for=CLIENT;proto=http;host=HOST).")
     boolean forwarded;
 
+    @Option(names = "--tls", paramLabel = "self-signed",
+            description = "Speak HTTPS on --port with a certificate for localhost made in memory at start (for demos; browsers warn, the banner prints its fingerprint).")
+    String tlsMode;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Speak HTTPS on --port with this certificate: a PEM chain (leaf first) with its --tls-key, or a .p12/.pfx file. Repeat for more host names, chosen by SNI; the first is the default.")
+    List<Path> tlsCerts = new ArrayList<>();
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key (PKCS#8, PKCS#1 or SEC1) of each PEM --tls-cert, in the same order.")
+    List<Path> tlsKeys = new ArrayList<>();
+
+    @Option(names = "--tls-key-password-file", paramLabel = "PATH", description = "The password of encrypted keys and .p12 files: this file's first line.")
+    Path tlsKeyPasswordFile;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -295,10 +313,11 @@ public class LoadBalancer implements Callable<Integer> {
         StrategyOptions strategyOptions = strategyOptions();
         Strategy picker = create(strategy, strategyOptions);
         ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
+        ServerTls tls = serverTls(); // so is a bad certificate
         DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
 
-        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker);
+        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker, tls);
         AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
         if (log != null) {
             server.addObserver(log);
@@ -423,6 +442,23 @@ public class LoadBalancer implements Callable<Integer> {
         }
     }
 
+    /** The listener's TLS from --tls or --tls-cert, or null for plain HTTP; every file read and checked now. */
+    private ServerTls serverTls() {
+        TlsListenerOptions options = tlsOptions();
+        if (!options.problems().isEmpty()) {
+            throw badInput(options.problems().get(0));
+        }
+        try {
+            return options.load(Instant.now());
+        } catch (CertificateProblem e) {
+            throw badInput("--tls-cert " + e.getMessage());
+        }
+    }
+
+    private TlsListenerOptions tlsOptions() {
+        return new TlsListenerOptions(tlsMode, tlsCerts, tlsKeys, tlsKeyPasswordFile);
+    }
+
     private ForwardedHeaders forwardedHeaders() {
         try {
             return new ForwardedHeaders(trustForwarded == null ? List.of() : ForwardedHeaders.parseCidrs(trustForwarded), forwarded);
@@ -446,13 +482,18 @@ public class LoadBalancer implements Callable<Integer> {
 
     private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
-        System.err.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
+        String scheme = server.tls() == null ? "http" : "https";
+        System.err.printf("LoadBalancer listening on %s://%s:%d (strategy: %s)%n", scheme, bind, server.port(), strategy.name());
+        if (server.tls() != null) {
+            server.tls().certificates().forEach(certificate -> System.err.printf("  TLS      %s (%s), SHA-256 %s, until %s%n",
+                    String.join(", ", certificate.names()), certificate.source(), certificate.fingerprint(), certificate.notAfter()));
+        }
         for (int i = 0; i < backends.size(); i++) {
             String note = demo.isEmpty() ? "" : "  built-in demo backend " + demo.servers().get(i).name();
             System.err.println("  backend " + backends.get(i) + note);
         }
         backups.forEach(backup -> System.err.println("  backup  " + backup));
-        System.err.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
+        System.err.printf("Try it:   curl %s%s://%s:%d/%n", "self-signed".equals(tlsMode) ? "--insecure " : "", scheme, shownHost, server.port());
         if (!demo.isEmpty()) {
             System.err.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
         }

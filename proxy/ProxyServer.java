@@ -2,6 +2,7 @@ package proxy;
 
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.ConnectorStatistics;
@@ -20,11 +21,13 @@ import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.Sequence;
 import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 import strategies.StrategyOptions;
+import tls.ServerTls;
 
 /**
  * The running load balancer: a listening socket whose requests go through
@@ -49,9 +52,13 @@ public final class ProxyServer {
     private final HttpOpenListener http;
     private final ChannelListener<StreamConnection> openWithParseFailureAnswer;
     private final LongAdder connectionsAccepted = new LongAdder();
+    private final ServerTls tls;           // null: plain HTTP
+    private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
+    private final OptionMap sslOptions;
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) throws IOException {
+    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ServerTls tls) throws IOException {
         this.settings = settings;
+        this.tls = tls;
         this.pool = pool;
         this.health = new HealthMonitor(pool, settings.health(), events::record);
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
@@ -112,6 +119,11 @@ public final class ProxyServer {
             worker.shutdownNow();
             throw e;
         }
+        this.ssl = tls == null ? null : new UndertowXnioSsl(worker.getXnio(), OptionMap.EMPTY, tls.context());
+        this.sslOptions = tls == null ? OptionMap.EMPTY : OptionMap.builder()
+                .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(ServerTls.PROTOCOLS))
+                .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(tls.cipherSuites()))
+                .getMap();
         listener.resumeAccepts();
         health.start();
     }
@@ -122,8 +134,13 @@ public final class ProxyServer {
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
+        return start(settings, pool, strategyName, strategy, null);
+    }
+
+    /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, speaking TLS to clients when {@code tls} is not null. */
+    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ServerTls tls) {
         try {
-            return new ProxyServer(settings, pool, strategyName, strategy);
+            return new ProxyServer(settings, pool, strategyName, strategy, tls);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
                     + e.getMessage() + listenFix(e, "--port", "--bind"), e);
@@ -145,12 +162,25 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink.
+     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink. A TLS
+     * connection is wrapped first, the way Undertow's own HTTPS listener wraps it (server mode, our protocols
+     * and suites; the handshake runs as the first bytes arrive), and {@link ParseFailureAnswer} sits above the
+     * encryption, where it sees plain bytes. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit
+     * suspends and resumes the socket's reads itself, for handshakes and renegotiation, and must see them done.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
-        LazyReadSuspension.install(connection);
-        openWithParseFailureAnswer.handleEvent(connection);
+        if (ssl == null) {
+            LazyReadSuspension.install(connection);
+            openWithParseFailureAnswer.handleEvent(connection);
+        } else {
+            openWithParseFailureAnswer.handleEvent(ssl.wrapExistingConnection(connection, sslOptions, false));
+        }
+    }
+
+    /** The listener's TLS (its certificates can be replaced while serving), or null when it speaks plain HTTP. */
+    public ServerTls tls() {
+        return tls;
     }
 
     /** Client connections accepted since start. */

@@ -63,7 +63,7 @@ public final class CertificateFiles {
             throw missing(file);
         } catch (IOException | GeneralSecurityException e) {
             throw new CertificateProblem(file + ": cannot read it as PKCS#12 (" + reason(e)
-                    + "): a wrong or missing password (--tls-key-password), or not a .p12 file");
+                    + "): a wrong or missing password (--tls-key-password-file), or not a .p12 file");
         }
         try {
             for (String alias : Collections.list(store.aliases())) {
@@ -132,7 +132,7 @@ public final class CertificateFiles {
             String why = reason(e).toLowerCase(Locale.ROOT);
             throw new CertificateProblem(file + ": cannot decrypt the private key"
                     + (why.contains("pad") || why.contains("decrypt") || why.contains("password") || why.contains("mac")
-                            ? ": wrong password (--tls-key-password)" : " (" + reason(e) + ")"));
+                            ? ": wrong password (--tls-key-password-file)" : " (" + reason(e) + ")"));
         }
         throw new CertificateProblem(file + ": holds no private key"
                 + (parsed == null ? "" : " (found " + parsed.getClass().getSimpleName() + ")")
@@ -141,7 +141,7 @@ public final class CertificateFiles {
 
     private static void requirePassword(Path file, char[] password) throws CertificateProblem {
         if (password == null || password.length == 0) {
-            throw new CertificateProblem(file + ": the private key is encrypted: give its password with --tls-key-password "
+            throw new CertificateProblem(file + ": the private key is encrypted: give its password with --tls-key-password-file "
                     + "(or decrypt it: openssl pkey -in " + file.getFileName() + " -out key.pem)");
         }
     }
