@@ -18,7 +18,7 @@
 //SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
-//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java
+//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java tls/BackendTls.java
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
@@ -26,7 +26,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/TlsSettings.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -79,6 +79,7 @@ import proxy.AccessLog;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
+import proxy.TlsSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.Strategies;
@@ -88,6 +89,7 @@ import text.UnitConverters.DurationConverter;
 import text.UnitConverters.SizeConverter;
 import text.Units;
 import tls.CertificateProblem;
+import tls.BackendTls;
 import tls.ServerTls;
 import tls.TlsListenerOptions;
 
@@ -278,6 +280,13 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--tls-key-password-file", paramLabel = "PATH", description = "The password of encrypted keys and .p12 files: this file's first line.")
     Path tlsKeyPasswordFile;
 
+    @Option(names = "--backend-ca", paramLabel = "FILE",
+            description = "Trust https:// backends whose certificate chains to a CA in this PEM file (instead of the JDK's trust store); their host names are checked either way.")
+    Path backendCa;
+
+    @Option(names = "--backend-insecure", description = "Do not check https:// backends' certificates at all (for labs; says so at start).")
+    boolean backendInsecure;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -313,7 +322,7 @@ public class LoadBalancer implements Callable<Integer> {
         StrategyOptions strategyOptions = strategyOptions();
         Strategy picker = create(strategy, strategyOptions);
         ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
-        ServerTls tls = serverTls(); // so is a bad certificate
+        TlsSettings tls = new TlsSettings(serverTls(), backendTls()); // so is a bad certificate
         DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
 
@@ -442,6 +451,21 @@ public class LoadBalancer implements Callable<Integer> {
         }
     }
 
+    /** How https:// backends are trusted: --backend-insecure, --backend-ca, or (null) the JDK's trust store. */
+    private BackendTls backendTls() {
+        if (backendInsecure && backendCa != null) {
+            throw badInput("give --backend-ca or --backend-insecure, not both");
+        }
+        if (backendInsecure) {
+            return BackendTls.insecure();
+        }
+        try {
+            return backendCa == null ? null : BackendTls.verifying(backendCa);
+        } catch (CertificateProblem e) {
+            throw badInput("--backend-ca " + e.getMessage());
+        }
+    }
+
     /** The listener's TLS from --tls or --tls-cert, or null for plain HTTP; every file read and checked now. */
     private ServerTls serverTls() {
         TlsListenerOptions options = tlsOptions();
@@ -493,6 +517,11 @@ public class LoadBalancer implements Callable<Integer> {
             System.err.println("  backend " + backends.get(i) + note);
         }
         backups.forEach(backup -> System.err.println("  backup  " + backup));
+        if (backendInsecure) {
+            System.err.println("  WARNING: --backend-insecure: https:// backends' certificates are not checked; anyone on the path can read and change the traffic");
+        } else if (backendCa != null) {
+            System.err.println("  https:// backends are trusted only if their certificate chains to a CA in " + backendCa);
+        }
         System.err.printf("Try it:   curl %s%s://%s:%d/%n", "self-signed".equals(tlsMode) ? "--insecure " : "", scheme, shownHost, server.port());
         if (!demo.isEmpty()) {
             System.err.println("Your own backends: ./jbang LoadBalancer.java --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");

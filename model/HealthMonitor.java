@@ -2,6 +2,7 @@ package model;
 
 import java.net.URI;
 import java.net.http.HttpClient;
+import javax.net.ssl.SSLContext;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -33,6 +34,11 @@ public final class HealthMonitor {
     private final HttpClient checker; // null when no health path is set
 
     public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
+        this(pool, settings, log, null);
+    }
+
+    /** As above; {@code https} (null: the JDK's default) is how checks of https:// backends trust their certificates. */
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, SSLContext https) {
         this.pool = pool;
         this.checks = settings.checks();
         this.ejection = settings.ejection();
@@ -40,7 +46,8 @@ public final class HealthMonitor {
         // Only built when it will be used: the JDK's HTTP client loads its TLS machinery when built,
         // which costs half a second of start-up for nothing when checks are off.
         this.checker = checks.isOn()
-                ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(checks.timeout()).executor(timer).build()
+                ? (https == null ? HttpClient.newBuilder() : HttpClient.newBuilder().sslContext(https))
+                        .version(HttpClient.Version.HTTP_1_1).connectTimeout(checks.timeout()).executor(timer).build()
                 : null;
     }
 

@@ -40,7 +40,7 @@ import tls.ServerTls;
 public final class ProxyServer {
     private final ProxySettings settings;
     private final BackendPool pool;
-    private final BackendConnections connections = new BackendConnections(BackendSettings.DEFAULTS);
+    private final BackendConnections connections;
     private final Routing routing;
     private final BalancingProxyClient client;
     private final HealthMonitor health;
@@ -56,11 +56,14 @@ public final class ProxyServer {
     private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
     private final OptionMap sslOptions;
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ServerTls tls) throws IOException {
+    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, TlsSettings tlsSettings) throws IOException {
         this.settings = settings;
-        this.tls = tls;
+        this.tls = tlsSettings.clients();
+        Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
+        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, tlsSettings.backends());
         this.pool = pool;
-        this.health = new HealthMonitor(pool, settings.health(), events::record);
+        this.health = new HealthMonitor(pool, settings.health(), events::record,
+                tlsSettings.backends() == null ? null : tlsSettings.backends().context());
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 strategyName, strategy);
         pool.addListener(connections);
@@ -99,7 +102,7 @@ public final class ProxyServer {
         this.http = http;
         this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
 
-        this.worker = Xnio.getInstance(ProxyServer.class.getClassLoader()).createWorker(OptionMap.builder()
+        this.worker = xnio.createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, settings.listener().ioThreads())
                 .set(Options.WORKER_TASK_CORE_THREADS, 2) // proxying never leaves the IO threads
                 .set(Options.WORKER_TASK_MAX_THREADS, 2)
@@ -134,11 +137,11 @@ public final class ProxyServer {
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
-        return start(settings, pool, strategyName, strategy, null);
+        return start(settings, pool, strategyName, strategy, TlsSettings.NONE);
     }
 
-    /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, speaking TLS to clients when {@code tls} is not null. */
-    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ServerTls tls) {
+    /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, with TLS toward clients, backends, or both. */
+    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, TlsSettings tls) {
         try {
             return new ProxyServer(settings, pool, strategyName, strategy, tls);
         } catch (IOException e) {
