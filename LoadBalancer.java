@@ -26,7 +26,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/TlsSettings.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -79,7 +79,7 @@ import proxy.AccessLog;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
-import proxy.TlsSettings;
+import proxy.ProtocolSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.Strategies;
@@ -280,6 +280,13 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--tls-key-password-file", paramLabel = "PATH", description = "The password of encrypted keys and .p12 files: this file's first line.")
     Path tlsKeyPasswordFile;
 
+    @Option(names = "--http2", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With TLS, offer HTTP/2 to clients by ALPN, HTTP/1.1 the fallback; --no-http2 offers HTTP/1.1 alone (default: on).")
+    boolean http2;
+
+    @Option(names = "--h2c", description = "On a plain listener, also take cleartext HTTP/2 from clients that start with its preface (prior knowledge). Off by default.")
+    boolean h2c;
+
     @Option(names = "--backend-ca", paramLabel = "FILE",
             description = "Trust https:// backends whose certificate chains to a CA in this PEM file (instead of the JDK's trust store); their host names are checked either way.")
     Path backendCa;
@@ -322,11 +329,12 @@ public class LoadBalancer implements Callable<Integer> {
         StrategyOptions strategyOptions = strategyOptions();
         Strategy picker = create(strategy, strategyOptions);
         ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
-        TlsSettings tls = new TlsSettings(serverTls(), backendTls()); // so is a bad certificate
+        ServerTls clientTls = serverTls(); // so is a bad certificate
+        ProtocolSettings protocols = new ProtocolSettings(clientTls, http2, h2c, backendTls());
         DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
 
-        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker, tls);
+        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker, protocols);
         AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
         if (log != null) {
             server.addObserver(log);
@@ -453,6 +461,9 @@ public class LoadBalancer implements Callable<Integer> {
 
     /** How https:// backends are trusted: --backend-insecure, --backend-ca, or (null) the JDK's trust store. */
     private BackendTls backendTls() {
+        if (h2c && (tlsMode != null || !tlsCerts.isEmpty())) {
+            throw badInput("--h2c is cleartext HTTP/2; with --tls or --tls-cert, HTTP/2 is offered by ALPN already (--http2)");
+        }
         if (backendInsecure && backendCa != null) {
             throw badInput("give --backend-ca or --backend-insecure, not both");
         }

@@ -193,9 +193,16 @@ public final class BalancingProxyClient implements ProxyClient {
             }
         }
 
+        /**
+         * Undertow's pool says this when every connection to the backend is in use and its queue of waiting
+         * requests is full ({@code ProxyConnectionPool.connect}): our limit, not the backend's failure, so it
+         * blames nobody. A flood of HTTP/2 streams reset by their client reaches it.
+         */
         @Override
         public void queuedRequestFailed(HttpServerExchange exchange) {
-            failed(exchange);
+            if (settle()) {
+                connectFailed(exchange, Failure.POOL_EXHAUSTED);
+            }
         }
 
         @Override

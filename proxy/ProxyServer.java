@@ -6,7 +6,10 @@ import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.ConnectorStatistics;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -55,15 +58,17 @@ public final class ProxyServer {
     private final ServerTls tls;           // null: plain HTTP
     private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
     private final OptionMap sslOptions;
+    private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, TlsSettings tlsSettings) throws IOException {
+    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) throws IOException {
         this.settings = settings;
-        this.tls = tlsSettings.clients();
+        this.tls = protocols.clientTls();
+        this.h2c = protocols.h2c() && tls == null;
         Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
-        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, tlsSettings.backends());
+        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, protocols.backendTls());
         this.pool = pool;
         this.health = new HealthMonitor(pool, settings.health(), events::record,
-                tlsSettings.backends() == null ? null : tlsSettings.backends().context());
+                protocols.backendTls() == null ? null : protocols.backendTls().context());
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 strategyName, strategy);
         pool.addListener(connections);
@@ -92,15 +97,31 @@ public final class ProxyServer {
                 .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
                 .set(UndertowOptions.ALWAYS_SET_DATE, true) // ParseFailureAnswer relies on it: no real response equals Undertow's bare 400
                 .set(UndertowOptions.ENABLE_STATISTICS, true) // client bytes and open connections, for /metrics
+                // HTTP/2: prior knowledge on a plain listener only with --h2c; streams per connection as nginx's
+                // http2_max_concurrent_streams (Undertow's default is unlimited); the header list as --max-header-size.
+                .set(UndertowOptions.ENABLE_HTTP2, h2c)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 128)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings.limits().maxHeaderBytes())
+                .set(UndertowOptions.HTTP2_SETTINGS_ENABLE_PUSH, false)
                 .getMap();
         // Shared by the client connections and, through them, the backend connections Undertow's
         // ProxyConnectionPool opens (it takes the client connection's pool). At most 64 free 16 KiB
         // buffers per thread plus 256 shared: about 6 MiB of direct memory kept warm with two IO threads.
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
-        http.setRootHandler(shutdown);
+        HttpHandler root = shutdown;
+        http.setRootHandler(root);
         this.http = http;
-        this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
+        if (protocols.clientTls() != null && protocols.http2()) {
+            // h2 offered by ALPN, HTTP/1.1 the fallback; both end in the same handlers.
+            Http2OpenListener http2 = new Http2OpenListener(buffers, httpOptions, Http2OpenListener.HTTP2);
+            http2.setRootHandler(root);
+            AlpnOpenListener alpn = new AlpnOpenListener(buffers, httpOptions, "http/1.1", http);
+            alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn);
+        } else {
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
+        }
 
         this.worker = xnio.createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, settings.listener().ioThreads())
@@ -137,13 +158,13 @@ public final class ProxyServer {
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
-        return start(settings, pool, strategyName, strategy, TlsSettings.NONE);
+        return start(settings, pool, strategyName, strategy, ProtocolSettings.NONE);
     }
 
     /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, with TLS toward clients, backends, or both. */
-    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, TlsSettings tls) {
+    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) {
         try {
-            return new ProxyServer(settings, pool, strategyName, strategy, tls);
+            return new ProxyServer(settings, pool, strategyName, strategy, protocols);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
                     + e.getMessage() + listenFix(e, "--port", "--bind"), e);
@@ -174,7 +195,9 @@ public final class ProxyServer {
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
         if (ssl == null) {
-            LazyReadSuspension.install(connection);
+            if (!h2c) { // an HTTP/2 connection reads continuously: frames of every stream arrive on it
+                LazyReadSuspension.install(connection);
+            }
             openWithParseFailureAnswer.handleEvent(connection);
         } else {
             openWithParseFailureAnswer.handleEvent(ssl.wrapExistingConnection(connection, sslOptions, false));

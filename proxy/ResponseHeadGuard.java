@@ -98,6 +98,20 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return guard;
     }
 
+    /**
+     * Whether {@code connection} is still in the middle of an answer: our guard, or Undertow's body decoder, sits
+     * where its parser's input does between requests ({@code HttpClientConnection} puts that input back once an
+     * answer is read to its end). Such a connection must serve no other request.
+     */
+    static boolean isMidAnswer(ClientConnection connection) {
+        try {
+            StreamConnection stream = (StreamConnection) STREAM_OF_CONNECTION.invokeExact(connection);
+            return !(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit);
+        } catch (Throwable e) {
+            return true;
+        }
+    }
+
     /** Loads this class now, so an Undertow without the hook fails the proxy at start ({@link #streamAccessor}), not at its first request. */
     static void requireUndertowHook() {
         // nothing more: loading the class resolved the hook or threw

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
-import proxy.TlsSettings;
+import proxy.ProtocolSettings;
 import strategies.RoundRobin;
 import tls.BackendTls;
 import tls.SelfSigned;
@@ -67,7 +67,7 @@ class HttpsBackendTest {
 
     private ProxyServer proxy(String backendUrl, BackendTls trust) {
         ProxyServer proxy = ProxyServer.start(ProxySettings.FOR_TESTS, new BackendPool(List.of(Backend.of(backendUrl))), "RoundRobin",
-                new RoundRobin(), new TlsSettings(null, trust));
+                new RoundRobin(), new ProtocolSettings(null, true, false, trust));
         return proxy;
     }
 
@@ -139,7 +139,7 @@ class HttpsBackendTest {
             ProxySettings settings = new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS, ProxySettings.Limits.DEFAULTS,
                     ProxySettings.Backends.DEFAULTS, checked);
             ProxyServer proxy = ProxyServer.start(settings, new BackendPool(List.of(Backend.of(backend.url()))), "RoundRobin", new RoundRobin(),
-                    new TlsSettings(null, BackendTls.verifying(localhostCa)));
+                    new ProtocolSettings(null, true, false, BackendTls.verifying(localhostCa)));
             try {
                 TestSupport.await(() -> backend.requestHeads().stream().anyMatch(head -> head.startsWith("GET /health HTTP/1.1\r\n")),
                         Duration.ofSeconds(10), "a health check over https");

@@ -44,7 +44,7 @@ import model.BackendPool;
 import model.Strategy;
 import proxy.CompletedRequest;
 import proxy.ProxyServer;
-import proxy.TlsSettings;
+import proxy.ProtocolSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.RoundRobin;
@@ -87,7 +87,7 @@ final class TestSupport implements AutoCloseable {
     /** As above, speaking TLS to clients when {@code tls} is not null (see {@link #connect(ProxyServer)}). */
     ProxyServer proxy(ProxySettings settings, String strategyName, Strategy strategy, List<String> backendUrls, ServerTls tls) {
         List<Backend> backends = backendUrls.stream().map(Backend::of).toList();
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy, new TlsSettings(tls, null));
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy, ProtocolSettings.tls(tls));
         started.add(server::stop);
         return server;
     }

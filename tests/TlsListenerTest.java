@@ -77,14 +77,33 @@ class TlsListenerTest {
             assertTrue(lb.url().startsWith("https://"), lb.url());
             assertTrue(lb.lines().stream().anyMatch(line -> line.contains("curl --insecure https://")), String.join("\n", lb.lines()));
 
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
                     .sslContext(pinning(printed.group(1))).connectTimeout(Duration.ofSeconds(5)).build();
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + lb.port() + "/hello"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
+            assertEquals(HttpClient.Version.HTTP_2, response.version(), "h2 by ALPN unless --no-http2");
             String head = backend.completeRequests().get(0).head();
             assertTrue(head.startsWith("GET /hello HTTP/1.1\r\n"), head);
             assertTrue(head.contains("\r\nX-Forwarded-Proto: https\r\n"), "the backend hears the client used https:\n" + head);
+        }
+    }
+
+    @Test
+    void noHttp2AndH2cTakeEffectInARunningLoadBalancer() throws Exception {
+        try (RecordingBackend backend = new RecordingBackend();
+             LoadBalancerProcess tlsOnly = LoadBalancerProcess.start("--tls", "self-signed", "--no-http2", "--backend", backend.url());
+             LoadBalancerProcess h2c = LoadBalancerProcess.start("--h2c", "--backend", backend.url())) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(pinning(null))
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tlsOnly.port() + "/one"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_1_1, response.version(), "--no-http2 offers HTTP/1.1 alone");
+            try (Http2Client raw = new Http2Client(new Socket(InetAddress.getLoopbackAddress(), h2c.port()))) {
+                raw.headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "localhost", ":path", "/two");
+                assertEquals("status 200", raw.outcome(1), "--h2c takes HTTP/2 by prior knowledge");
+            }
+            assertEquals(2, backend.completeRequests().size());
         }
     }
 
