@@ -26,7 +26,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -79,6 +79,7 @@ import proxy.AccessLog;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
+import proxy.HttpsRedirect;
 import proxy.ProtocolSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
@@ -280,6 +281,10 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--tls-key-password-file", paramLabel = "PATH", description = "The password of encrypted keys and .p12 files: this file's first line.")
     Path tlsKeyPasswordFile;
 
+    @Option(names = "--redirect-http", paramLabel = "PORT", converter = PortConverter.class,
+            description = "With TLS, also listen for plain HTTP on this port and answer 308 to the same URL over https (0: any free port).")
+    Integer redirectHttp;
+
     @Option(names = "--http2", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "With TLS, offer HTTP/2 to clients by ALPN, HTTP/1.1 the fallback; --no-http2 offers HTTP/1.1 alone (default: on).")
     boolean http2;
@@ -341,15 +346,22 @@ public class LoadBalancer implements Callable<Integer> {
         }
         server.setExplain(explain);
         server.setForwardedHeaders(forwarded);
+        HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
         CountDownLatch stopRequested = listenForSignals(server);
         printBanner(server, demo, admin);
+        if (redirect != null) {
+            System.err.printf("Redirect: http://%s:%d/ answers 308 to https://...:%d/%n", bind, redirect.port(), server.port());
+        }
 
         stopRequested.await();
         System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
+        }
+        if (redirect != null) {
+            redirect.stop();
         }
         boolean drained = server.stop();
         demo.stop();
@@ -461,6 +473,9 @@ public class LoadBalancer implements Callable<Integer> {
 
     /** How https:// backends are trusted: --backend-insecure, --backend-ca, or (null) the JDK's trust store. */
     private BackendTls backendTls() {
+        if (redirectHttp != null && tlsMode == null && tlsCerts.isEmpty()) {
+            throw badInput("--redirect-http redirects to the TLS listener: add --tls self-signed or --tls-cert FILE --tls-key FILE");
+        }
         if (h2c && (tlsMode != null || !tlsCerts.isEmpty())) {
             throw badInput("--h2c is cleartext HTTP/2; with --tls or --tls-cert, HTTP/2 is offered by ALPN already (--http2)");
         }

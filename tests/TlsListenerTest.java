@@ -90,6 +90,29 @@ class TlsListenerTest {
     }
 
     @Test
+    void redirectHttpAnswers308ToTheSameTargetOverHttps() throws Exception {
+        try (RecordingBackend backend = new RecordingBackend();
+             LoadBalancerProcess lb = LoadBalancerProcess.start("--tls", "self-signed", "--redirect-http", "0", "--backend", backend.url())) {
+            lb.awaitLine("Redirect: ", Duration.ofSeconds(10));
+            Matcher line = Pattern.compile("Redirect: http://[^:]+:(\\d+)/").matcher(String.join("\n", lb.lines()));
+            assertTrue(line.find(), String.join("\n", lb.lines()));
+            int plainPort = Integer.parseInt(line.group(1));
+            for (String method : List.of("GET", "POST")) {
+                String response = TestSupport.rawExchange(plainPort, method + " /a/b?c=1&d=%20 HTTP/1.1\r\nHost: app.test:" + plainPort
+                        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                assertTrue(response.startsWith("HTTP/1.1 308 "), response);
+                assertTrue(response.contains("\r\nLocation: https://app.test:" + lb.port() + "/a/b?c=1&d=%20\r\n"), response);
+            }
+            String bad = TestSupport.rawExchange(plainPort, "GET / HTTP/1.1\r\nHost: evil.test/@x\r\nConnection: close\r\n\r\n");
+            assertTrue(bad.startsWith("HTTP/1.1 400 "), "no redirect built from a Host that is not a host: " + bad);
+            assertEquals("", backend.allBytes(), "the plain port serves redirects only");
+        }
+        LoadBalancerProcess.Exited plain = LoadBalancerProcess.run("--redirect-http", "0", "--backend", "http://127.0.0.1:9");
+        assertEquals(2, plain.code(), plain.output());
+        assertTrue(plain.output().startsWith("error: --redirect-http redirects to the TLS listener"), plain.output());
+    }
+
+    @Test
     void noHttp2AndH2cTakeEffectInARunningLoadBalancer() throws Exception {
         try (RecordingBackend backend = new RecordingBackend();
              LoadBalancerProcess tlsOnly = LoadBalancerProcess.start("--tls", "self-signed", "--no-http2", "--backend", backend.url());
