@@ -151,7 +151,7 @@ public final class BalancingProxyClient implements ProxyClient {
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
             Attempts.of(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
-            proxyHandler.completed(exchange, connection);
+            proxyHandler.completed(exchange, new ProxyConnection(new BackendRequestHead(connection.getConnection()), connection.getTargetPath()));
         }
 
         void timedOut(HttpServerExchange exchange) {
