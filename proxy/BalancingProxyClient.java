@@ -6,6 +6,7 @@ import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
 import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import io.undertow.util.HttpString;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -142,8 +143,8 @@ public final class BalancingProxyClient implements ProxyClient {
             // The backend's answer to this request is read through a guard: 1xx, framing, head size.
             ResponseHeadGuard guard;
             try {
-                guard = ResponseHeadGuard.install(connection.getConnection(),
-                        exchange.getRequestHeaders().contains(Headers.UPGRADE), maxResponseHeaderBytes);
+                guard = ResponseHeadGuard.install(connection.getConnection(), exchange.getRequestHeaders().contains(Headers.UPGRADE),
+                        !Methods.HEAD.equals(exchange.getRequestMethod()), maxResponseHeaderBytes);
             } catch (IllegalStateException e) {
                 IoUtils.safeClose(connection.getConnection()); // never send a request whose answer we cannot check
                 connectFailed(exchange, Failure.CONNECT_FAILED);
