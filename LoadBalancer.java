@@ -10,12 +10,15 @@
 //DEPS io.prometheus:prometheus-metrics-instrumentation-jvm:1.10.0
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS org.webjars.npm:uplot:1.6.30
+// Bouncy Castle reads the PEM keys the JDK cannot (PKCS#1, SEC1, encrypted) and signs --tls self-signed's certificate.
+//DEPS org.bouncycastle:bcpkix-jdk18on:1.87
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
 //SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
+//SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java tls/BackendTls.java
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
@@ -23,7 +26,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -48,6 +51,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -75,6 +79,8 @@ import proxy.AccessLog;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
+import proxy.HttpsRedirect;
+import proxy.ProtocolSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.Strategies;
@@ -83,6 +89,10 @@ import text.UnitConverters;
 import text.UnitConverters.DurationConverter;
 import text.UnitConverters.SizeConverter;
 import text.Units;
+import tls.CertificateProblem;
+import tls.BackendTls;
+import tls.ServerTls;
+import tls.TlsListenerOptions;
 
 /**
  * The front door: the command line's options, then {@link #call()}, which checks them, starts the demo
@@ -258,6 +268,38 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--forwarded", description = "Also send backends an RFC 7239 Forwarded header (for=CLIENT;proto=http;host=HOST).")
     boolean forwarded;
 
+    @Option(names = "--tls", paramLabel = "self-signed",
+            description = "Speak HTTPS on --port with a certificate for localhost made in memory at start (for demos; browsers warn, the banner prints its fingerprint).")
+    String tlsMode;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Speak HTTPS on --port with this certificate: a PEM chain (leaf first) with its --tls-key, or a .p12/.pfx file. Repeat for more host names, chosen by SNI; the first is the default.")
+    List<Path> tlsCerts = new ArrayList<>();
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key (PKCS#8, PKCS#1 or SEC1) of each PEM --tls-cert, in the same order.")
+    List<Path> tlsKeys = new ArrayList<>();
+
+    @Option(names = "--tls-key-password-file", paramLabel = "PATH", description = "The password of encrypted keys and .p12 files: this file's first line.")
+    Path tlsKeyPasswordFile;
+
+    @Option(names = "--redirect-http", paramLabel = "PORT", converter = PortConverter.class,
+            description = "With TLS, also listen for plain HTTP on this port and answer 308 to the same URL over https (0: any free port).")
+    Integer redirectHttp;
+
+    @Option(names = "--http2", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With TLS, offer HTTP/2 to clients by ALPN, HTTP/1.1 the fallback; --no-http2 offers HTTP/1.1 alone (default: on).")
+    boolean http2;
+
+    @Option(names = "--h2c", description = "On a plain listener, also take cleartext HTTP/2 from clients that start with its preface (prior knowledge). Off by default.")
+    boolean h2c;
+
+    @Option(names = "--backend-ca", paramLabel = "FILE",
+            description = "Trust https:// backends whose certificate chains to a CA in this PEM file (instead of the JDK's trust store); their host names are checked either way.")
+    Path backendCa;
+
+    @Option(names = "--backend-insecure", description = "Do not check https:// backends' certificates at all (for labs; says so at start).")
+    boolean backendInsecure;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -296,25 +338,34 @@ public class LoadBalancer implements Callable<Integer> {
         StrategyOptions strategyOptions = strategyOptions();
         Strategy picker = create(strategy, strategyOptions);
         ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
+        ServerTls clientTls = serverTls(); // so is a bad certificate
+        ProtocolSettings protocols = new ProtocolSettings(clientTls, http2, h2c, backendTls());
         DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
 
-        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker);
+        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker, protocols);
         AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
         if (log != null) {
             server.addObserver(log);
         }
         server.setExplain(explain);
         server.setForwardedHeaders(forwarded);
+        HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
         CountDownLatch stopRequested = listenForSignals(server);
         printBanner(server, demo, admin);
+        if (redirect != null) {
+            System.err.printf("Redirect: http://%s:%d/ answers 308 to https://...:%d/%n", bind, redirect.port(), server.port());
+        }
 
         stopRequested.await();
         System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
+        }
+        if (redirect != null) {
+            redirect.stop();
         }
         boolean drained = server.stop();
         demo.stop();
@@ -424,6 +475,44 @@ public class LoadBalancer implements Callable<Integer> {
         }
     }
 
+    /** How https:// backends are trusted: --backend-insecure, --backend-ca, or (null) the JDK's trust store. */
+    private BackendTls backendTls() {
+        if (redirectHttp != null && tlsMode == null && tlsCerts.isEmpty()) {
+            throw badInput("--redirect-http redirects to the TLS listener: add --tls self-signed or --tls-cert FILE --tls-key FILE");
+        }
+        if (h2c && (tlsMode != null || !tlsCerts.isEmpty())) {
+            throw badInput("--h2c is cleartext HTTP/2; with --tls or --tls-cert, HTTP/2 is offered by ALPN already (--http2)");
+        }
+        if (backendInsecure && backendCa != null) {
+            throw badInput("give --backend-ca or --backend-insecure, not both");
+        }
+        if (backendInsecure) {
+            return BackendTls.insecure();
+        }
+        try {
+            return backendCa == null ? null : BackendTls.verifying(backendCa);
+        } catch (CertificateProblem e) {
+            throw badInput("--backend-ca " + e.getMessage());
+        }
+    }
+
+    /** The listener's TLS from --tls or --tls-cert, or null for plain HTTP; every file read and checked now. */
+    private ServerTls serverTls() {
+        TlsListenerOptions options = tlsOptions();
+        if (!options.problems().isEmpty()) {
+            throw badInput(options.problems().get(0));
+        }
+        try {
+            return options.load(Instant.now());
+        } catch (CertificateProblem e) {
+            throw badInput("--tls-cert " + e.getMessage());
+        }
+    }
+
+    private TlsListenerOptions tlsOptions() {
+        return new TlsListenerOptions(tlsMode, tlsCerts, tlsKeys, tlsKeyPasswordFile);
+    }
+
     private ForwardedHeaders forwardedHeaders() {
         try {
             return new ForwardedHeaders(trustForwarded == null ? List.of() : ForwardedHeaders.parseCidrs(trustForwarded), forwarded);
@@ -456,13 +545,23 @@ public class LoadBalancer implements Callable<Integer> {
 
     private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
-        System.err.printf("LoadBalancer listening on http://%s:%d (strategy: %s)%n", bind, server.port(), strategy.name());
+        String scheme = server.tls() == null ? "http" : "https";
+        System.err.printf("LoadBalancer listening on %s://%s:%d (strategy: %s)%n", scheme, bind, server.port(), strategy.name());
+        if (server.tls() != null) {
+            server.tls().certificates().forEach(certificate -> System.err.printf("  TLS      %s (%s), SHA-256 %s, until %s%n",
+                    String.join(", ", certificate.names()), certificate.source(), certificate.fingerprint(), certificate.notAfter()));
+        }
         for (int i = 0; i < backends.size(); i++) {
             String note = demo.isEmpty() ? "" : "  built-in demo backend " + demo.servers().get(i).name();
             System.err.println("  backend " + backends.get(i) + note);
         }
         backups.forEach(backup -> System.err.println("  backup  " + backup));
-        System.err.printf("Try it:   curl http://%s:%d/%n", shownHost, server.port());
+        if (backendInsecure) {
+            System.err.println("  WARNING: --backend-insecure: https:// backends' certificates are not checked; anyone on the path can read and change the traffic");
+        } else if (backendCa != null) {
+            System.err.println("  https:// backends are trusted only if their certificate chains to a CA in " + backendCa);
+        }
+        System.err.printf("Try it:   curl %s%s://%s:%d/%n", "self-signed".equals(tlsMode) ? "--insecure " : "", scheme, shownHost, server.port());
         if (!demo.isEmpty()) {
             System.err.println("Your own backends: " + launchCommand() + " --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002");
         }

@@ -53,11 +53,9 @@ public final class BackendSpec {
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("'" + url + "' is not a valid URL (" + e.getReason() + "); write it like http://127.0.0.1:9001");
         }
-        if ("https".equalsIgnoreCase(uri.getScheme())) {
-            throw new IllegalArgumentException("'" + url + "': https backends are not supported yet; use http://");
-        }
-        if (!"http".equalsIgnoreCase(uri.getScheme())) {
-            throw new IllegalArgumentException("'" + url + "': the scheme must be http://");
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("'" + url + "': the scheme must be http:// or https://");
         }
         if (uri.getHost() == null) {
             throw new IllegalArgumentException("'" + url + "' has no valid host; write it like http://127.0.0.1:9001");
@@ -68,7 +66,7 @@ public final class BackendSpec {
         if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
             throw new IllegalArgumentException("'" + url + "': a backend is http://HOST:PORT, without a path");
         }
-        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        int port = uri.getPort() == -1 ? (scheme.equals("https") ? 443 : 80) : uri.getPort();
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("'" + url + "': port " + port + " is not a port; use a number from 1 to 65535");
         }
@@ -77,6 +75,6 @@ public final class BackendSpec {
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("'" + url + "': the host " + uri.getHost() + " does not resolve to an address");
         }
-        return URI.create("http://" + uri.getRawAuthority().replaceFirst(":\\d+$", "") + ":" + port);
+        return URI.create(scheme + "://" + uri.getRawAuthority().replaceFirst(":\\d+$", "") + ":" + port);
     }
 }

@@ -7,6 +7,11 @@ package model;
 public enum Failure {
     /** The backend refused the connection, or could not be reached: nothing was sent. */
     CONNECT_FAILED("refused the connection"),
+    /**
+     * Every connection the proxy may open to the backend is busy and the queue of requests waiting for one is full:
+     * the proxy's own limit, reached, not the backend's failure; nothing was sent.
+     */
+    POOL_EXHAUSTED("had no free connection: too many requests were waiting for one"),
     /** The backend did not accept the connection within --connect-timeout: nothing was sent. */
     CONNECT_TIMED_OUT("did not accept the connection in time (--connect-timeout)"),
     /** The backend reset or closed the connection after the request was sent, before a complete answer head. */
@@ -31,6 +36,6 @@ public enum Failure {
 
     /** Whether the request never left the proxy, so that any method may go to another backend. */
     public boolean isBeforeSend() {
-        return this == CONNECT_FAILED || this == CONNECT_TIMED_OUT;
+        return this == CONNECT_FAILED || this == CONNECT_TIMED_OUT || this == POOL_EXHAUSTED;
     }
 }

@@ -12,7 +12,8 @@ import java.util.Set;
  *     a retry would add a second full wait, so the client waits at most --timeout (nginx, whose
  *     proxy_next_upstream retries a timeout by default, can make it wait several);</li>
  * <li>a connect that failed or timed out sent nothing, so any method may go elsewhere; if none may,
- *     the answer is 503 (no backend could take the request);</li>
+ *     the answer is 503 (no backend could take the request); a pool of connections full to its limit is
+ *     the proxy's own limit and blames no backend;</li>
  * <li>a backend that closed, reset or answered garbage after the request was sent is answered 502,
  *     unless the method is idempotent (RFC 9110 section 9.2.2) and the request's body was not
  *     streamed to it already, so it can be sent again whole;</li>
@@ -72,6 +73,7 @@ public final class FailurePolicy {
             case CLIENT_FAULT -> new Decision(false, 400, failure.reason(), false);
             case RESPONSE_TIMED_OUT -> new Decision(false, 504, failure.reason(), true);
             case CONNECT_FAILED, CONNECT_TIMED_OUT -> new Decision(budget.tryRetry(), 503, failure.reason(), true);
+            case POOL_EXHAUSTED -> new Decision(budget.tryRetry(), 503, failure.reason(), false);
             case CLOSED_BEFORE_ANSWER, MALFORMED_ANSWER -> new Decision(
                     isIdempotent(method) && bodyReplayable && budget.tryRetry(), 502, failure.reason(), true);
         };

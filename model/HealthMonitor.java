@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 
 /**
  * Decides which backends take traffic. Passively, from the proxy's own requests: a backend that fails
@@ -29,14 +30,25 @@ public final class HealthMonitor {
     private final HttpClient checker; // null when no health path is set
 
     public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
-        this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon));
+        this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon), null);
+    }
+
+    /** As above; {@code https} (null: the JDK's default) is how checks of https:// backends trust their certificates. */
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, SSLContext https) {
+        this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon), https);
+    }
+
+    /** As above, on {@code timer}: tests pass one that holds readmissions until they release them. */
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer) {
+        this(pool, settings, log, timer, null);
     }
 
     /**
      * @param timer runs the checks, their HTTP client's callbacks and each ejection's readmission (its
      *     one-off {@code schedule}); tests pass one that holds readmissions until they release them
+     * @param https how checks of https:// backends trust their certificates; null: the JDK's default
      */
-    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer) {
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer, SSLContext https) {
         this.timer = timer;
         this.pool = pool;
         this.checks = settings.checks();
@@ -45,7 +57,8 @@ public final class HealthMonitor {
         // Only built when it will be used: the JDK's HTTP client loads its TLS machinery when built,
         // which costs half a second of start-up for nothing when checks are off.
         this.checker = checks.isOn()
-                ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(checks.timeout()).executor(timer).build()
+                ? (https == null ? HttpClient.newBuilder() : HttpClient.newBuilder().sslContext(https))
+                        .version(HttpClient.Version.HTTP_1_1).connectTimeout(checks.timeout()).executor(timer).build()
                 : null;
     }
 

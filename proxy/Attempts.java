@@ -10,6 +10,7 @@ import model.Backend;
 import model.Failure;
 import model.FailurePolicy;
 import model.HealthMonitor;
+import org.xnio.IoUtils;
 
 /**
  * What happened to one client request so far: which backends were tried, which one has it now, and the
@@ -161,6 +162,12 @@ final class Attempts implements ExchangeCompletionListener {
     @Override
     public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
         exchangeComplete = true;
+        // An exchange can end with its backend's answer still on the way (a client that reset its HTTP/2
+        // stream): Undertow's pool takes such a connection back all the same, and the next request on it would
+        // read this answer. Closed, the pool drops it.
+        if (connection != null && connection.isOpen() && ResponseHeadGuard.isMidAnswer(connection)) {
+            IoUtils.safeClose(connection);
+        }
         // A failure the policy decided on was counted then; a request the client broke (bad body, body
         // timeout, abort) says nothing about the backend; otherwise the backend's own answer judges it.
         boolean clientFault = ClientFault.of(exchange) != null;

@@ -1,6 +1,7 @@
 package proxy;
 
 import io.undertow.client.UndertowClient;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,6 +9,10 @@ import model.Backend;
 import model.BackendPool;
 import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.ssl.XnioSsl;
+import tls.BackendTls;
+import tls.CertificateProblem;
 
 /**
  * Undertow's keep-alive connections to each backend, kept beside the model's {@link Backend} rather
@@ -18,9 +23,25 @@ import org.xnio.Options;
 final class BackendConnections implements BackendPool.Listener {
     private final Map<Backend, ProxyConnectionPool> pools = new ConcurrentHashMap<>();
     private final BackendSettings settings;
+    private final Xnio xnio;
+    private final BackendTls trust;  // null: the JDK's trust store, host names checked
+    private XnioSsl https;           // made when the first https:// backend joins: reading the trust store costs start-up time
 
-    BackendConnections(BackendSettings settings) {
+    BackendConnections(BackendSettings settings, Xnio xnio, BackendTls trust) {
         this.settings = settings;
+        this.xnio = xnio;
+        this.trust = trust;
+    }
+
+    private synchronized XnioSsl https() {
+        if (https == null) {
+            try {
+                https = new UndertowXnioSsl(xnio, OptionMap.EMPTY, (trust != null ? trust : BackendTls.verifying(null)).context());
+            } catch (CertificateProblem e) {
+                throw new IllegalStateException("the JDK's trust store cannot be read: " + e.getMessage(), e);
+            }
+        }
+        return https;
     }
 
     @Override
@@ -28,7 +49,7 @@ final class BackendConnections implements BackendPool.Listener {
         // The pool keeps its own error state (a refused connect marks the host as a problem for a
         // while), so each backend gets its own manager instance.
         pools.computeIfAbsent(backend, joining -> new ProxyConnectionPool(settings.newManager(), joining.uri(),
-                UndertowClient.getInstance(), OptionMap.create(Options.TCP_NODELAY, true)));
+                "https".equals(joining.uri().getScheme()) ? https() : null, UndertowClient.getInstance(), OptionMap.create(Options.TCP_NODELAY, true)));
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
 import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import io.undertow.util.HttpString;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -142,8 +143,8 @@ public final class BalancingProxyClient implements ProxyClient {
             // The backend's answer to this request is read through a guard: 1xx, framing, head size.
             ResponseHeadGuard guard;
             try {
-                guard = ResponseHeadGuard.install(connection.getConnection(),
-                        exchange.getRequestHeaders().contains(Headers.UPGRADE), maxResponseHeaderBytes);
+                guard = ResponseHeadGuard.install(connection.getConnection(), exchange.getRequestHeaders().contains(Headers.UPGRADE),
+                        !Methods.HEAD.equals(exchange.getRequestMethod()), maxResponseHeaderBytes);
             } catch (IllegalStateException e) {
                 IoUtils.safeClose(connection.getConnection()); // never send a request whose answer we cannot check
                 connectFailed(exchange, Failure.CONNECT_FAILED);
@@ -151,7 +152,7 @@ public final class BalancingProxyClient implements ProxyClient {
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
             Attempts.of(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
-            proxyHandler.completed(exchange, connection);
+            proxyHandler.completed(exchange, new ProxyConnection(new BackendRequestHead(connection.getConnection()), connection.getTargetPath()));
         }
 
         void timedOut(HttpServerExchange exchange) {
@@ -193,9 +194,16 @@ public final class BalancingProxyClient implements ProxyClient {
             }
         }
 
+        /**
+         * Undertow's pool says this when every connection to the backend is in use and its queue of waiting
+         * requests is full ({@code ProxyConnectionPool.connect}): our limit, not the backend's failure, so it
+         * blames nobody. A flood of HTTP/2 streams reset by their client reaches it.
+         */
         @Override
         public void queuedRequestFailed(HttpServerExchange exchange) {
-            failed(exchange);
+            if (settle()) {
+                connectFailed(exchange, Failure.POOL_EXHAUSTED);
+            }
         }
 
         @Override

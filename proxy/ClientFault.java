@@ -22,6 +22,8 @@ enum ClientFault {
     BODY_TOO_LARGE(413, "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n"),
     /** No body bytes arrived for --body-timeout while the proxy waited for them. */
     BODY_TIMEOUT(408, "408 Request Timeout: the request body stopped arriving (--body-timeout)\n"),
+    /** An HTTP/2 request with a field RFC 9113 section 8.2 forbids, or a body that disagrees with its content-length. */
+    MALFORMED_HTTP2(400, "400 Bad Request: the HTTP/2 request is malformed (RFC 9113 section 8.2)\n"),
     /** The client closed or reset its connection before its body was complete. */
     ABORTED(400, "400 Bad Request: the client closed the connection before its request body was complete\n");
 

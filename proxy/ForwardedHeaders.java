@@ -81,6 +81,11 @@ public final class ForwardedHeaders {
             headers.remove(Headers.X_FORWARDED_PROTO);
             headers.remove(Headers.X_FORWARDED_HOST);
         }
+        // The Host as the client sent it, port and all (Caddy's and nginx's $http_host); ProxyHandler, finding
+        // none, would write the name alone. A trusted peer's value, kept above, stands.
+        if (!headers.contains(Headers.X_FORWARDED_HOST) && headers.getFirst(Headers.HOST) != null) {
+            headers.put(Headers.X_FORWARDED_HOST, headers.getFirst(Headers.HOST));
+        }
         headers.remove(Headers.X_FORWARDED_SERVER);
         InetSocketAddress local = exchange.getConnection().getLocalAddress(InetSocketAddress.class);
         if (local != null) {

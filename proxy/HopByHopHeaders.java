@@ -6,6 +6,8 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Removes the headers that describe one connection rather than the message (RFC 9110 section 7.6.1),
@@ -20,6 +22,14 @@ final class HopByHopHeaders {
     private static final HttpString HTTP2_SETTINGS = new HttpString("HTTP2-Settings");
     private static final List<HttpString> ALWAYS = List.of(
             Headers.KEEP_ALIVE, PROXY_CONNECTION, Headers.TE, Headers.TRAILER, HTTP2_SETTINGS);
+    /**
+     * Fields a peer may list in {@code Connection} that stay all the same: the framing and {@code Upgrade} are
+     * Undertow's and ours to manage, {@code Host} routes the request (a request forwarded as HTTP/1.1 without one
+     * is invalid, RFC 9112 §3.2), and the forwarding fields are the proxy's record of the client. nginx keeps every
+     * end-to-end field a client lists there; we drop the others as RFC 9110 §7.6.1 says.
+     */
+    private static final Set<String> NEVER_BY_CONNECTION = Set.of("host", "content-length", "transfer-encoding", "upgrade",
+            "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-server", "x-real-ip");
 
     private HopByHopHeaders() {}
 
@@ -55,9 +65,7 @@ final class HopByHopHeaders {
             for (String value : connection) {
                 for (String token : value.split(",")) {
                     String name = token.trim();
-                    // The framing headers are Undertow's to manage even when a peer lists them.
-                    if (!name.isEmpty() && !name.equalsIgnoreCase("Transfer-Encoding") && !name.equalsIgnoreCase("Content-Length")
-                            && !name.equalsIgnoreCase("Upgrade")) {
+                    if (!name.isEmpty() && !NEVER_BY_CONNECTION.contains(name.toLowerCase(Locale.ROOT))) {
                         headers.remove(name);
                     }
                 }

@@ -1,6 +1,5 @@
 package proxy;
 
-import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -45,12 +44,12 @@ final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkCondu
     }
 
     /** The open listener that puts this conduit under every connection {@code http} serves. */
-    static ChannelListener<StreamConnection> openListener(HttpOpenListener http) {
+    static ChannelListener<StreamConnection> openListener(ChannelListener<StreamConnection> http) {
         return new Installer(http);
     }
 
     /** Installs the conduit before Undertow wraps the sink (idle timeout, response framing), so it sees every byte. */
-    private record Installer(HttpOpenListener http) implements ChannelListener<StreamConnection> {
+    private record Installer(ChannelListener<StreamConnection> http) implements ChannelListener<StreamConnection> {
         @Override
         public void handleEvent(StreamConnection connection) {
             connection.getSinkChannel().setConduit(new ParseFailureAnswer(connection.getSinkChannel().getConduit()));

@@ -2,10 +2,14 @@ package proxy;
 
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.ConnectorStatistics;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -20,11 +24,13 @@ import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.Sequence;
 import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 import strategies.StrategyOptions;
+import tls.ServerTls;
 
 /**
  * The running load balancer: a listening socket whose requests go through
@@ -37,7 +43,7 @@ import strategies.StrategyOptions;
 public final class ProxyServer {
     private final ProxySettings settings;
     private final BackendPool pool;
-    private final BackendConnections connections = new BackendConnections(BackendSettings.DEFAULTS);
+    private final BackendConnections connections;
     private final Routing routing;
     private final BalancingProxyClient client;
     private final HealthMonitor health;
@@ -49,11 +55,20 @@ public final class ProxyServer {
     private final HttpOpenListener http;
     private final ChannelListener<StreamConnection> openWithParseFailureAnswer;
     private final LongAdder connectionsAccepted = new LongAdder();
+    private final ServerTls tls;           // null: plain HTTP
+    private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
+    private final OptionMap sslOptions;
+    private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) throws IOException {
+    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) throws IOException {
         this.settings = settings;
+        this.tls = protocols.clientTls();
+        this.h2c = protocols.h2c() && tls == null;
+        Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
+        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, protocols.backendTls());
         this.pool = pool;
-        this.health = new HealthMonitor(pool, settings.health(), events::record);
+        this.health = new HealthMonitor(pool, settings.health(), events::record,
+                protocols.backendTls() == null ? null : protocols.backendTls().context());
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 strategyName, strategy);
         pool.addListener(connections);
@@ -82,17 +97,33 @@ public final class ProxyServer {
                 .set(UndertowOptions.IDLE_TIMEOUT, idleMillis)
                 .set(UndertowOptions.ALWAYS_SET_DATE, true) // ParseFailureAnswer relies on it: no real response equals Undertow's bare 400
                 .set(UndertowOptions.ENABLE_STATISTICS, true) // client bytes and open connections, for /metrics
+                // HTTP/2: prior knowledge on a plain listener only with --h2c; streams per connection as nginx's
+                // http2_max_concurrent_streams (Undertow's default is unlimited); the header list as --max-header-size.
+                .set(UndertowOptions.ENABLE_HTTP2, h2c)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 128)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings.limits().maxHeaderBytes())
+                .set(UndertowOptions.HTTP2_SETTINGS_ENABLE_PUSH, false)
                 .getMap();
         // Shared by the client connections and, through them, the backend connections Undertow's
         // ProxyConnectionPool opens (it takes the client connection's pool). At most 64 free 16 KiB
         // buffers per thread plus 256 shared: about 6 MiB of direct memory kept warm with two IO threads.
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
-        http.setRootHandler(shutdown);
+        HttpHandler root = shutdown;
+        http.setRootHandler(root);
         this.http = http;
-        this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
+        if (protocols.clientTls() != null && protocols.http2()) {
+            // h2 offered by ALPN, HTTP/1.1 the fallback; both end in the same handlers.
+            Http2OpenListener http2 = new Http2OpenListener(buffers, httpOptions, Http2OpenListener.HTTP2);
+            http2.setRootHandler(root);
+            AlpnOpenListener alpn = new AlpnOpenListener(buffers, httpOptions, "http/1.1", http);
+            alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn);
+        } else {
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
+        }
 
-        this.worker = Xnio.getInstance(ProxyServer.class.getClassLoader()).createWorker(OptionMap.builder()
+        this.worker = xnio.createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, settings.listener().ioThreads())
                 .set(Options.WORKER_TASK_CORE_THREADS, 2) // proxying never leaves the IO threads
                 .set(Options.WORKER_TASK_MAX_THREADS, 2)
@@ -112,6 +143,11 @@ public final class ProxyServer {
             worker.shutdownNow();
             throw e;
         }
+        this.ssl = tls == null ? null : new UndertowXnioSsl(worker.getXnio(), OptionMap.EMPTY, tls.context());
+        this.sslOptions = tls == null ? OptionMap.EMPTY : OptionMap.builder()
+                .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(ServerTls.PROTOCOLS))
+                .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(tls.cipherSuites()))
+                .getMap();
         listener.resumeAccepts();
         health.start();
     }
@@ -122,8 +158,13 @@ public final class ProxyServer {
      * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
      */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) {
+        return start(settings, pool, strategyName, strategy, ProtocolSettings.NONE);
+    }
+
+    /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, with TLS toward clients, backends, or both. */
+    public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) {
         try {
-            return new ProxyServer(settings, pool, strategyName, strategy);
+            return new ProxyServer(settings, pool, strategyName, strategy, protocols);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
                     + e.getMessage() + listenFix(e, "--port", "--bind"), e);
@@ -145,12 +186,27 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink.
+     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink. A TLS
+     * connection is wrapped first, the way Undertow's own HTTPS listener wraps it (server mode, our protocols
+     * and suites; the handshake runs as the first bytes arrive), and {@link ParseFailureAnswer} sits above the
+     * encryption, where it sees plain bytes. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit
+     * suspends and resumes the socket's reads itself, for handshakes and renegotiation, and must see them done.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
-        LazyReadSuspension.install(connection);
-        openWithParseFailureAnswer.handleEvent(connection);
+        if (ssl == null) {
+            if (!h2c) { // an HTTP/2 connection reads continuously: frames of every stream arrive on it
+                LazyReadSuspension.install(connection);
+            }
+            openWithParseFailureAnswer.handleEvent(connection);
+        } else {
+            openWithParseFailureAnswer.handleEvent(ssl.wrapExistingConnection(connection, sslOptions, false));
+        }
+    }
+
+    /** The listener's TLS (its certificates can be replaced while serving), or null when it speaks plain HTTP. */
+    public ServerTls tls() {
+        return tls;
     }
 
     /** Client connections accepted since start. */

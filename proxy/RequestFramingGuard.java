@@ -41,6 +41,9 @@ final class RequestFramingGuard {
      * strict chunk decoder in place. Returns the client's fault, or null when the request may go on.
      */
     static ClientFault check(HttpServerExchange exchange, int maxTrailerBytes) {
+        if (Http2RequestGuard.isHttp2(exchange)) {
+            return Http2RequestGuard.check(exchange); // no chunking in HTTP/2: its own rules
+        }
         HeaderMap headers = exchange.getRequestHeaders();
         HeaderValues transferEncoding = headers.get(Headers.TRANSFER_ENCODING);
         HeaderValues contentLength = headers.get(Headers.CONTENT_LENGTH);

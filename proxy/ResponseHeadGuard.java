@@ -55,6 +55,9 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private final PushBackStreamSourceConduit pushBack;
     private final boolean upgradeAsked;
+    private final boolean bodyExpected; // false for a HEAD request: its answer has no body, whatever its head says
+    private ChunkedResponseCheck chunks; // a chunked body's framing, checked as it passes; null otherwise
+    private int headLeft;               // bytes of the final head still to pass before its body starts
     private final int maxHeadBytes;
 
     private byte[] head;         // the head being scanned: SCRATCH within a read, or our own copy across reads
@@ -69,10 +72,11 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private boolean passing;     // the final head went out: the body passes untouched
     private String failure;
 
-    private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, int maxHeadBytes) {
+    private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
         super(next);
         this.pushBack = next;
         this.upgradeAsked = upgradeAsked;
+        this.bodyExpected = bodyExpected;
         this.maxHeadBytes = maxHeadBytes;
     }
 
@@ -83,7 +87,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
      *
      * @param upgradeAsked whether the request asks to switch protocols, the only case a 101 may answer
      */
-    static ResponseHeadGuard install(ClientConnection connection, boolean upgradeAsked, int maxHeadBytes) {
+    static ResponseHeadGuard install(ClientConnection connection, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
         StreamConnection stream;
         try {
             stream = (StreamConnection) STREAM_OF_CONNECTION.invokeExact(connection);
@@ -93,9 +97,23 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         if (!(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit parserInput)) {
             throw new IllegalStateException("unexpected conduit under Undertow's client parser: " + stream.getSourceChannel().getConduit());
         }
-        ResponseHeadGuard guard = new ResponseHeadGuard(parserInput, upgradeAsked, maxHeadBytes);
+        ResponseHeadGuard guard = new ResponseHeadGuard(parserInput, upgradeAsked, bodyExpected, maxHeadBytes);
         stream.getSourceChannel().setConduit(guard);
         return guard;
+    }
+
+    /**
+     * Whether {@code connection} is still in the middle of an answer: our guard, or Undertow's body decoder, sits
+     * where its parser's input does between requests ({@code HttpClientConnection} puts that input back once an
+     * answer is read to its end). Such a connection must serve no other request.
+     */
+    static boolean isMidAnswer(ClientConnection connection) {
+        try {
+            StreamConnection stream = (StreamConnection) STREAM_OF_CONNECTION.invokeExact(connection);
+            return !(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit);
+        } catch (Throwable e) {
+            return true;
+        }
     }
 
     /** Loads this class now, so an Undertow without the hook fails the proxy at start ({@link #streamAccessor}), not at its first request. */
@@ -122,7 +140,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     @Override
     public int read(ByteBuffer dst) throws IOException {
         if (passing) {
-            return next.read(dst);
+            return chunks == null ? next.read(dst) : readChecked(dst);
         }
         if (failure != null) {
             throw new IOException("the backend " + failure);
@@ -157,8 +175,33 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return 0;
     }
 
+    /** A chunked body's bytes, passed on once {@link ChunkedResponseCheck} has seen their framing is sound. */
+    private int readChecked(ByteBuffer dst) throws IOException {
+        int start = dst.position();
+        int read = next.read(dst);
+        if (read > 0) {
+            int head = Math.min(headLeft, read);
+            headLeft -= head;
+            try {
+                chunks.check(dst, start + head, read - head);
+            } catch (IOException e) {
+                failure = e.getMessage();
+                throw e;
+            }
+        }
+        return read;
+    }
+
     @Override
     public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+        if (passing && chunks != null) {
+            for (int i = offs; i < offs + len; i++) {
+                if (dsts[i].hasRemaining()) {
+                    return readChecked(dsts[i]);
+                }
+            }
+            return 0;
+        }
         if (passing) {
             return next.read(dsts, offs, len);
         }
@@ -173,12 +216,12 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     // Undertow's parser reads heads with read(ByteBuffer); these two keep any other reader scanned too.
     @Override
     public long transferTo(long position, long count, FileChannel target) throws IOException {
-        return passing ? next.transferTo(position, count, target) : target.transferFrom(new ConduitReadableByteChannel(this), position, count);
+        return passing && chunks == null ? next.transferTo(position, count, target) : target.transferFrom(new ConduitReadableByteChannel(this), position, count);
     }
 
     @Override
     public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-        return passing ? next.transferTo(count, throughBuffer, target) : Conduits.transfer(this, count, throughBuffer, target);
+        return passing && chunks == null ? next.transferTo(count, throughBuffer, target) : Conduits.transfer(this, count, throughBuffer, target);
     }
 
     private boolean nothingYet() {
@@ -212,7 +255,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
                 dst.position(start + finalHeadEnd);
             }
             head = null;
-            passing = true;
+            startPassing(0);
             return finalHeadEnd;
         }
         dst.position(start);
@@ -396,8 +439,21 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
             pushBack.pushBack(Buffers.pooledWrapper(ByteBuffer.wrap(Arrays.copyOfRange(head, now, length))));
         }
         head = null;
-        passing = true;
+        startPassing(finalHeadEnd - now);
         return now;
+    }
+
+    /**
+     * The final head is through: from now on bytes pass, a chunked body's checked by {@link ChunkedResponseCheck}
+     * after the {@code headStillToPass} bytes of head that went back to the push-back conduit.
+     */
+    private void startPassing(int headStillToPass) {
+        passing = true;
+        headLeft = headStillToPass;
+        boolean hasBody = bodyExpected && status >= 200 && status != 204 && status != 304;
+        if (hasBody && transferEncodings == 1) {
+            chunks = new ChunkedResponseCheck();
+        }
     }
 
     private String tooLarge() {

@@ -27,6 +27,8 @@ class BackendSpecTest {
 
         assertEquals(URI.create("http://127.0.0.1:80"), BackendSpec.parse("HTTP://127.0.0.1").uri(), "no port: 80, written out");
         assertEquals(URI.create("http://[::1]:9003"), BackendSpec.parse("http://[::1]:9003").uri());
+        assertEquals(URI.create("https://localhost:443"), BackendSpec.parse("HTTPS://localhost").uri(), "https: 443, the name kept for SNI and the certificate check");
+        assertEquals(URI.create("https://127.0.0.1:8443"), BackendSpec.parse("https://127.0.0.1:8443/").uri());
         assertEquals(1, BackendSpec.parse("http://127.0.0.1:9001,weight=1").weight());
         assertEquals(Backend.MAX_WEIGHT, BackendSpec.parse("http://127.0.0.1:9001,weight=" + Backend.MAX_WEIGHT).weight());
         assertEquals(65535, BackendSpec.parse("http://127.0.0.1:65535").uri().getPort());
@@ -36,8 +38,7 @@ class BackendSpecTest {
     @Test
     void eachMistakeIsNamedWithItsFix() {
         assertRefused("127.0.0.1:9001", "'127.0.0.1:9001' has no scheme; write it like http://127.0.0.1:9001");
-        assertRefused("https://127.0.0.1:9001", "'https://127.0.0.1:9001': https backends are not supported yet; use http://");
-        assertRefused("ftp://127.0.0.1:9001", "'ftp://127.0.0.1:9001': the scheme must be http://");
+        assertRefused("ftp://127.0.0.1:9001", "'ftp://127.0.0.1:9001': the scheme must be http:// or https://");
         assertRefused("http://127.0.0.1:9001 x", "'http://127.0.0.1:9001 x' is not a valid URL (Illegal character in authority); write it like http://127.0.0.1:9001");
         assertRefused("http://:9001", "'http://:9001' has no valid host; write it like http://127.0.0.1:9001");
         assertRefused("http://127.0.0.1:9001?a=b", "'http://127.0.0.1:9001?a=b': a backend is http://HOST:PORT, without user, query or fragment");

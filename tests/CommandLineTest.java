@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * one clear line and exit 2; a good start prints the banner and serves; SIGTERM drains and exits 0.
  */
 class CommandLineTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on https?://[^:]+:(\\d+)");
     private final TestSupport support = new TestSupport();
     private final List<Process> processes = new ArrayList<>();
 
@@ -76,7 +76,12 @@ class CommandLineTest {
             "--timeout 0s                                  | more than 0",
             "--retry-budget 101                            | --retry-budget",
             "--trust-forwarded proxy.example               | --trust-forwarded",
-            "--admin-token-file /nonexistent/token         | --admin-token-file"})
+            "--admin-token-file /nonexistent/token         | --admin-token-file",
+            "--tls on                                      | --tls takes only 'self-signed'",
+            "--tls self-signed --tls-cert /nonexistent/c.pem --tls-key /nonexistent/k.pem | not both",
+            "--tls-cert /nonexistent/c.pem                 | needs its --tls-key",
+            "--tls-key /nonexistent/k.pem                  | --tls-key needs its --tls-cert",
+            "--tls-cert /nonexistent/c.pem --tls-key /nonexistent/k.pem | /nonexistent/c.pem: no such file"})
     void badInputIsOneLineNamingTheProblemAndExit2(String args, String expected) throws Exception {
         // On a port already taken: input checked only after binding would end in "cannot listen" instead.
         List<String> command = new ArrayList<>(List.of(args.trim().split("\\s+")));

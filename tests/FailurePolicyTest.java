@@ -77,6 +77,13 @@ class FailurePolicyTest {
     }
 
     @Test
+    void aFullConnectionPoolGoesElsewhereAndBlamesNoBackend() {
+        Decision full = generous.decide(Failure.POOL_EXHAUSTED, "POST", false, FIRST);
+        assertEquals(new Decision(true, 503, "had no free connection: too many requests were waiting for one", false), full,
+                "nothing was sent, so even a POST may go elsewhere; the proxy's own limit is nobody's failure");
+    }
+
+    @Test
     void noBudgetMeansNoRetryWhateverTheFailure() {
         FailurePolicy none = new FailurePolicy(new RetryBudget(0));
         for (Failure failure : Failure.values()) {

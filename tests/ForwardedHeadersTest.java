@@ -41,7 +41,7 @@ class ForwardedHeadersTest {
         String head = forward(proxy, backend, "Host: 127.0.0.1:" + proxy.port() + "\r\n" + CLIENT_FORWARDING);
 
         // ProxyHandler appends with a bare comma; list parsers split on commas either way.
-        assertEquals(List.of("203.0.113.7, 198.51.100.2,127.0.0.1"), values(head, "X-Forwarded-For"));
+        assertEquals(List.of("203.0.113.7, 198.51.100.2, 127.0.0.1"), values(head, "X-Forwarded-For"), "appended as nginx does, after \", \"");
         assertEquals(List.of("https"), values(head, "X-Forwarded-Proto"));
         assertEquals(List.of("shop.example"), values(head, "X-Forwarded-Host"));
         assertEquals(List.of(String.valueOf(proxy.port())), values(head, "X-Forwarded-Port"));
@@ -60,7 +60,7 @@ class ForwardedHeadersTest {
 
         assertEquals(List.of("127.0.0.1"), values(head, "X-Forwarded-For"));
         assertEquals(List.of("http"), values(head, "X-Forwarded-Proto"));
-        assertEquals(List.of("127.0.0.1"), values(head, "X-Forwarded-Host"));
+        assertEquals(List.of("127.0.0.1:" + proxy.port()), values(head, "X-Forwarded-Host"), "the Host as sent, port and all");
         assertEquals(List.of(String.valueOf(proxy.port())), values(head, "X-Forwarded-Port"));
         assertEquals(List.of(), values(head, "Forwarded"), "the client's own Forwarded never reaches the backend");
     }

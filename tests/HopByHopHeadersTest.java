@@ -55,6 +55,28 @@ class HopByHopHeadersTest {
     }
 
     @Test
+    void connectionCannotRemoveHostTheFramingOrTheForwardingFields() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer(OK));
+        ProxyServer proxy = support.proxy(backend.url());
+        for (String connection : new String[] {"Host, X-Per-Hop, close", "close, host, x-per-hop", "close, Host, X-Forwarded-For, X-Forwarded-Proto, "
+                + "X-Forwarded-Host, X-Forwarded-Port, Forwarded, Content-Length, X-Per-Hop"}) {
+            String response = TestSupport.rawExchange(proxy.port(), "POST /h HTTP/1.1\r\nHost: example.test:8081\r\nConnection: " + connection
+                    + "\r\nX-Per-Hop: gone\r\nContent-Length: 2\r\n\r\nhi");
+            assertTrue(response.startsWith("HTTP/1.1 200"), connection + ": " + response);
+        }
+        for (String head : backend.requestHeads()) {
+            String forwarded = head.toLowerCase(Locale.ROOT);
+            assertTrue(forwarded.contains("\r\nhost: example.test:8081\r\n"), "Host survives being named in Connection:\n" + head);
+            assertTrue(forwarded.contains("\r\ncontent-length: 2\r\n"), head);
+            assertTrue(forwarded.contains("\r\nx-forwarded-for: 127.0.0.1\r\n") && forwarded.contains("\r\nx-forwarded-proto: http\r\n")
+                    && forwarded.contains("\r\nx-forwarded-host: "), "the proxy's forwarding fields are the proxy's:\n" + head);
+            assertFalse(forwarded.contains("x-per-hop"), "any other field named in Connection goes:\n" + head);
+            assertFalse(forwarded.contains("\r\nconnection: host"), head);
+        }
+        assertEquals(3, backend.requestHeads().size());
+    }
+
+    @Test
     void responseHopByHopHeadersAreNotReturned() throws Exception {
         RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\n"
                 + "Connection: X-Backend-Hop\r\n"

@@ -250,6 +250,68 @@ class HostileBackendConformanceTest {
         assertEquals("hello", answer.body);
     }
 
+    // --- a chunked body that breaks its framing after the answer has started
+
+    /** What the client reads from a raw socket when the answer's chunked body is malformed, and what the backend saw. */
+    private void assertChunkedBodyAborted(String body) throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body));
+        ProxyServer proxy = support.proxy(backend.url());
+        String raw;
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(5_000);
+            TestSupport.write(client.getOutputStream(), "GET /chunks HTTP/1.1\r\nHost: front.test\r\n\r\n");
+            raw = TestSupport.readUntilClosed(client.getInputStream()); // closed, not left hanging: a timeout fails the read
+        }
+        // Aborted: nothing at all when the bad framing came before the proxy wrote the head (ProxyHandler closes),
+        // else the head and part of the body; never the terminating chunk, never a connection left open.
+        assertTrue(raw.isEmpty() || raw.startsWith("HTTP/1.1 200 "), raw);
+        assertFalse(raw.endsWith("0\r\n\r\n"), "no complete chunked body the backend did not send: " + raw);
+        TestSupport.await(() -> backend.connectionsClosedByProxy() == 1, Duration.ofSeconds(5), "the backend connection closed by the proxy");
+    }
+
+    @Test
+    void chunkDataLongerThanItsSizeAbortsTheClientInsteadOfPassingAShorterBody() throws Exception {
+        assertChunkedBodyAborted("5\r\nhello\r\n3\r\nabcdef\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aBareCrAfterChunkDataAbortsTheClientInsteadOfHangingIt() throws Exception {
+        assertChunkedBodyAborted("3\r\nabc\r0\r\n\r\n");
+    }
+
+    @Test
+    void aChunkSizeThatIsNotHexAbortsTheClient() throws Exception {
+        assertChunkedBodyAborted("5\r\nhello\r\nzz\r\nabc\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aSoundChunkedBodyWithExtensionsAndTrailersPassesAndTheConnectionIsReused() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n"));
+        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        assertEquals("hello world", ask(proxy, "/one").body);
+        assertEquals("hello world", ask(proxy, "/two").body);
+        assertEquals(List.of(0, 0), backend.requestConnections(), "a sound chunked answer leaves the connection reusable");
+    }
+
+    @Test
+    void aHeadAnswerSaysChunkedButHasNoBodyAndTheNextAnswerIsNotMisread() throws Exception {
+        RawBackend backend = support.raw((connection, head) -> TestSupport.write(connection.getOutputStream(), head.startsWith("HEAD")
+                ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(5_000);
+            TestSupport.write(client.getOutputStream(), "HEAD /h HTTP/1.1\r\nHost: front.test\r\n\r\n");
+            String headAnswer = TestSupport.readHead(client.getInputStream());
+            assertTrue(headAnswer.startsWith("HTTP/1.1 200 "), headAnswer);
+            TestSupport.write(client.getOutputStream(), "GET /g HTTP/1.1\r\nHost: front.test\r\n\r\n");
+            String next = TestSupport.readOneResponse(client.getInputStream());
+            assertTrue(next.startsWith("HTTP/1.1 200 ") && next.endsWith("\r\n\r\nok"), next);
+        }
+        assertEquals(List.of(0, 0), backend.requestConnections());
+    }
+
     // --- heads over the limit
 
     @Test

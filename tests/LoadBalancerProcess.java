@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * Used from one test thread; the line list is safe to read while the readers add to it.
  */
 final class LoadBalancerProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on (https?)://[^:]+:(\\d+)");
 
     private final Process process;
     private final List<String> lines = new CopyOnWriteArrayList<>();
@@ -56,8 +56,31 @@ final class LoadBalancerProcess implements AutoCloseable {
         return port;
     }
 
+    /** The proxy's address, https:// when it speaks TLS. */
     String url() {
-        return "http://127.0.0.1:" + port;
+        boolean tls = lines.stream().anyMatch(line -> line.contains("listening on https://"));
+        return (tls ? "https" : "http") + "://127.0.0.1:" + port;
+    }
+
+    /** What a run that must not start printed (stdout and stderr together) and its exit code. */
+    record Exited(int code, String output) {
+    }
+
+    /** Runs {@code LoadBalancer --port 0 --bind 127.0.0.1 ARGS}, which must exit by itself within 30 s. */
+    static Exited run(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx96m",
+                "-cp", System.getProperty("java.class.path"), "loadbalancer.LoadBalancer", "--port", "0", "--bind", "127.0.0.1"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("still running after 30 s: " + String.join(" ", args));
+            }
+            return new Exited(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        } finally {
+            process.destroyForcibly();
+        }
     }
 
     /** Everything printed so far, stdout and stderr interleaved as read. */
@@ -78,7 +101,7 @@ final class LoadBalancerProcess implements AutoCloseable {
         for (String line : lines) {
             Matcher matcher = LISTENING.matcher(line);
             if (matcher.find()) {
-                return Integer.parseInt(matcher.group(1));
+                return Integer.parseInt(matcher.group(2));
             }
         }
         return -1;

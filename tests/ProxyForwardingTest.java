@@ -107,7 +107,7 @@ class ProxyForwardingTest {
         JsonObject headers = TestSupport.json(support.http.send(spoofed, HttpResponse.BodyHandlers.ofString())).getAsJsonObject("headers");
 
         assertEquals("127.0.0.1", headers.get("x-forwarded-for").getAsString());
-        assertEquals("127.0.0.1", headers.get("x-forwarded-host").getAsString());
+        assertEquals("127.0.0.1:" + proxy.port(), headers.get("x-forwarded-host").getAsString(), "the Host the client sent, with its port");
         assertEquals("http", headers.get("x-forwarded-proto").getAsString());
         assertEquals(String.valueOf(proxy.port()), headers.get("x-forwarded-port").getAsString());
         assertFalse(headers.has("forwarded"), "a client's Forwarded header is dropped: " + headers);

@@ -1,5 +1,10 @@
 package tests;
 
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLSocket;
+import tls.ServerTls;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -43,16 +48,31 @@ final class RawBackend implements AutoCloseable {
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
+    private final ServerTls tls;
+    private final List<String> serverNames = new CopyOnWriteArrayList<>();
+
     RawBackend(Behaviour behaviour) throws IOException {
+        this(behaviour, null);
+    }
+
+    /** A backend that speaks TLS with {@code tls}'s certificates when it is not null: an https://localhost backend. */
+    RawBackend(Behaviour behaviour, ServerTls tls) throws IOException {
         this.behaviour = behaviour;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.tls = tls;
+        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                : tls.context().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = new Thread(this::acceptLoop, "raw-backend-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getLocalPort();
+        return tls == null ? "http://127.0.0.1:" + server.getLocalPort() : "https://localhost:" + server.getLocalPort();
+    }
+
+    /** Over TLS: the host name (SNI) each connection's handshake asked for, "" for none, in handshake order. */
+    List<String> serverNames() {
+        return serverNames;
     }
 
     /** Request heads received so far, in arrival order. */
@@ -101,6 +121,11 @@ final class RawBackend implements AutoCloseable {
     private void serveRequests(Socket connection, int number) throws IOException {
         try {
             connection.setSoTimeout(10_000);
+            if (connection instanceof SSLSocket ssl) {
+                ssl.startHandshake(); // a failed one throws: the proxy refused our certificate, and sends nothing
+                serverNames.add(((ExtendedSSLSession) ssl.getSession()).getRequestedServerNames().stream()
+                        .map(name -> ((SNIHostName) name).getAsciiName()).findFirst().orElse(""));
+            }
             while (!connection.isClosed()) {
                 String head = TestSupport.readHead(connection.getInputStream());
                 if (head.isEmpty()) {

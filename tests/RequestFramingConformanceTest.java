@@ -184,16 +184,20 @@ class RequestFramingConformanceTest {
     Stream<DynamicTest> everyFramingVariant() {
         List<Case> cases = cases();
         assertTrue(cases.size() >= 30, "at least 30 variants, got " + cases.size());
-        return cases.stream().filter(c -> System.getenv("CASE") == null || c.name().equals(System.getenv("CASE"))).map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
+        return Stream.of(false, true).flatMap(overTls -> cases.stream()
+                .filter(c -> System.getenv("CASE") == null || c.name().equals(System.getenv("CASE")))
+                .map(c -> DynamicTest.dynamicTest((overTls ? "tls: " : "") + c.name(), () -> check(c, overTls))));
     }
 
-    private static void check(Case c) throws Exception {
+    /** Runs {@code c} against a fresh proxy, over plain TCP or over TLS: the edge must hold the same behind the encryption. */
+    private static void check(Case c, boolean overTls) throws Exception {
         try (TestSupport support = new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
             ProxySettings settings = new ProxySettings(ProxySettings.Listener.FOR_TESTS,
                     new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), ProxySettings.Timeouts.DEFAULTS.response(), Duration.ofSeconds(3)),
                     ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
-            ProxyServer proxy = support.proxy(settings, new RoundRobin(), List.of(backend.url()));
-            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            ProxyServer proxy = support.proxy(settings, "RoundRobin", new RoundRobin(), List.of(backend.url()),
+                    overTls ? TestSupport.selfSignedTls() : null);
+            try (Socket client = TestSupport.connect(proxy)) {
                 client.setSoTimeout(5_000);
                 client.getOutputStream().write(c.request().getBytes(StandardCharsets.ISO_8859_1));
                 client.getOutputStream().flush();

@@ -9,7 +9,7 @@
 //DEPS org.seleniumhq.selenium:selenium-chrome-driver:4.49.0
 //DEPS org.seleniumhq.selenium:selenium-support:4.49.0
 //SOURCES ../LoadBalancer.java
-//SOURCES *Test.java TestSupport.java RawBackend.java RecordingBackend.java LoadBalancerProcess.java
+//SOURCES *Test.java TestSupport.java Http2Client.java RawBackend.java RecordingBackend.java LoadBalancerProcess.java
 //SOURCES ../backends-demo/DemoBackend.java
 //SOURCES ../lab/Scenario.java ../lab/Workload.java ../lab/LabRun.java ../lab/Report.java
 

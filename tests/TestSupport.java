@@ -3,6 +3,20 @@
 //RUNTIME_OPTIONS -Xmx1g -Xmn128m -XX:MaxMetaspaceSize=256m
 package tests;
 
+import java.net.InetAddress;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Instant;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import tls.SelfSigned;
+import tls.ServerCertificate;
+import tls.ServerTls;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import demo.DemoServer;
@@ -30,6 +44,7 @@ import model.BackendPool;
 import model.Strategy;
 import proxy.CompletedRequest;
 import proxy.ProxyServer;
+import proxy.ProtocolSettings;
 import proxy.ProxySettings;
 import proxy.UndertowLogging;
 import strategies.RoundRobin;
@@ -66,10 +81,58 @@ final class TestSupport implements AutoCloseable {
     }
 
     ProxyServer proxy(ProxySettings settings, String strategyName, Strategy strategy, List<String> backendUrls) {
+        return proxy(settings, strategyName, strategy, backendUrls, null);
+    }
+
+    /** As above, speaking TLS to clients when {@code tls} is not null (see {@link #connect(ProxyServer)}). */
+    ProxyServer proxy(ProxySettings settings, String strategyName, Strategy strategy, List<String> backendUrls, ServerTls tls) {
         List<Backend> backends = backendUrls.stream().map(Backend::of).toList();
-        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy);
+        ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy, ProtocolSettings.tls(tls));
         started.add(server::stop);
         return server;
+    }
+
+    /** A listener's TLS with a fresh self-signed certificate for localhost, as {@code --tls self-signed} makes. */
+    static ServerTls selfSignedTls() {
+        return new ServerTls(List.of(SelfSigned.forLocalhost(Instant.now())));
+    }
+
+    /** A TLS client context that trusts exactly the certificates {@code tls} serves, and nothing else. */
+    static SSLContext trusting(ServerTls tls) {
+        try {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            int i = 0;
+            for (ServerCertificate certificate : tls.certificates()) {
+                trusted.setCertificateEntry("cert" + i++, certificate.chain().get(0));
+            }
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A raw client connection to {@code proxy}: a plain socket, or, when the proxy speaks TLS, a TLS socket that
+     * asked for localhost and checked the proxy's certificate, its handshake done. Bytes written to it reach the
+     * proxy's HTTP parser unchanged either way.
+     */
+    static Socket connect(ProxyServer proxy) throws IOException {
+        if (proxy.tls() == null) {
+            return new Socket(InetAddress.getLoopbackAddress(), proxy.port());
+        }
+        SSLSocket socket = (SSLSocket) trusting(proxy.tls()).getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), proxy.port());
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setServerNames(List.of(new SNIHostName("localhost")));
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        socket.setSSLParameters(parameters);
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        return socket;
     }
 
     /** A round-robin load balancer with test settings over the given backends. */
