@@ -104,7 +104,7 @@ import tls.TlsListenerOptions;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Balances HTTP requests over a pool of backends. With no --backend, starts three demo backends to try it on.",
         footer = {"",
-                "Backends are http://HOST:PORT, optionally with a weight from 1 to " + Backend.MAX_WEIGHT + ":",
+                "Backends are http://HOST:PORT or https://HOST:PORT, optionally with a weight from 1 to " + Backend.MAX_WEIGHT + ":",
                 "  --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
                 "Durations need a unit: 250ms, 30s, 1m30s, 1h. Sizes: 64k, 10m, 1g.",
                 "Signals: TERM, INT (Ctrl-C) and QUIT drain and exit 0; HUP logs that there is nothing to reload.",
