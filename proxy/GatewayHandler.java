@@ -82,6 +82,7 @@ final class GatewayHandler implements HttpHandler {
         HopByHopHeaders.stripRequest(exchange.getRequestHeaders());
         forwarded.apply(exchange);
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
+        exchange.addResponseWrapper(TrailerFields::filterResponse); // a backend's trailers, filtered as the request's are
         ResponseTimeout.arm(exchange, responseTimeoutMillis);
         // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like
         // nginx, we give it as soon as the request passed the checks above, and do not forward the

@@ -288,7 +288,11 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
             throw refuse("sent a malformed answer (no HTTP/1.x status line)", null); // say so now, not at its first newline
         }
         for (int newline = indexOfNewline(lineStart); newline >= 0; newline = indexOfNewline(lineStart)) {
-            int end = newline > lineStart && head[newline - 1] == '\r' ? newline - 1 : newline;
+            if (newline == lineStart || head[newline - 1] != '\r') {
+                // Undertow's client parser fails on it and closes, which would read as "closed without answering".
+                throw refuse("sent a malformed answer (a bare LF in its head)", null);
+            }
+            int end = newline - 1;
             int start = lineStart;
             lineStart = newline + 1;
             if (status < 0) {
@@ -319,7 +323,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return -1;
     }
 
-    /** "HTTP/1.x DDD" then nothing or a space and a reason: anything else is not an HTTP/1 answer. */
+    /** "HTTP/1.x DDD " and a reason, maybe empty: anything else is not an HTTP/1 answer Undertow's parser reads. */
     private int statusOf(int start, int end) throws IOException {
         boolean shaped = end - start >= 12 && Arrays.equals(head, start, start + 7, HTTP_1, 0, 7)
                 && isDigit(head[start + 7]) && head[start + 8] == ' '
@@ -327,6 +331,10 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
                 && (end - start == 12 || head[start + 12] == ' ');
         if (!shaped) {
             throw refuse("sent a malformed answer (no HTTP/1.x status line)", null);
+        }
+        if (end - start == 12) {
+            // RFC 9112 section 4 keeps the space even when the reason is empty, and Undertow's client parser fails without it.
+            throw refuse("sent a malformed answer (a status line without the space after its code)", null);
         }
         return (head[start + 9] - '0') * 100 + (head[start + 10] - '0') * 10 + (head[start + 11] - '0');
     }

@@ -11,8 +11,6 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.Locale;
-import java.util.Set;
 import org.xnio.IoUtils;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
@@ -35,11 +33,6 @@ final class StrictChunkedDecoder extends AbstractStreamSourceConduit<StreamSourc
     private static final long SIZE_LIMIT = Long.MAX_VALUE >> 4;
     /** Longest chunk extension accepted: nginx and HAProxy bound the chunk-size line too. */
     private static final int MAX_EXTENSION_BYTES = 4096;
-    private static final Set<String> TRAILERS_NEVER_FORWARDED = Set.of(
-            "content-length", "transfer-encoding", "host", "connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "expect", "content-encoding", "content-type", "content-range", "authorization",
-            "cookie", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded");
-
     private enum State { SIZE_FIRST, SIZE, SIZE_SPACE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF,
         TRAILER_START, TRAILER_NAME, TRAILER_VALUE, TRAILER_LF, END_LF, DONE }
 
@@ -277,7 +270,7 @@ final class StrictChunkedDecoder extends AbstractStreamSourceConduit<StreamSourc
     }
 
     private void keepTrailer(String name, String value) {
-        if (TRAILERS_NEVER_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
+        if (!TrailerFields.isForwarded(name)) {
             return;
         }
         if (trailers == null) {

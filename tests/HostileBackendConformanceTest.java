@@ -240,6 +240,23 @@ class HostileBackendConformanceTest {
     }
 
     @Test
+    void aStatusLineWithoutTheSpaceAfterItsCodeIs502SayingSo() throws Exception {
+        assertBadGateway("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", MALFORMED + "(a status line without the space after its code)");
+    }
+
+    @Test
+    void aBareLfInTheHeadIs502SayingSo() throws Exception {
+        assertBadGateway("HTTP/1.1 200 OK\nContent-Length: 2\n\nok", MALFORMED + "(a bare LF in its head)");
+        assertBadGateway("HTTP/1.1 200 OK\r\nContent-Length: 2\nX-A: b\r\n\r\nok", MALFORMED + "(a bare LF in its head)");
+    }
+
+    @Test
+    void anEmptyReasonPhraseAfterItsSpaceIsFine() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok"));
+        assertEquals("ok", ask(support.proxy(backend.url()), "/").body);
+    }
+
+    @Test
     void transferEncodingChunkedInAnyCaseIsFine() throws Exception {
         RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
         ProxyServer proxy = support.proxy(backend.url());
@@ -292,6 +309,25 @@ class HostileBackendConformanceTest {
         assertEquals("hello world", ask(proxy, "/one").body);
         assertEquals("hello world", ask(proxy, "/two").body);
         assertEquals(List.of(0, 0), backend.requestConnections(), "a sound chunked answer leaves the connection reusable");
+    }
+
+    @Test
+    void framingAndRoutingFieldsInAResponseTrailerNeverReachTheClient() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                + "X-Checksum: 42\r\nContent-Length: 999\r\nTransfer-Encoding: gzip\r\nHost: evil.test\r\nSet-Cookie: session=stolen\r\n"
+                + "X-Forwarded-For: 6.6.6.6\r\n\r\n"));
+        ProxyServer proxy = support.proxy(backend.url());
+        String raw;
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(5_000);
+            TestSupport.write(client.getOutputStream(), "GET /t HTTP/1.1\r\nHost: front.test\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+            raw = TestSupport.readUntilClosed(client.getInputStream());
+        }
+        String trailer = raw.substring(raw.indexOf("\r\n0\r\n") + 5).toLowerCase(java.util.Locale.ROOT);
+        assertTrue(raw.startsWith("HTTP/1.1 200 ") && trailer.contains("x-checksum: 42\r\n"), "an ordinary trailer passes: " + raw);
+        for (String refused : List.of("content-length", "transfer-encoding", "host", "set-cookie", "x-forwarded-for")) {
+            assertFalse(trailer.contains(refused + ":"), refused + " in a trailer reached the client: " + raw);
+        }
     }
 
     @Test
