@@ -23,7 +23,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -257,6 +257,11 @@ public class LoadBalancer implements Callable<Integer> {
     @Option(names = "--forwarded", description = "Also send backends an RFC 7239 Forwarded header (for=CLIENT;proto=http;host=HOST).")
     boolean forwarded;
 
+    @Option(names = "--allow-underscores-in-headers",
+            description = "Pass on request header names with an underscore (X_Forwarded_For); by default they are dropped, as nginx does, "
+                    + "since CGI, WSGI and PHP read them as their dashed twins.")
+    boolean allowUnderscoresInHeaders;
+
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
 
@@ -302,6 +307,7 @@ public class LoadBalancer implements Callable<Integer> {
         }
         server.setExplain(explain);
         server.setForwardedHeaders(forwarded);
+        server.setAllowUnderscoresInHeaders(allowUnderscoresInHeaders);
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
         CountDownLatch stopRequested = listenForSignals(server);

@@ -192,6 +192,11 @@ public final class ProxyServer {
         gateway.setForwardedHeaders(forwarded);
     }
 
+    /** Whether client header names with an underscore reach the backends; by default not, as nginx's {@code underscores_in_headers off}. */
+    public void setAllowUnderscoresInHeaders(boolean allow) {
+        gateway.setAllowUnderscoresInHeaders(allow);
+    }
+
     /** From now on, tell {@code observer} about every completed request. */
     public void addObserver(TrafficObserver observer) {
         gateway.addObserver(observer);
