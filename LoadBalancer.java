@@ -23,7 +23,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java proxy/ClientConnectionCap.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -178,9 +178,14 @@ public class LoadBalancer implements Callable<Integer> {
     long maxResponseHeaderSize;
 
     @Option(names = "--max-client-conns", paramLabel = "N", defaultValue = "4096",
-            description = "Client connections open at once; more wait to be accepted until one closes, so a flood of "
-                    + "connections cannot exhaust the proxy's memory (default: ${DEFAULT-VALUE}).")
+            description = "Client connections open at once, so a flood of connections cannot exhaust the proxy's memory; past it the one "
+                    + "idle longest between requests is closed to make room, as nginx does (default: ${DEFAULT-VALUE}).")
     int maxClientConns;
+
+    @Option(names = "--tunnel-idle-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+            description = "Close an upgraded connection (WebSocket) with no byte either way this long, as HAProxy's timeout tunnel; "
+                    + "WebSocket libraries ping far more often (default: ${DEFAULT-VALUE}).")
+    Duration tunnelIdleTimeout;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
@@ -362,10 +367,11 @@ public class LoadBalancer implements Callable<Integer> {
         if (demoBackends < 1 || demoBackends > 32) {
             throw badInput("--demo-backends must be between 1 and 32, got " + demoBackends);
         }
-        for (Duration positive : List.of(timeout, connectTimeout, idleTimeout, bodyTimeout, drainTimeout, healthInterval, healthTimeout, failTimeout)) {
+        for (Duration positive : List.of(timeout, connectTimeout, idleTimeout, bodyTimeout, drainTimeout, healthInterval, healthTimeout, failTimeout,
+                tunnelIdleTimeout)) {
             if (positive.isZero()) {
                 throw badInput("--timeout, --connect-timeout, --idle-timeout, --body-timeout, --drain-timeout, --health-interval, "
-                        + "--health-timeout and --fail-timeout must be more than 0");
+                        + "--health-timeout, --fail-timeout and --tunnel-idle-timeout must be more than 0");
             }
         }
         if (healthPath != null && !healthPath.startsWith("/")) {
@@ -405,7 +411,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthChecks checks = new HealthChecks(healthPath, healthInterval, healthTimeout, rise, fall);
         PassiveEjection ejection = new PassiveEjection(maxFails, failTimeout, PassiveEjection.DEFAULTS.maxEjectedPercent());
         return new ProxySettings(
-                new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout),
+                new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout, tunnelIdleTimeout),
                 new ProxySettings.Timeouts(connectTimeout, timeout, bodyTimeout),
                 new ProxySettings.Limits(maxBodySize, (int) maxHeaderSize, (int) maxResponseHeaderSize, maxClientConns),
                 new ProxySettings.Backends(maxConns, retryBudget),

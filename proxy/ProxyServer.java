@@ -49,6 +49,7 @@ public final class ProxyServer {
     private final HttpOpenListener http;
     private final ChannelListener<StreamConnection> openWithParseFailureAnswer;
     private final LongAdder connectionsAccepted = new LongAdder();
+    private final ClientConnectionCap cap;
 
     private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy) throws IOException {
         this.settings = settings;
@@ -88,7 +89,8 @@ public final class ProxyServer {
         // buffers per thread plus 256 shared: about 6 MiB of direct memory kept warm with two IO threads.
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
-        http.setRootHandler(shutdown);
+        this.cap = new ClientConnectionCap(settings.limits().maxClientConnections(), settings.listener().tunnelIdleTimeout().toMillis());
+        http.setRootHandler(cap.around(shutdown));
         this.http = http;
         this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
 
@@ -103,10 +105,11 @@ public final class ProxyServer {
                     new InetSocketAddress(settings.listener().bindAddress(), settings.listener().port()),
                     ChannelListeners.openListenerAdapter(this::accepted),
                     OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true)
-                            // At the cap XNIO stops accepting, and starts again as soon as one closes:
-                            // every connection costs heap (about 2 KiB idle), and the heap is small.
-                            .set(Options.CONNECTION_HIGH_WATER, settings.limits().maxClientConnections())
-                            .set(Options.CONNECTION_LOW_WATER, settings.limits().maxClientConnections())
+                            // Every connection costs heap (about 2 KiB idle), and the heap is small. XNIO splits
+                            // its water marks over the IO threads and stops accepting at them: one slot past the
+                            // cap per thread lets a newcomer in, for ClientConnectionCap to close an idle one.
+                            .set(Options.CONNECTION_HIGH_WATER, settings.limits().maxClientConnections() + settings.listener().ioThreads())
+                            .set(Options.CONNECTION_LOW_WATER, settings.limits().maxClientConnections() + settings.listener().ioThreads())
                             .getMap());
         } catch (IOException e) {
             worker.shutdownNow();
@@ -145,12 +148,15 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink.
+     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} above it, and
+     * {@link ParseFailureAnswer} under its sink.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
         LazyReadSuspension.install(connection);
+        cap.accepted(connection);
         openWithParseFailureAnswer.handleEvent(connection);
+        cap.opened(connection);
     }
 
     /** Client connections accepted since start. */
