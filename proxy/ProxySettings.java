@@ -24,12 +24,13 @@ public record ProxySettings(Listener listener, Timeouts timeouts, Limits limits,
      * @param tunnelIdleTimeout an upgraded connection (WebSocket) with no byte either way this long is closed
      */
     public record Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout, Duration tunnelIdleTimeout) {
-        public static final Listener FOR_TESTS = new Listener("127.0.0.1", 0, 2, Duration.ofSeconds(60), Duration.ofSeconds(10));
         /**
          * HAProxy's {@code timeout tunnel}; ten minutes: WebSocket libraries ping every 15-60 s (socket.io 25 s,
          * SignalR 15 s), so a tunnel silent that long is dead or parked, and a parked one holds a connection slot.
+         * Declared before FOR_TESTS, whose constructor reads it.
          */
         public static final Duration TUNNEL_IDLE_DEFAULT = Duration.ofMinutes(10);
+        public static final Listener FOR_TESTS = new Listener("127.0.0.1", 0, 2, Duration.ofSeconds(60), Duration.ofSeconds(10));
 
         public Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout) {
             this(bindAddress, port, ioThreads, idleTimeout, drainTimeout, TUNNEL_IDLE_DEFAULT);
