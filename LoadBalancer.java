@@ -471,7 +471,7 @@ public class LoadBalancer implements Callable<Integer> {
             String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
             System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
             if (admin.oneTimeLoginPath() != null) {
-                System.err.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+                System.err.printf("Log in:   http://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
             }
         }
         System.err.flush();
