@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
@@ -25,13 +26,11 @@ import org.xnio.conduits.StreamSinkConduit;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
- * The client connection cap without lockout: past {@code --max-client-conns}, the client connection idle
- * longest between requests is closed to make room, as nginx reuses keep-alive connections ("worker_connections
- * are not enough, reusing connections"); one mid-request, awaiting or receiving its response, or tunnelled
- * is never closed for it. XNIO's own high water alone stops accepting at the cap, so a client holding every
- * slot with idle keep-alives locked everyone out. Upgraded tunnels close after {@code --tunnel-idle-timeout}
- * without a byte either way (HAProxy's {@code timeout tunnel}). Thread-safe: a connection's state changes on
- * its IO thread, which alone closes it for room; the idle queue is locked.
+ * The client connection cap without lockout: past {@code --max-client-conns}, the connection idle longest
+ * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
+ * awaiting its answer or tunnelled; tunnels close after {@code --tunnel-idle-timeout} without a byte either
+ * way (HAProxy's {@code timeout tunnel}). Thread-safe: a connection's state changes on its IO thread, which
+ * alone closes it for room; the idle queue is locked.
  */
 final class ClientConnectionCap {
     private enum State { IDLE, BUSY, TUNNEL }
@@ -50,11 +49,6 @@ final class ClientConnectionCap {
     ClientConnectionCap(int cap, long tunnelIdleMillis) {
         this.cap = cap;
         this.tunnelIdleNanos = TimeUnit.MILLISECONDS.toNanos(tunnelIdleMillis);
-    }
-
-    /** Client connections open now. */
-    int open() {
-        return open.get();
     }
 
     /**
@@ -82,14 +76,14 @@ final class ClientConnectionCap {
             Slot slot = slots.remove(closed);
             if (slot != null) {
                 slot.closed();
-                open.decrementAndGet();
+                countOut(slot);
             }
             ChannelListeners.invokeChannelListener(closed, undertows);
         });
         Slot early = connection.isOpen() ? null : slots.remove(connection);
         if (early != null) { // closed before the listener was in place (a parse failure on the first read)
             early.closed();
-            open.decrementAndGet();
+            countOut(early);
         }
     }
 
@@ -140,13 +134,25 @@ final class ClientConnectionCap {
             victim = oldest.next();
             oldest.remove();
         }
+        // Counted out now, not when its close is done on its thread: the exchange that completes next must
+        // not see the room still taken and close a second one.
+        countOut(victim);
         victim.connection.getIoThread().execute(() -> {
             if (victim.state == State.IDLE) {
                 close(victim.connection);
-            } else if (attemptsLeft > 1 && open.get() > cap) {
-                makeRoom(attemptsLeft - 1);
+            } else if (victim.connection.isOpen() && victim.countedOut.compareAndSet(true, false)) { // a request began on it
+                if (open.incrementAndGet() > cap && attemptsLeft > 1) {
+                    makeRoom(attemptsLeft - 1);
+                }
             }
         });
+    }
+
+    /** Takes the connection off the count, once: when picked to make room, or when it closes. */
+    private void countOut(Slot slot) {
+        if (slot.countedOut.compareAndSet(false, true)) {
+            open.decrementAndGet();
+        }
     }
 
     /**
@@ -167,6 +173,7 @@ final class ClientConnectionCap {
     /** One client connection's state, changed on its IO thread. */
     private final class Slot {
         final StreamConnection connection;
+        final AtomicBoolean countedOut = new AtomicBoolean();
         volatile State state = State.BUSY;
         long lastActivity;
 
