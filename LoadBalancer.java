@@ -27,6 +27,7 @@
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
 //SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java proxy/ClientConnectionCap.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -189,9 +190,14 @@ public class LoadBalancer implements Callable<Integer> {
     long maxResponseHeaderSize;
 
     @Option(names = "--max-client-conns", paramLabel = "N", defaultValue = "4096",
-            description = "Client connections open at once; more wait to be accepted until one closes, so a flood of "
-                    + "connections cannot exhaust the proxy's memory (default: ${DEFAULT-VALUE}).")
+            description = "Client connections open at once, so a flood of connections cannot exhaust the proxy's memory; past it the one "
+                    + "idle longest between requests is closed to make room, as nginx does (default: ${DEFAULT-VALUE}).")
     int maxClientConns;
+
+    @Option(names = "--tunnel-idle-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+            description = "Close an upgraded connection (WebSocket) with no byte either way this long, as HAProxy's timeout tunnel; "
+                    + "WebSocket libraries ping far more often (default: ${DEFAULT-VALUE}).")
+    Duration tunnelIdleTimeout;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "On Ctrl-C or SIGTERM, how long in-flight requests may take to finish (default: ${DEFAULT-VALUE}).")
@@ -299,6 +305,10 @@ public class LoadBalancer implements Callable<Integer> {
 
     @Option(names = "--backend-insecure", description = "Do not check https:// backends' certificates at all (for labs; says so at start).")
     boolean backendInsecure;
+    @Option(names = "--allow-underscores-in-headers",
+            description = "Pass on request header names with an underscore (X_Forwarded_For); by default they are dropped, as nginx does, "
+                    + "since CGI, WSGI and PHP read them as their dashed twins.")
+    boolean allowUnderscoresInHeaders;
 
     @Option(names = "--io-threads", paramLabel = "N", description = "IO threads; every request runs on one (default: one per core).")
     Integer ioThreads;
@@ -351,6 +361,7 @@ public class LoadBalancer implements Callable<Integer> {
         server.setExplain(explain);
         server.setForwardedHeaders(forwarded);
         HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
+        server.setAllowUnderscoresInHeaders(allowUnderscoresInHeaders);
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
         CountDownLatch stopRequested = listenForSignals(server);
@@ -411,10 +422,11 @@ public class LoadBalancer implements Callable<Integer> {
         if (demoBackends < 1 || demoBackends > 32) {
             throw badInput("--demo-backends must be between 1 and 32, got " + demoBackends);
         }
-        for (Duration positive : List.of(timeout, connectTimeout, idleTimeout, bodyTimeout, drainTimeout, healthInterval, healthTimeout, failTimeout)) {
+        for (Duration positive : List.of(timeout, connectTimeout, idleTimeout, bodyTimeout, drainTimeout, healthInterval, healthTimeout, failTimeout,
+                tunnelIdleTimeout)) {
             if (positive.isZero()) {
                 throw badInput("--timeout, --connect-timeout, --idle-timeout, --body-timeout, --drain-timeout, --health-interval, "
-                        + "--health-timeout and --fail-timeout must be more than 0");
+                        + "--health-timeout, --fail-timeout and --tunnel-idle-timeout must be more than 0");
             }
         }
         if (healthPath != null && !healthPath.startsWith("/")) {
@@ -454,7 +466,7 @@ public class LoadBalancer implements Callable<Integer> {
         HealthChecks checks = new HealthChecks(healthPath, healthInterval, healthTimeout, rise, fall);
         PassiveEjection ejection = new PassiveEjection(maxFails, failTimeout, PassiveEjection.DEFAULTS.maxEjectedPercent());
         return new ProxySettings(
-                new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout),
+                new ProxySettings.Listener(bind, port, threads, idleTimeout, drainTimeout, tunnelIdleTimeout),
                 new ProxySettings.Timeouts(connectTimeout, timeout, bodyTimeout),
                 new ProxySettings.Limits(maxBodySize, (int) maxHeaderSize, (int) maxResponseHeaderSize, maxClientConns),
                 new ProxySettings.Backends(maxConns, retryBudget),
@@ -571,7 +583,7 @@ public class LoadBalancer implements Callable<Integer> {
             String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
             System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
             if (admin.oneTimeLoginPath() != null) {
-                System.err.printf("Log in:   http://%s:%d%s (works once), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+                System.err.printf("Log in:   http://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
             }
         }
         System.err.flush();

@@ -99,6 +99,11 @@ public final class AdminServer {
         return access.oneTimeLoginPath();
     }
 
+    /** Shorter lifetimes of the banner's login link (counted from start) and of each login session, for tests; by default 10 min and 12 h. */
+    public void setLoginLifetimes(java.time.Duration link, java.time.Duration session) {
+        access.setLifetimes(link, session);
+    }
+
     /** Names to show instead of backends' addresses, such as the demo's "demo-1", by backend name (HOST:PORT). */
     public void setLabels(Map<String, String> labels) {
         this.labels = Map.copyOf(labels);

@@ -30,7 +30,7 @@ import text.UnitConverters.DurationConverter;
         description = "Starts demo HTTP backends on 127.0.0.1 that answer with their name and an echo of the request.",
         footer = {"", "Endpoints: any path echoes the request as JSON; /health answers ok; /bytes?n=N streams N bytes;",
                 "/_control shows the faults, and POST /_control?delay=200ms&error-rate=0.1&mode=reset|hang|ok or ?kill=5s",
-                "with the header 'X-LB-Admin: 1' changes them while it runs.",
+                "changes them while it runs; both need the header 'X-LB-Demo-Token: TOKEN', TOKEN printed at start (new each run).",
                 "Durations need a unit: 250ms, 30s, 1m30s, 1h.",
                 "Example: ./jbang backends-demo/DemoBackend.java --port 9001 --port 9002 --delay 50ms"})
 public class DemoBackend implements Callable<Integer> {
@@ -82,6 +82,9 @@ public class DemoBackend implements Callable<Integer> {
             servers.add(server);
             System.out.println(server.name() + " listening on " + server.url());
         }
+        // Only who runs it sees the token: a load balancer in front never forwards the header that carries it.
+        System.out.println("control: curl -X POST -H '" + DemoServer.TOKEN_HEADER + ": " + DemoServer.controlToken() + "' '"
+                + servers.get(0).url() + "/_control?mode=reset'");
         // SIGTERM and Ctrl-C are how a demo backend is meant to stop: stop serving and exit 0. Left to the
         // JVM, they would run the shutdown hooks and exit 143 or 130, which reads as a failure.
         CountDownLatch stopped = new CountDownLatch(1);

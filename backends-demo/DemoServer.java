@@ -15,7 +15,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Deque;
 import java.util.HexFormat;
@@ -37,8 +39,8 @@ import text.Units;
  * <ul>
  *   <li>{@code /health}: {@code 200 ok};</li>
  *   <li>{@code /bytes?n=N}: N bytes of {@link #patternByte(long)}, streamed (for large-download tests);</li>
- *   <li>{@code /_control}: GET shows the faults, POST (with {@code X-LB-Admin: 1}, its own Host and
- *       no foreign Origin, as the admin port asks) changes them at run time:
+ *   <li>{@code /_control}: GET shows the faults, POST changes them at run time, both only with the
+ *       process's {@link #controlToken()} in {@code X-LB-Demo-Token}, its own Host and no foreign Origin:
  *       {@code ?delay=200ms&jitter=100ms&error-rate=0.1&mode=ok|reset|reset-mid-body|hang}, and
  *       {@code ?kill=5s} stops listening for that long, then comes back on the same port;</li>
  *   <li>anything else: JSON naming this backend and echoing the method, path, query, headers, and the
@@ -78,6 +80,16 @@ public final class DemoServer {
                 throw new IllegalArgumentException("mode must be ok, reset, reset-mid-body or hang, got '" + text + "'");
             }
         }
+    }
+
+    /** The header that carries {@link #controlToken()}; the same name the proxy drops from client requests. */
+    public static final String TOKEN_HEADER = OwnAddress.DEMO_TOKEN_HEADER;
+    private static final String CONTROL_TOKEN = newToken();
+
+    private static String newToken() {
+        byte[] random = new byte[16];
+        new SecureRandom().nextBytes(random);
+        return HexFormat.of().formatHex(random);
     }
 
     private static final ScheduledExecutorService REVIVALS = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -199,6 +211,20 @@ public final class DemoServer {
         }
     }
 
+    /**
+     * The secret every {@code /_control} request must carry in {@link #TOKEN_HEADER}: random, new in each
+     * process, held by the admin side only (DemoControl calls in process; a standalone DemoBackend
+     * prints it to its operator). The load balancer never forwards that header from a client.
+     */
+    public static String controlToken() {
+        return CONTROL_TOKEN;
+    }
+
+    private static boolean hasControlToken(HttpServerExchange exchange) {
+        String sent = exchange.getRequestHeaders().getFirst(TOKEN_HEADER);
+        return sent != null && MessageDigest.isEqual(sent.trim().getBytes(StandardCharsets.UTF_8), CONTROL_TOKEN.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** The byte at {@code index} of every {@code /bytes} body: cheap to check without storing it. */
     public static byte patternByte(long index) {
         return (byte) (index % 251);
@@ -232,16 +258,14 @@ public final class DemoServer {
 
     private void control(HttpServerExchange exchange) {
         Map<String, Deque<String>> query = exchange.getQueryParameters();
-        boolean isChange = !exchange.getRequestMethod().equalToString("GET") && !exchange.getRequestMethod().equalToString("HEAD");
         String host = exchange.getRequestHeaders().getFirst(Headers.HOST), origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        // The same checks as the admin port's: a web page, or a client of a load balancer in front
-        // (which passes the client's Host on), must not change the faults.
-        String refusal = isChange ? own.refusalOfChange(host, origin, exchange.getRequestHeaders().getFirst(OwnAddress.CONTROL_HEADER))
-                : own.refusalOfRead(host, origin);
-        if (refusal != null) {
+        // Its own Host and Origin stop a web page (as on the admin port); the token, which only this
+        // process and its admin side hold, stops a client of a load balancer in front, which may send
+        // any Host it likes. The refusal names no port: through a proxy, it would map the pool.
+        if (own.refusalOfRead(host, origin) != null || !hasControlToken(exchange)) {
             exchange.setStatusCode(403);
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
-            exchange.getResponseSender().send("403 Forbidden: " + refusal + "\n");
+            exchange.getResponseSender().send("403 Forbidden: /_control answers only requests sent straight to this backend with its control token\n");
             return;
         }
         if (exchange.getRequestMethod().equalToString("POST")) {

@@ -29,6 +29,7 @@ final class GatewayHandler implements HttpHandler {
     private final long bodyTimeoutMillis;
     private final List<TrafficObserver> observers = new CopyOnWriteArrayList<>();
     private volatile ForwardedHeaders forwarded = ForwardedHeaders.REPLACE_ALL;
+    private volatile boolean allowUnderscoresInHeaders;
 
     GatewayHandler(HttpHandler proxy, long maxBodyBytes, int maxHeaderBytes, long responseTimeoutMillis, long bodyTimeoutMillis) {
         this.proxy = proxy;
@@ -44,6 +45,10 @@ final class GatewayHandler implements HttpHandler {
 
     void setForwardedHeaders(ForwardedHeaders forwarded) {
         this.forwarded = forwarded;
+    }
+
+    void setAllowUnderscoresInHeaders(boolean allow) {
+        this.allowUnderscoresInHeaders = allow;
     }
 
     @Override
@@ -80,6 +85,7 @@ final class GatewayHandler implements HttpHandler {
             exchange.setPersistent(false);
         }
         HopByHopHeaders.stripRequest(exchange.getRequestHeaders());
+        DroppedRequestHeaders.strip(exchange.getRequestHeaders(), allowUnderscoresInHeaders);
         forwarded.apply(exchange);
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
         exchange.addResponseWrapper(TrailerFields::filterResponse); // a backend's trailers, filtered as the request's are

@@ -59,6 +59,7 @@ public final class ProxyServer {
     private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
     private final OptionMap sslOptions;
     private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
+    private final ClientConnectionCap cap;
 
     private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) throws IOException {
         this.settings = settings;
@@ -109,7 +110,8 @@ public final class ProxyServer {
         // buffers per thread plus 256 shared: about 6 MiB of direct memory kept warm with two IO threads.
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
-        HttpHandler root = shutdown;
+        this.cap = new ClientConnectionCap(settings.limits().maxClientConnections(), settings.listener().tunnelIdleTimeout().toMillis());
+        HttpHandler root = cap.around(shutdown);
         http.setRootHandler(root);
         this.http = http;
         if (protocols.clientTls() != null && protocols.http2()) {
@@ -134,10 +136,11 @@ public final class ProxyServer {
                     new InetSocketAddress(settings.listener().bindAddress(), settings.listener().port()),
                     ChannelListeners.openListenerAdapter(this::accepted),
                     OptionMap.builder().set(Options.BACKLOG, 1024).set(Options.REUSE_ADDRESSES, true).set(Options.TCP_NODELAY, true)
-                            // At the cap XNIO stops accepting, and starts again as soon as one closes:
-                            // every connection costs heap (about 2 KiB idle), and the heap is small.
-                            .set(Options.CONNECTION_HIGH_WATER, settings.limits().maxClientConnections())
-                            .set(Options.CONNECTION_LOW_WATER, settings.limits().maxClientConnections())
+                            // Every connection costs heap (about 2 KiB idle), and the heap is small. XNIO splits
+                            // its water marks over the IO threads and stops accepting at them: one slot past the
+                            // cap per thread lets a newcomer in, for ClientConnectionCap to close an idle one.
+                            .set(Options.CONNECTION_HIGH_WATER, settings.limits().maxClientConnections() + settings.listener().ioThreads())
+                            .set(Options.CONNECTION_LOW_WATER, settings.limits().maxClientConnections() + settings.listener().ioThreads())
                             .getMap());
         } catch (IOException e) {
             worker.shutdownNow();
@@ -186,22 +189,27 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source and {@link ParseFailureAnswer} under its sink. A TLS
-     * connection is wrapped first, the way Undertow's own HTTPS listener wraps it (server mode, our protocols
-     * and suites; the handshake runs as the first bytes arrive), and {@link ParseFailureAnswer} sits above the
-     * encryption, where it sees plain bytes. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit
-     * suspends and resumes the socket's reads itself, for handshakes and renegotiation, and must see them done.
+     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} above it, and
+     * {@link ParseFailureAnswer} under its sink. A TLS connection is wrapped first, the way Undertow's own HTTPS
+     * listener wraps it (server mode, our protocols and suites; the handshake runs as the first bytes arrive), and
+     * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
+     * Undertow's exchanges name. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit suspends and
+     * resumes the socket's reads itself, for handshakes and renegotiation, and must see them done. An HTTP/2
+     * connection is never closed to make room: its exchanges name the multiplexed connection, so the cap sees it busy.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
+        StreamConnection served = connection;
         if (ssl == null) {
             if (!h2c) { // an HTTP/2 connection reads continuously: frames of every stream arrive on it
                 LazyReadSuspension.install(connection);
             }
-            openWithParseFailureAnswer.handleEvent(connection);
         } else {
-            openWithParseFailureAnswer.handleEvent(ssl.wrapExistingConnection(connection, sslOptions, false));
+            served = ssl.wrapExistingConnection(connection, sslOptions, false);
         }
+        cap.accepted(served);
+        openWithParseFailureAnswer.handleEvent(served);
+        cap.opened(served);
     }
 
     /** The listener's TLS (its certificates can be replaced while serving), or null when it speaks plain HTTP. */
@@ -246,6 +254,11 @@ public final class ProxyServer {
     /** Which peers' forwarding headers to keep, and whether to add RFC 7239 {@code Forwarded}; by default nobody's, and no. */
     public void setForwardedHeaders(ForwardedHeaders forwarded) {
         gateway.setForwardedHeaders(forwarded);
+    }
+
+    /** Whether client header names with an underscore reach the backends; by default not, as nginx's {@code underscores_in_headers off}. */
+    public void setAllowUnderscoresInHeaders(boolean allow) {
+        gateway.setAllowUnderscoresInHeaders(allow);
     }
 
     /** From now on, tell {@code observer} about every completed request. */

@@ -21,9 +21,20 @@ public record ProxySettings(Listener listener, Timeouts timeouts, Limits limits,
      * @param ioThreads    Undertow IO threads; every proxied request runs on one of them, never blocking
      * @param idleTimeout  a client connection idle (or a request's headers unfinished) this long is closed
      * @param drainTimeout on shutdown, how long in-flight requests may take to finish
+     * @param tunnelIdleTimeout an upgraded connection (WebSocket) with no byte either way this long is closed
      */
-    public record Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout) {
+    public record Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout, Duration tunnelIdleTimeout) {
+        /**
+         * HAProxy's {@code timeout tunnel}; ten minutes: WebSocket libraries ping every 15-60 s (socket.io 25 s,
+         * SignalR 15 s), so a tunnel silent that long is dead or parked, and a parked one holds a connection slot.
+         * Declared before FOR_TESTS, whose constructor reads it.
+         */
+        public static final Duration TUNNEL_IDLE_DEFAULT = Duration.ofMinutes(10);
         public static final Listener FOR_TESTS = new Listener("127.0.0.1", 0, 2, Duration.ofSeconds(60), Duration.ofSeconds(10));
+
+        public Listener(String bindAddress, int port, int ioThreads, Duration idleTimeout, Duration drainTimeout) {
+            this(bindAddress, port, ioThreads, idleTimeout, drainTimeout, TUNNEL_IDLE_DEFAULT);
+        }
     }
 
     /**
@@ -43,8 +54,9 @@ public record ProxySettings(Listener listener, Timeouts timeouts, Limits limits,
      * @param maxBodyBytes           larger request bodies get 413
      * @param maxHeaderBytes         larger request heads (request line and headers) are refused
      * @param maxResponseHeaderBytes a backend response head (interim 1xx heads included) larger than this gets 502
-     * @param maxClientConnections   client connections open at once; more wait in the kernel's accept queue
-     *                               until one closes (HAProxy's maxconn, nginx's worker_connections)
+     * @param maxClientConnections   client connections open at once (HAProxy's maxconn, nginx's worker_connections);
+     *                               past it the one idle longest between requests is closed to make room, as
+     *                               nginx does, or when none is idle a new one waits to be accepted
      */
     public record Limits(long maxBodyBytes, int maxHeaderBytes, int maxResponseHeaderBytes, int maxClientConnections) {
         public static final Limits DEFAULTS = new Limits(1L << 30, 64 * 1024, 64 * 1024, 4096);

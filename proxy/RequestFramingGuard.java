@@ -51,6 +51,11 @@ final class RequestFramingGuard {
             return ClientFault.BAD_FRAMING;
         }
         if (transferEncoding == null) {
+            if (contentLength != null) {
+                // The proxy's own canonical length, as nginx sends it: "010" goes on as "10", never as written
+                // (a backend that reads a leading zero as octal would take 8 bytes and the rest as a request).
+                headers.put(Headers.CONTENT_LENGTH, Long.parseLong(contentLength.getFirst()));
+            }
             return null;
         }
         if (contentLength != null || transferEncoding.size() != 1 || !exchange.isHttp11()) {

@@ -1,6 +1,8 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -168,6 +171,97 @@ class AdminSecurityTest {
         assertEquals(null, admin.oneTimeLoginPath());
     }
 
+    /** Issue 20: neither a prefix of the token nor the token with more after it gets in, by header or by form. */
+    @Test
+    void onlyTheWholeTokenGetsInNeverAPrefixOrAnExtension() throws Exception {
+        DemoServer a = support.demo("a");
+        withAdmin(TOKEN, DemoControl.none(), a.url());
+        String origin = "http://127.0.0.1:" + admin.port();
+        assertEquals(401, call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN.substring(0, TOKEN.length() - 1))).statusCode(), "a prefix");
+        assertEquals(401, call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN.charAt(0))).statusCode(), "its first character");
+        assertEquals(401, call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN + "x")).statusCode(), "the token and more");
+        HttpResponse<String> prefixForm = login("token=" + URLEncoder.encode(TOKEN.substring(0, TOKEN.length() / 2), StandardCharsets.UTF_8), origin);
+        assertEquals(403, prefixForm.statusCode());
+        assertTrue(prefixForm.headers().firstValue("Set-Cookie").isEmpty(), "no session for half the token");
+        assertEquals(200, call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN)).statusCode());
+    }
+
+    /** Issue 20: every login gets its own random session, which expires, and a logout ends that one only. */
+    @Test
+    void eachLoginIsItsOwnSessionThatExpiresAndEndsAtLogout() throws Exception {
+        DemoServer a = support.demo("a");
+        withAdmin(TOKEN, DemoControl.none(), a.url());
+        admin.setLoginLifetimes(Duration.ofMinutes(10), Duration.ofSeconds(3));
+        String origin = "http://127.0.0.1:" + admin.port();
+        HttpResponse<String> first = login("token=" + URLEncoder.encode(TOKEN, StandardCharsets.UTF_8), origin);
+        HttpResponse<String> second = login("token=" + URLEncoder.encode(TOKEN, StandardCharsets.UTF_8), origin);
+        long loggedIn = System.nanoTime();
+        String setFirst = first.headers().firstValue("Set-Cookie").orElseThrow(), setSecond = second.headers().firstValue("Set-Cookie").orElseThrow();
+        assertTrue(setFirst.contains("Max-Age=3;"), "the cookie expires with its session: " + setFirst);
+        String cookieA = setFirst.substring(0, setFirst.indexOf(';')), cookieB = setSecond.substring(0, setSecond.indexOf(';'));
+        assertNotEquals(cookieA, cookieB, "each login its own session");
+        assertEquals(200, call("GET", "/stats", Map.of("Cookie", cookieA)).statusCode());
+        assertEquals(200, call("GET", "/stats", Map.of("Cookie", cookieB)).statusCode());
+
+        assertEquals(403, call("POST", "/logout", Map.of("Cookie", cookieA)).statusCode(), "a logout is a change: it needs X-LB-Admin too");
+        HttpResponse<String> out = call("POST", "/logout", Map.of("Cookie", cookieA, "X-LB-Admin", "1", "Origin", origin));
+        assertEquals(303, out.statusCode(), out.body());
+        assertTrue(out.headers().firstValue("Set-Cookie").orElseThrow().contains("Max-Age=0"), "the browser drops the cookie");
+        assertEquals(401, call("GET", "/stats", Map.of("Cookie", cookieA)).statusCode(), "the session that logged out is over");
+        assertEquals(200, call("GET", "/stats", Map.of("Cookie", cookieB)).statusCode(), "the other browser's is not");
+
+        TestSupport.await(() -> {
+            try {
+                return call("GET", "/stats", Map.of("Cookie", cookieB)).statusCode() == 401;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, Duration.ofSeconds(10), "the session expires");
+        assertTrue(System.nanoTime() - loggedIn >= Duration.ofMillis(2_900).toNanos(), "not before its 3 s lifetime");
+    }
+
+    /** Issue 20: the banner's one-time link works only for a while after start. */
+    @Test
+    void theOneTimeLoginLinkExpires() throws Exception {
+        DemoServer a = support.demo("a");
+        withAdmin(TOKEN, DemoControl.none(), a.url());
+        String once = admin.oneTimeLoginPath();
+        admin.setLoginLifetimes(Duration.ofMillis(300), Duration.ofHours(12));
+        Thread.sleep(400);
+        assertNull(admin.oneTimeLoginPath(), "no expired link to show");
+        HttpResponse<String> late = call("GET", once, Map.of());
+        assertEquals(403, late.statusCode());
+        assertTrue(late.body().contains("expired"), late.body());
+        assertTrue(late.headers().firstValue("Set-Cookie").isEmpty(), "no session from an expired link");
+    }
+
+    /** Issue 20: after five wrong tokens from one address, its tries wait (429 with Retry-After), the right token too, then work again. */
+    @Test
+    void repeatedWrongTokensFromOneAddressAreSlowedDown() throws Exception {
+        DemoServer a = support.demo("a");
+        withAdmin(TOKEN, DemoControl.none(), a.url());
+        String origin = "http://127.0.0.1:" + admin.port();
+        for (int i = 0; i < 5; i++) {
+            assertEquals(401, call("GET", "/stats", Map.of("Authorization", "Bearer wrong-" + i)).statusCode(), "typo " + i + " is answered at once");
+        }
+        HttpResponse<String> slowed = call("GET", "/stats", Map.of("Authorization", "Bearer wrong-5"));
+        long slowedAt = System.nanoTime();
+        assertEquals(429, slowed.statusCode(), slowed.body());
+        assertEquals("1", slowed.headers().firstValue("Retry-After").orElse(""));
+        assertEquals(429, call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN)).statusCode(), "not even the right token is compared while it waits");
+        assertEquals(429, login("token=" + URLEncoder.encode(TOKEN, StandardCharsets.UTF_8), origin).statusCode(), "nor the login form's");
+
+        TestSupport.await(() -> {
+            try {
+                return call("GET", "/stats", Map.of("Authorization", "Bearer " + TOKEN)).statusCode() == 200;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, Duration.ofSeconds(10), "the right token works after the wait");
+        assertTrue(System.nanoTime() - slowedAt >= Duration.ofMillis(700).toNanos(), "not before the wait");
+        assertEquals(401, call("GET", "/stats", Map.of("Authorization", "Bearer wrong-again")).statusCode(), "a right token forgets the failures");
+    }
+
     @Test
     void theTokenComesFromAFileOrTheEnvironmentOutOfSightOfPs() throws Exception {
         Path file = temp.resolve("admin-token");
@@ -235,26 +329,50 @@ class AdminSecurityTest {
     @Test
     void demoControlRefusesForeignHostsOriginsAndClientsOfTheProxy() throws Exception {
         DemoServer demo = support.demo("demo");
-        ProxyServer proxy = support.proxy(demo.url());
-        String own = "127.0.0.1:" + demo.port();
+        String own = "127.0.0.1:" + demo.port(), token = DemoServer.TOKEN_HEADER + ": " + DemoServer.controlToken() + "\r\n";
         List<String> attacks = List.of(
-                "POST /_control?mode=hang HTTP/1.1\r\nHost: evil.example:" + demo.port() + "\r\nX-LB-Admin: 1\r\n",
-                "POST /_control?mode=hang HTTP/1.1\r\nHost: " + own + "\r\nOrigin: http://evil.example\r\nX-LB-Admin: 1\r\n",
+                "POST /_control?mode=hang HTTP/1.1\r\nHost: evil.example:" + demo.port() + "\r\n" + token,
+                "POST /_control?mode=hang HTTP/1.1\r\nHost: " + own + "\r\nOrigin: http://evil.example\r\n" + token,
+                "POST /_control?mode=hang HTTP/1.1\r\nHost: " + own + "\r\nX-LB-Admin: 1\r\n",
+                "POST /_control?mode=hang HTTP/1.1\r\nHost: " + own + "\r\n" + DemoServer.TOKEN_HEADER + ": "
+                        + DemoServer.controlToken().substring(0, 16) + "\r\n",
                 "POST /_control?mode=hang HTTP/1.1\r\nHost: " + own + "\r\nContent-Type: application/x-www-form-urlencoded\r\n");
         for (String attack : attacks) {
             String response = TestSupport.rawExchange(demo.port(), attack + "Content-Length: 0\r\nConnection: close\r\n\r\n");
             assertTrue(response.startsWith("HTTP/1.1 403 "), attack + "\n=> " + response);
+            assertFalse(response.contains(String.valueOf(demo.port())), "a refusal names no port: " + response);
         }
-        // Through the load balancer, the client's Host is the proxy's, never the demo backend's own.
-        HttpResponse<String> viaProxy = support.http.send(TestSupport.request(proxy, "/_control?mode=hang").header("X-LB-Admin", "1")
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(403, viaProxy.statusCode());
         assertEquals(DemoServer.Faults.NONE, demo.faults(), "the faults did not change");
 
         HttpResponse<String> legitimate = support.http.send(HttpRequest.newBuilder(URI.create(demo.url() + "/_control?delay=250ms"))
-                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header(DemoServer.TOKEN_HEADER, DemoServer.controlToken()).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, legitimate.statusCode(), legitimate.body());
         assertEquals(250, demo.faults().delay().toMillis());
+    }
+
+    /**
+     * Issue 20: a client of the load balancer that names a demo backend's own address in Host, with the
+     * old header, and even with the token (as if it had leaked), changes nothing on any of three demos:
+     * the proxy never forwards the token header, and no 403 names a port.
+     */
+    @Test
+    void aClientOfTheProxyCannotReachTheDemoControls() throws Exception {
+        List<DemoServer> demos = List.of(support.demo("a"), support.demo("b"), support.demo("c"));
+        ProxyServer proxy = support.proxy(demos.stream().map(DemoServer::url).toArray(String[]::new));
+        for (int i = 0; i < 9; i++) {
+            DemoServer target = demos.get(i % 3);
+            String response = TestSupport.rawExchange(proxy.port(), "POST /_control?delay=1500ms&mode=hang HTTP/1.1\r\nHost: 127.0.0.1:" + target.port()
+                    + "\r\nX-LB-Admin: 1\r\n" + DemoServer.TOKEN_HEADER + ": " + DemoServer.controlToken()
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            assertTrue(response.startsWith("HTTP/1.1 403 "), response);
+            for (DemoServer demo : demos) {
+                assertFalse(response.contains(String.valueOf(demo.port())), "the 403 names no demo's port: " + response);
+            }
+        }
+        for (DemoServer demo : demos) {
+            assertEquals(DemoServer.Faults.NONE, demo.faults(), demo.name() + "'s faults did not change");
+        }
     }
 
     private HttpResponse<String> login(String form, String origin) throws Exception {

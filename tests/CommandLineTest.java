@@ -65,6 +65,8 @@ class CommandLineTest {
             "--backnd http://127.0.0.1:9001                | did you mean --backend",
             "--io-threads 0                                | --io-threads",
             "--max-client-conns 0                          | --max-client-conns",
+            "--tunnel-idle-timeout 0ms                     | --tunnel-idle-timeout",
+            "--tunnel-idle-timeout 30                      | has no unit",
             "--strategy hash --hash-key header:            | --hash-key",
             "--strategy round-robin --hash-key path        | only applies",
             "--strategy consistent-hash --hash-balance-factor 1 | --hash-balance-factor",

@@ -108,4 +108,41 @@ class ConnectionReuseTest {
         assertEquals(1, resetting.requestHeads().size());
         assertEquals(0, other.requestCount(), "no second backend got a GET without the body it came with");
     }
+
+    /**
+     * Issue 20: the body really streams here (half of it arrives only after the first backend has the head),
+     * and the first backend reads all of it, then resets. Had the proxy kept the body replayable, it would
+     * now send this GET to the second backend, with a body it no longer has. It must not: the second backend
+     * receives no byte, and the client gets a 502.
+     */
+    @Test
+    void aGetWhoseBodyWasStreamedIsNeverSentToASecondBackend() throws Exception {
+        RawBackend resetting = support.raw((connection, head) -> {
+            connection.getInputStream().readNBytes(10); // the whole body, so the proxy has sent all of it
+            RawBackend.RESET.answer(connection, head);
+        });
+        try (RecordingBackend second = new RecordingBackend()) {
+            ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(resetting.url(), second.url()));
+            String response;
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                client.setSoTimeout(10_000);
+                TestSupport.write(client.getOutputStream(), "GET /search HTTP/1.1\r\nHost: lb.test\r\nContent-Length: 10\r\n\r\nq=");
+                long deadline = System.nanoTime() + 2_000_000_000L; // a proxy that buffers bodies would wait for the rest: send it after 2 s
+                while (resetting.requestHeads().isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                try {
+                    TestSupport.write(client.getOutputStream(), "streaming");
+                } catch (java.io.IOException e) {
+                    // the proxy may already have given up on this request's body
+                }
+                response = TestSupport.readOneResponse(client.getInputStream());
+            }
+            Thread.sleep(300); // a resend would follow at once; give it the time to show
+            assertEquals("", second.allBytes(), "no second backend got a GET whose body had streamed");
+            assertEquals(0, second.connections().size(), "no second backend was even tried: there is no body left to send it");
+            assertTrue(response.startsWith("HTTP/1.1 502 "), response);
+            assertEquals(1, resetting.requestHeads().size());
+        }
+    }
 }

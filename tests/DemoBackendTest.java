@@ -61,7 +61,13 @@ class DemoBackendTest {
 
     private HttpResponse<String> control(DemoServer demo, String query) throws IOException, InterruptedException {
         return support.http.send(HttpRequest.newBuilder(URI.create(demo.url() + "/_control?" + query)).timeout(Duration.ofSeconds(10))
-                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header(DemoServer.TOKEN_HEADER, DemoServer.controlToken()).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> shown(DemoServer demo, String query) throws IOException, InterruptedException {
+        return support.http.send(HttpRequest.newBuilder(URI.create(demo.url() + "/_control" + query)).timeout(Duration.ofSeconds(10))
+                .header(DemoServer.TOKEN_HEADER, DemoServer.controlToken()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static long millis(long startedNanos) {
@@ -141,7 +147,7 @@ class DemoBackendTest {
     @Test
     void controlSetsDelayJitterAndErrorRateAtRunTime() throws Exception {
         DemoServer demo = support.demo("d");
-        JsonObject shown = TestSupport.json(get(demo.url() + "/_control"));
+        JsonObject shown = TestSupport.json(shown(demo, ""));
         assertEquals(0, shown.get("delay ms").getAsLong());
         assertEquals("ok", shown.get("mode").getAsString());
 
@@ -151,7 +157,7 @@ class DemoBackendTest {
         assertTrue(millis(started) >= 300, "delay=300ms: answered after " + millis(started) + " ms");
 
         assertEquals(200, control(demo, "delay=0ms&jitter=200ms").statusCode());
-        assertEquals(200, TestSupport.json(get(demo.url() + "/_control")).get("jitter ms").getAsLong());
+        assertEquals(200, TestSupport.json(shown(demo, "")).get("jitter ms").getAsLong());
         long longest = 0;
         for (int i = 0; i < 10; i++) {
             started = System.nanoTime();
@@ -167,6 +173,16 @@ class DemoBackendTest {
 
         assertEquals(400, control(demo, "mode=sideways").statusCode(), "a bad value is refused");
         assertEquals(400, control(demo, "error-rate=2").statusCode());
+    }
+
+    @Test
+    void aGetOnControlNeverChangesTheFaults() throws Exception {
+        DemoServer demo = support.demo("d");
+        HttpResponse<String> get = shown(demo, "?mode=hang&delay=5s&error-rate=1&kill=5s");
+        assertEquals(200, get.statusCode(), get.body());
+        assertEquals(DemoServer.Faults.NONE, demo.faults(), "a GET (a link, a prefetch, a crawler) only shows the faults");
+        assertEquals(0, TestSupport.json(get).get("delay ms").getAsLong());
+        assertEquals(200, get(demo.url() + "/health").statusCode(), "still listening: kill= on a GET did nothing");
     }
 
     @Test

@@ -18,17 +18,18 @@ import text.Units;
 
 /**
  * Durations need a unit on every command line: {@code --timeout 30} once meant 30 ms and turned every
- * request into a 504. A bare number is refused with the forms a good value takes.
+ * request into a 504. A bare number is refused with the forms a good value takes, and so is an uppercase
+ * unit: nginx reads {@code 5M} as five months, not minutes.
  */
 class DurationTest {
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"250ms, 250", "30s, 30000", "1.5s, 1500", "1m30s, 90000", "1h, 3600000", "1h30m, 5400000", "2m, 120000", "0ms, 0", "' 5S ', 5000"})
+    @CsvSource({"250ms, 250", "30s, 30000", "1.5s, 1500", "1m30s, 90000", "1h, 3600000", "1h30m, 5400000", "2m, 120000", "0ms, 0", "' 5s ', 5000"})
     void durationsWithUnitsParse(String text, long millis) {
         assertEquals(Duration.ofMillis(millis), Units.parseDuration(text));
     }
 
     @ParameterizedTest(name = "[{0}]")
-    @ValueSource(strings = {"30", "0", "1.5", "", "s", "30x", "1m30", "-5s", "ms30", "1s 2s", "30 s"})
+    @ValueSource(strings = {"30", "0", "1.5", "", "s", "30x", "1m30", "-5s", "ms30", "1s 2s", "30 s", "5M", "5S", "1H", "250MS", "1m30S"})
     void anythingElseIsRefusedShowingTheForms(String text) {
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> Units.parseDuration(text));
         assertTrue(refused.getMessage().contains("250ms, 30s, 1.5s, 1m30s or 1h"), refused.getMessage());

@@ -91,6 +91,34 @@ class ForwardedHeadersTest {
         assertEquals(List.of("for=203.0.113.7;proto=https, for=127.0.0.1;proto=http;host=\"" + host + "\""), values(trusted, "Forwarded"));
     }
 
+    /**
+     * Issue 20: CGI, WSGI and PHP read {@code X_Forwarded_For} as {@code HTTP_X_FORWARDED_FOR}, so an
+     * underscore twin would let a client pick its own address. Dropped by default, as nginx does
+     * ({@code underscores_in_headers off}); {@code --allow-underscores-in-headers} lets them through.
+     */
+    @Test
+    void headerNamesWithUnderscoresAreDroppedUnlessAllowed() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        ProxyServer proxy = support.proxy(backend.url());
+        String twins = "Host: shop.example\r\nX_Forwarded_For: 6.6.6.6\r\nx_real_ip: 6.6.6.7\r\nX-Custom_Name: a\r\nX-Plain: kept\r\n";
+
+        String dropped = forward(proxy, backend, twins);
+        assertEquals(List.of("127.0.0.1"), values(dropped, "X-Forwarded-For"));
+        for (String name : List.of("X_Forwarded_For", "x_real_ip", "X-Custom_Name")) {
+            assertEquals(List.of(), values(dropped, name), name + " never reaches the backend:\n" + dropped);
+        }
+        assertFalse(dropped.contains("6.6.6."), dropped);
+        assertEquals(List.of("kept"), values(dropped, "X-Plain"));
+        assertEquals(List.of("shop.example"), values(dropped, "Host"));
+
+        proxy.setAllowUnderscoresInHeaders(true);
+        String allowed = forward(proxy, backend, twins);
+        assertEquals(List.of("6.6.6.6"), values(allowed, "X_Forwarded_For"));
+        assertEquals(List.of("6.6.6.7"), values(allowed, "x_real_ip"));
+        assertEquals(List.of("a"), values(allowed, "X-Custom_Name"));
+        assertEquals(List.of("127.0.0.1"), values(allowed, "X-Forwarded-For"), "the proxy's own stays as it is");
+    }
+
     @Test
     void ipv6ClientsAreQuotedAsTheRfcRequires() throws Exception {
         InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("2001:db8:cafe::17"), 4711);

@@ -164,6 +164,13 @@ class RequestFramingConformanceTest {
                         Forwarded.of("POST /upload HTTP/1.1", "hello").withTrailers("X-Checksum: abc\r\n")),
                 accepted("framing-fields-in-trailers-are-dropped", CHUNKED + "5\r\nhello\r\n0\r\nContent-Length: 99\r\nTransfer-Encoding: gzip\r\nX-Checksum: abc\r\n\r\n",
                         Forwarded.of("POST /upload HTTP/1.1", "hello").withTrailers("X-Checksum: abc\r\n")),
+                // Issue 20: routing fields in a trailer would let a backend that merges trailers see another Host.
+                accepted("host-and-forwarding-fields-in-trailers-are-dropped",
+                        CHUNKED + "5\r\nhello\r\n0\r\nHost: evil.test\r\nX-Forwarded-For: 6.6.6.6\r\nX-Checksum: abc\r\n\r\n",
+                        Forwarded.of("POST /upload HTTP/1.1", "hello", "Host: front.test").withTrailers("X-Checksum: abc\r\n")),
+                // Issue 20: the proxy's own canonical length, as nginx sends it; never "010", which a backend might read as octal 8.
+                accepted("cl-leading-zeros-forwarded-canonical", POST + "Content-Length: 010\r\n\r\nhelloworld",
+                        Forwarded.of("POST /upload HTTP/1.1", "helloworld", "Content-Length: 10")),
                 accepted("valid-content-length", POST + "Content-Length: 5\r\n\r\nhello",
                         Forwarded.of("POST /upload HTTP/1.1", "hello", "Content-Length: 5")),
                 accepted("valid-pipelined-pair", POST + "Content-Length: 5\r\n\r\nhello" + "GET /second HTTP/1.1\r\nHost: front.test\r\n\r\n",

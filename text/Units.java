@@ -21,9 +21,10 @@ public final class Units {
      * "250ms", "30s", "1.5s", "1m30s", "1h": numbers each followed by a unit (h, m, s, ms); never
      * negative. A bare number is refused: nginx reads it as seconds and HAProxy as milliseconds, so
      * either guess surprises someone (a "--timeout 30" meant as seconds once gave every request a 504).
+     * Units are lowercase only: nginx reads "5M" as five months, so guessing minutes would surprise too.
      */
     public static Duration parseDuration(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
+        String t = text.trim();
         if (t.matches("\\d+(\\.\\d+)?")) {
             throw new IllegalArgumentException("'" + text + "' has no unit; write it like " + DURATION_FORMS);
         }
