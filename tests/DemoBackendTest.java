@@ -106,8 +106,11 @@ class DemoBackendTest {
         List<String[]> backends = startDemo(2, "--port", "0", "--count", "1", "--name", "shop", "--delay", "300ms", "--jitter", "100ms");
         assertEquals("shop-1", backends.get(0)[0]);
         assertEquals("shop-2", backends.get(1)[0]);
+        java.util.regex.Matcher printed = java.util.regex.Pattern.compile(DemoServer.TOKEN_HEADER + ": ([0-9a-f]+)").matcher(String.join("\n", output));
+        assertTrue(printed.find(), "a standalone demo backend prints its control token: " + output);
         for (String[] backend : backends) {
-            JsonObject faults = TestSupport.json(get(backend[1] + "/_control"));
+            JsonObject faults = TestSupport.json(support.http.send(HttpRequest.newBuilder(URI.create(backend[1] + "/_control"))
+                    .timeout(Duration.ofSeconds(10)).header(DemoServer.TOKEN_HEADER, printed.group(1)).build(), HttpResponse.BodyHandlers.ofString()));
             assertEquals(300, faults.get("delay ms").getAsLong(), "--delay reaches the backend: " + faults);
             assertEquals(100, faults.get("jitter ms").getAsLong(), "--jitter reaches the backend: " + faults);
             long started = System.nanoTime();
@@ -129,7 +132,10 @@ class DemoBackendTest {
         process.destroy(); // SIGTERM
         assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running 30 s after SIGTERM");
         assertEquals(0, process.exitValue(), "exit status after SIGTERM; output: " + output);
-        assertEquals(List.of("quiet-1 listening on " + url), output, "only its own lines");
+        assertEquals(2, output.size(), "only its own lines: " + output);
+        assertEquals("quiet-1 listening on " + url, output.get(0));
+        assertTrue(output.get(1).matches("control: curl -X POST -H '" + DemoServer.TOKEN_HEADER + ": [0-9a-f]+' '" + url + "/_control\\?mode=reset'"),
+                "and how to reach its controls: " + output);
     }
 
     @Test
