@@ -3,6 +3,7 @@ package model;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * One upstream server as the balancing model sees it: its address, its weight, the proxy's live
@@ -22,6 +23,7 @@ public final class Backend {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LatencyTracker latency;
     private final BackendHealth health = new BackendHealth();
+    private final LongSupplier nanoClock;
 
     public Backend(URI uri, int weight) {
         this(uri, weight, DEFAULT_LATENCY_DECAY);
@@ -29,7 +31,13 @@ public final class Backend {
 
     /** @param latencyDecay time for an old latency sample's weight to fall to 1/e */
     public Backend(URI uri, int weight, Duration latencyDecay) {
+        this(uri, weight, latencyDecay, System::nanoTime);
+    }
+
+    /** @param nanoClock what {@link System#nanoTime()} would say: the lab's simulation passes its simulated time */
+    public Backend(URI uri, int weight, Duration latencyDecay, LongSupplier nanoClock) {
         checkWeight(weight);
+        this.nanoClock = nanoClock;
         this.uri = uri;
         this.name = uri.getHost() + ":" + uri.getPort();
         this.weight = weight;
@@ -72,7 +80,7 @@ public final class Backend {
     public int inFlight() { return inFlight.get(); }
 
     /** Peak-EWMA of response latency in nanoseconds (0 before the first response). */
-    public long latencyNanos() { return latency.peakEwmaNanos(System.nanoTime()); }
+    public long latencyNanos() { return latency.peakEwmaNanos(nanoClock.getAsLong()); }
 
     /** Called by the proxy when a request is handed to this backend. */
     public void requestStarted() {
@@ -83,7 +91,7 @@ public final class Backend {
     public void requestFinished(long latencyNanos) {
         inFlight.decrementAndGet();
         if (latencyNanos >= 0) {
-            latency.record(latencyNanos, System.nanoTime());
+            latency.record(latencyNanos, nanoClock.getAsLong());
         }
     }
 

@@ -12,6 +12,7 @@
 //SOURCES *Test.java TestSupport.java RawBackend.java RecordingBackend.java LoadBalancerProcess.java
 //SOURCES ../backends-demo/DemoBackend.java
 //SOURCES ../lab/Scenario.java ../lab/Workload.java ../lab/LabRun.java ../lab/Report.java
+//SOURCES ../lab/sim/BackendSpec.java ../lab/sim/EventHeap.java ../lab/sim/Service.java ../lab/sim/SimClock.java ../lab/sim/SimRequest.java ../lab/sim/SimResult.java ../lab/sim/Simulation.java ../lab/sim/Station.java
 
 package tests;
 
