@@ -94,7 +94,12 @@ public class StrategyLab implements Callable<Integer> {
 
     public static void main(String[] args) {
         UndertowLogging.quiet();
-        System.exit(new CommandLine(new StrategyLab()).execute(args));
+        CommandLine cli = new CommandLine(new StrategyLab());
+        cli.setParameterExceptionHandler((e, arguments) -> { // one line naming the flag, as LoadBalancer.java does
+            e.getCommandLine().getErr().println("error: " + e.getMessage() + " (see --help)");
+            return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+        });
+        System.exit(cli.execute(args));
     }
 
     @Override
