@@ -5,7 +5,7 @@
 //JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES Scenario.java Workload.java LabRun.java Report.java
+//SOURCES Scenario.java Workload.java LabRun.java Report.java SimulatedLab.java Sweeps.java
 //SOURCES sim/BackendSpec.java sim/EventHeap.java sim/Service.java sim/SimClock.java sim/SimRequest.java sim/SimResult.java sim/Simulation.java sim/Station.java
 // Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
 // lists its own folder. Not ../LoadBalancer.java: the lab needs neither the admin port nor its JVM options.
@@ -127,23 +127,27 @@ public class StrategyLab implements Callable<Integer> {
                 Workload.of(seed, rate, Math.min(seconds, 1), 0), seed); // so the first strategy is not measured cold
         List<Scenario> loaded = new ArrayList<>();
         List<List<LabRun.Result>> results = new ArrayList<>();
+        List<SimulatedLab> simulated = new ArrayList<>();
         for (String name : scenarios) {
             Scenario scenario = Scenario.load(scenarioFile(name));
             List<LabRun.Result> scenarioResults = new ArrayList<>();
             for (int run = 0; run < repeat; run++) {
-                Workload workload = Workload.of(seed + run, rate, seconds, scenario.zipf());
+                Workload workload = Workload.forRun(seed, run, rate, seconds, scenario.zipf());
                 for (Strategies.Entry entry : entries) {
                     System.err.println("running " + entry.name() + " on " + scenario.name() + " (run " + (run + 1) + " of " + repeat + ")...");
-                    scenarioResults.add(LabRun.run(scenario, entry, workload, seed + run));
+                    scenarioResults.add(LabRun.run(scenario, entry, workload, Workload.seedOfRun(seed, run)));
                 }
             }
+            System.err.println("simulating " + scenario.name() + "...");
+            SimulatedLab sim = SimulatedLab.of(scenario, entries, seed);
             loaded.add(scenario);
             results.add(scenarioResults);
-            System.out.print(Report.table(scenario, scenarioResults));
+            simulated.add(sim);
+            System.out.print(Report.table(scenario, scenarioResults, sim));
         }
         Path absolute = report.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        Files.writeString(absolute, Report.html(loaded, results, seed));
+        Files.writeString(absolute, Report.html(loaded, results, simulated, seed));
         System.out.println("\nreport: " + absolute);
         return 0;
     }
