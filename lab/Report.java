@@ -22,8 +22,9 @@ import strategies.Strategies;
 public final class Report {
     private static final String[] COLORS = {"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"};
     /** One colour per strategy, by its place in the registry, so a strategy looks the same in every chart and every report. */
-    private static final String[] STRATEGY_COLORS = {"#1d4ed8", "#7c3aed", "#b45309", "#047857", "#be123c", "#0e7490",
-            "#4d7c0f", "#a21caf", "#c2410c", "#334155", "#854d0e", "#0369a1"};
+    // none of them the backends' blue, red or green, so a bar never reads as a backend
+    private static final String[] STRATEGY_COLORS = {"#6d28d9", "#b45309", "#0e7490", "#be185d", "#4d7c0f", "#334155",
+            "#c2410c", "#a21caf", "#0369a1", "#854d0e", "#9f1239", "#115e59"};
 
     static String colorOf(String strategy) {
         for (int i = 0; i < Strategies.ALL.size(); i++) {
@@ -151,13 +152,13 @@ public final class Report {
             if (!warnings.isEmpty()) { // one box: a busy machine makes many, and they must not push the charts off the screen
                 html.append("<div class=\"warn\"><b>Runs disagree</b>, so read small differences with care: ").append(escape(String.join("; ", warnings))).append(".</div>");
             }
-            html.append("<div class=\"side\"><div><h3>Simulated (").append(Math.round(SimulatedLab.LOAD * 100)).append("% load)</h3><div class=\"charts\">")
-                .append(shareChart(scenario, simRuns))
-                .append(barChart("p99 latency", "ms", simRuns, Runs::p99))
-                .append("</div></div><div><h3>Real race</h3><div class=\"charts\">")
-                .append(shareChart(scenario, grouped))
-                .append(barChart("p99 latency", "ms", grouped, Runs::p99))
-                .append("</div></div></div><div class=\"charts\">")
+            String simulatedTitle = "simulated (" + Math.round(SimulatedLab.LOAD * 100) + "% load): ";
+            html.append("<div class=\"charts\">") // each metric twice in a row, simulated then real, so the eye compares them
+                .append(shareChart(simulatedTitle + "share", scenario, simRuns))
+                .append(shareChart("real race: share", scenario, grouped))
+                .append("</div><div class=\"charts\">")
+                .append(barChart(simulatedTitle + "p99", "ms", simRuns, Runs::p99))
+                .append(barChart("real race: p99 latency", "ms", grouped, Runs::p99))
                 .append(barChart("real race: p50 latency", "ms", grouped, Runs::p50))
                 .append(barChart("real race: errors", "% of requests", grouped, Runs::errorPercent))
                 .append("</div>")
@@ -190,7 +191,7 @@ public final class Report {
         }
         top = niceCeiling(Math.max(top, unit.startsWith("%") ? 1 : 0.1));
         int height = TOP + ROW * grouped.size() + AXIS;
-        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 96) + "\" height=\"" + height + "\" font-size=\"15\">");
+        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 136) + "\" height=\"" + height + "\" font-size=\"15\">");
         svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">").append(escape(title)).append("</text>");
         double step = top / 4;
         for (int t = 0; t <= 4; t++) {
@@ -241,11 +242,11 @@ public final class Report {
     }
 
     /** Each strategy's share of requests per backend (median run), stacked to 100%, with the fair share marked. */
-    private static String shareChart(Scenario scenario, List<Runs> grouped) {
+    private static String shareChart(String title, Scenario scenario, List<Runs> grouped) {
         int backends = scenario.delays().size();
         int plot = 200, height = TOP + ROW * grouped.size() + AXIS;
         StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + plot + 20) + "\" height=\"" + height + "\" font-size=\"15\">");
-        svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">share of requests (| = fair share)</text>");
+        svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">").append(escape(title)).append(" (| = fair)</text>");
         for (int t = 0; t <= 4; t++) {
             double x = LABEL + plot * t / 4.0;
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">%d%%</text>", x, TOP + ROW * grouped.size() + 16, t * 25));

@@ -101,7 +101,7 @@ final class Sweeps {
     private static StringBuilder frame(String title, double[] loads) {
         StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + WIDTH + "\" height=\"" + HEIGHT + "\" font-size=\"14\">");
         svg.append("<text x=\"4\" y=\"18\" font-size=\"16\" font-weight=\"700\">").append(Report.escape(title)).append("</text>");
-        for (double load : new double[] {0.1, 0.3, 0.5, 0.7, 0.9, 1.0}) {
+        for (double load : new double[] {0.1, 0.3, 0.5, 0.7, 0.9}) {
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">%d%%</text>", x(load), HEIGHT - BOTTOM + 16, Math.round(load * 100)));
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" fill=\"#444\">offered load</text>", (LEFT + WIDTH - RIGHT) / 2, HEIGHT - 4));
