@@ -191,7 +191,7 @@ public final class Report {
         }
         top = niceCeiling(Math.max(top, unit.startsWith("%") ? 1 : 0.1));
         int height = TOP + ROW * grouped.size() + AXIS;
-        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 136) + "\" height=\"" + height + "\" font-size=\"15\">");
+        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 160) + "\" height=\"" + height + "\" font-size=\"15\">");
         svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">").append(escape(title)).append("</text>");
         double step = top / 4;
         for (int t = 0; t <= 4; t++) {
@@ -225,7 +225,7 @@ public final class Report {
             if (cut || whiskerCut) { // an arrow at the scale's edge: this bar or whisker goes on past it
                 svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d l8 %d l-8 %d z\" fill=\"#b91c1c\"/>", edge, y + 5, ROW / 2 - 5, ROW / 2 - 5));
             }
-            String label = (cut ? tick(median) + " (off scale)" : tick(median)) + (whiskerCut ? ", max " + tick(high) : "");
+            String label = cut ? tick(median) + " (off scale)" : whiskerCut ? tick(median) + ", max " + tick(high) : tick(median);
             if (width >= 12 + 7.5 * tick(median).length() && !cut) { // inside the bar, at its end: the median, not the whisker's end
                 svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" font-size=\"13\" fill=\"white\" font-weight=\"700\" "
                         + "stroke=\"%s\" stroke-width=\"3\" paint-order=\"stroke\">%s</text>", LABEL + width - 4, y + 17, colorOf(runs.strategy()), tick(median)));

@@ -186,8 +186,9 @@ public class StrategyLab implements Callable<Integer> {
             titles.add(backends + " equal backends");
         }
         for (int i = 0; i < setups.size(); i++) {
-            out.append(String.format(Locale.ROOT, "# %s; service %s, %d slot(s), load %.2f, %d requests (first tenth not measured), seed %d%n",
-                    titles.get(i), service, slots, load, requests, seed));
+            String served = names.isEmpty() ? "service " + shape : "service " + shape.kind() + " around each backend's delay";
+            out.append(String.format(Locale.ROOT, "# %s; %s, %d slot(s), load %.2f, %d requests (first tenth not measured), seed %d%n",
+                    titles.get(i), served, slots, load, requests, seed));
             for (Strategies.Entry entry : entries) {
                 out.append(Simulation.run(setups.get(i), entry).line()).append('\n');
             }
