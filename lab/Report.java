@@ -17,7 +17,7 @@ import strategies.Strategies;
  * and its role, one computed "what to notice" sentence, and one chart per metric, each on its own scale
  * with units, so one strategy's outlier is marked rather than shrinking the others. Runs of the same
  * strategy (--repeat) are summarised by their median with the spread (min to max) drawn as a whisker,
- * and a warning says when runs disagree. Stateless.
+ * and a warning says when runs disagree; beside them, the same strategies simulated ({@link SimulatedLab}). Stateless.
  */
 public final class Report {
     private static final String[] COLORS = {"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"};
@@ -122,7 +122,7 @@ public final class Report {
                 + ".swatch{display:inline-block;width:16px;height:16px;border-radius:3px;vertical-align:-2px;margin-right:6px}"
                 + ".notice{background:#fef9c3;border-left:6px solid #ca8a04;padding:6px 10px;margin:6px 0;font-size:19px}"
                 + ".warn{background:#fee2e2;border-left:6px solid #b91c1c;padding:4px 10px;margin:4px 0;font-size:16px}"
-                + ".charts{display:flex;flex-wrap:wrap;gap:10px}.chart{background:white;border:1px solid #ddd;padding:4px}"
+                + ".charts{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;margin-bottom:10px}.chart{background:white;border:1px solid #ddd;padding:4px}"
                 + ".side{display:flex;flex-wrap:wrap;gap:18px}.side>div>h3{font-size:18px;margin:8px 0 4px}.flat{padding:8px 12px;font-size:16px}"
                 + ".keys span{margin-right:16px;white-space:nowrap;font-size:16px}"
                 + "details{margin-top:6px}pre{background:#f4f4f4;padding:8px;font-size:13px;overflow-x:auto}.muted{color:#555}</style></head><body>"
@@ -365,12 +365,6 @@ public final class Report {
             rows.add(new Runs(steady.strategy(), shares, p50, p90, p99, errors, jain, maxOverMean, Double.NaN));
         }
         return rows;
-    }
-
-    private static Runs min(List<Runs> grouped, ToDoubleFunction<Runs> value) {
-        Runs best = grouped.get(0);
-        for (Runs runs : grouped) if (value.applyAsDouble(runs) < value.applyAsDouble(best)) best = runs;
-        return best;
     }
 
     static double median(List<Double> values) {

@@ -1,7 +1,5 @@
 package lab.sim;
 
-import java.util.Arrays;
-
 /**
  * One simulated backend's server side: {@code slots} requests served at once, the rest waiting in a
  * FIFO queue, as a thread-per-request server with a fixed pool would. Holds request ids only; the
@@ -53,6 +51,6 @@ final class Station {
 
     @Override
     public String toString() {
-        return spec + " " + Arrays.toString(new int[] {busy, count});
+        return spec + ": " + busy + " in service, " + count + " waiting";
     }
 }
