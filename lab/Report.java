@@ -146,7 +146,8 @@ public final class Report {
             }
             SimulatedLab sim = simulated.get(s);
             List<Runs> simRuns = simulatedRuns(scenario, sim);
-            html.append("</div><div class=\"notice\"><b>What to notice</b> (simulation): ").append(escape(sim.notice().text()))
+            html.append("</div><div class=\"notice\"><b>What to notice:</b> ").append(escape(sim.notice().text()))
+                .append(" <span class=\"muted\">(simulation, ").append(SimulatedLab.SEEDS).append(" seeds agree)</span>")
                 .append(" <b>Real race:</b> ").append(escape(confirmation(sim.notice(), grouped))).append("</div>");
             List<String> warnings = disagreements(scenario, grouped);
             if (!warnings.isEmpty()) { // one box: a busy machine makes many, and they must not push the charts off the screen
@@ -391,6 +392,7 @@ public final class Report {
 
     static String tick(double value) {
         if (value == 0) return "0";
+        if (value >= 10_000) return String.format(Locale.ROOT, "%.0fk", value / 1000); // an unstable queue's p99 must not crowd the axis
         if (value >= 100) return String.format(Locale.ROOT, "%.0f", value);
         if (value >= 10) return String.format(Locale.ROOT, "%.1f", value).replaceAll("\\.0$", "");
         return String.format(Locale.ROOT, "%.2f", value).replaceAll("0$", "").replaceAll("\\.0$", "");

@@ -72,7 +72,7 @@ public record SimulatedLab(Scenario scenario, List<Steady> steady, double[] load
         if (!slow.isEmpty() && scenario.weights().stream().distinct().count() == 1) {
             int b = slow.get(0);
             return compare(steady, "share:" + b, result -> result.share(b), (better, worse) -> String.format(Locale.ROOT,
-                    "%s sent the slow %s %.0f%% of requests where %s sent %.0f%%; mean time in system %s against %s ms%s.",
+                    "%s sent the slow backend %s %.0f%% of requests where %s sent %.0f%%; mean time in system %s against %s ms%s.",
                     better.strategy(), Scenario.backendName(b), 100 * better.median(r -> r.share(b)), worse.strategy(),
                     100 * worse.median(r -> r.share(b)), ms(better.median(SimResult::meanMillis)), ms(worse.median(SimResult::meanMillis)),
                     unbounded(better, worse)));
@@ -80,7 +80,7 @@ public record SimulatedLab(Scenario scenario, List<Steady> steady, double[] load
         if (flaky >= 0) {
             int b = flaky;
             Notice steered = compare(steady, "share:" + b, result -> result.share(b), (better, worse) -> String.format(Locale.ROOT,
-                    "%s sent the flaky %s %.0f%% of requests where %s sent %.0f%%, so %.1f%% of its answers were errors against %.1f%%: "
+                    "%s sent the flaky backend %s %.0f%% of requests where %s sent %.0f%%, so %.1f%% of its answers were errors against %.1f%%: "
                             + "fast 500s look healthy to a strategy that watches load or latency.",
                     better.strategy(), Scenario.backendName(b), 100 * better.median(r -> r.share(b)), worse.strategy(),
                     100 * worse.median(r -> r.share(b)), better.median(SimulatedLab::errorPercent), worse.median(SimulatedLab::errorPercent)));

@@ -7,7 +7,8 @@ import lab.sim.SimResult;
 
 /**
  * The report's sweeps: mean, p50, p99 and p99.9 time in system, and one backend's share, against
- * offered load from 10% to 99%, one line per strategy in its own colour. Latency is on a log scale
+ * offered load from 10% to 99%, one line per strategy in its own colour; and the queue-length
+ * distribution at the steady load. Latency is on a log scale
  * (a queue's wait grows like 1/(1 - load), so the lines would otherwise be flat then vertical), capped
  * at 1,000 times the fastest value; a line that leaves the top is cut there and marked. Stateless.
  */
@@ -27,6 +28,7 @@ final class Sweeps {
         html.append(chart("p99.9", simulated, r -> r.percentileMillis(0.999)));
         int b = watched(scenario);
         html.append(shareChart(scenario, simulated, b));
+        html.append(queueChart(simulated));
         return html.append("</div>").toString();
     }
 
@@ -95,6 +97,47 @@ final class Sweeps {
                     .append("\" stroke-width=\"2.5\" points=\"").append(points.toString().trim()).append("\"/>");
         }
         return svg.append("</svg></div>").toString();
+    }
+
+    /** How many requests an arriving request found at the backend it was sent to, at the steady load: the queue-length distribution. */
+    private static String queueChart(SimulatedLab simulated) {
+        int longest = 10;
+        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + WIDTH + "\" height=\"" + HEIGHT + "\" font-size=\"14\">");
+        svg.append("<text x=\"4\" y=\"18\" font-size=\"16\" font-weight=\"700\">queue joined at ").append(Math.round(SimulatedLab.LOAD * 100))
+                .append("% load</text>");
+        for (int q = 0; q <= longest; q += 2) {
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">%s</text>",
+                    xQueue(q, longest), HEIGHT - BOTTOM + 16, q == longest ? longest + "+" : String.valueOf(q)));
+        }
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" fill=\"#444\">requests already there</text>",
+                (LEFT + WIDTH - RIGHT) / 2, HEIGHT - 4));
+        for (int t = 0; t <= 4; t++) {
+            double y = yShare(t / 4.0);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+                    + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"13\">%d%%</text>", LEFT, y, WIDTH - RIGHT, y, LEFT - 4, y + 4, t * 25));
+        }
+        for (SimulatedLab.Steady steady : simulated.steady()) {
+            long[] seen = steady.bySeed().get(0).queueSeen();
+            double total = 0;
+            for (long count : seen) total += count;
+            StringBuilder points = new StringBuilder();
+            double tail = 0;
+            for (int q = 0; q < seen.length; q++) {
+                if (q < longest) {
+                    points.append(String.format(Locale.ROOT, "%.1f,%.1f ", xQueue(q, longest), yShare(total == 0 ? 0 : seen[q] / total)));
+                } else {
+                    tail += seen[q];
+                }
+            }
+            points.append(String.format(Locale.ROOT, "%.1f,%.1f", xQueue(longest, longest), yShare(total == 0 ? 0 : tail / total)));
+            svg.append("<polyline fill=\"none\" stroke=\"").append(Report.colorOf(steady.strategy())).append("\" stroke-width=\"2.5\" points=\"")
+                    .append(points).append("\"/>");
+        }
+        return svg.append("</svg></div>").toString();
+    }
+
+    private static double xQueue(int q, int longest) {
+        return LEFT + (WIDTH - LEFT - RIGHT) * q / (double) longest;
     }
 
     /** The chart's box, title and load axis. */

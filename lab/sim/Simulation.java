@@ -54,10 +54,6 @@ public final class Simulation {
             return new Setup(specs, load, requests, seed, 0, -1, -1);
         }
 
-        public Setup withLoad(double newLoad) {
-            return new Setup(backends, newLoad, requests, seed, zipf, leaveAt, returnAt);
-        }
-
         public Setup withSeed(long newSeed) {
             return new Setup(backends, load, requests, newSeed, zipf, leaveAt, returnAt);
         }
