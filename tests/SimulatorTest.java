@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.SplittableRandom;
+import lab.sim.BackendSpec;
 import lab.sim.Service;
 import lab.sim.SimResult;
 import lab.sim.Simulation;
@@ -77,6 +78,24 @@ class SimulatorTest {
             // and both beat random's M/M/1 by a wide margin at this load
             assertTrue(p2c < S / (1 - rho), "rho " + rho + ": power-of-two " + p2c + " ms beats M/M/1's " + S / (1 - rho));
         }
+    }
+
+    /**
+     * A dead backend refuses, and the model's FailurePolicy retries elsewhere within its budget of 20
+     * retries per 100 requests: every request is answered by a live backend or by nobody (no passive
+     * ejection in the simulation yet, so the dead one keeps getting first tries and some requests find
+     * the budget spent).
+     */
+    @Test
+    void aDeadBackendIsRetriedElsewhereWithinTheRetryBudget() {
+        BackendSpec live = new BackendSpec(EXP_10MS, 1, 1, 0, false), dead = new BackendSpec(EXP_10MS, 1, 1, 0, true);
+        SimResult result = Simulation.run(new Simulation.Setup(List.of(live, dead, live), 0.5, 30_000, 4, 0, -1, -1),
+                Strategies.byName("random").orElseThrow());
+        assertEquals(0, result.served()[1], "the dead backend served nothing");
+        // random sends a third of first tries to the dead one; the budget retries 20 per 100 requests, so about 13 per 100 go unanswered
+        double unanswered = result.unanswered() / 30_000.0;
+        assertTrue(unanswered > 0.1 && unanswered < 0.17, "unanswered: " + unanswered);
+        assertEquals(0.5, result.share(0), 0.02, result.line());
     }
 
     @Test
