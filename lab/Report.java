@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
+import lab.sim.SimResult;
+import strategies.Strategies;
 
 /**
  * Turns lab results into the table printed for each scenario and a self-contained HTML page (inline
@@ -15,10 +17,21 @@ import java.util.function.ToDoubleFunction;
  * and its role, one computed "what to notice" sentence, and one chart per metric, each on its own scale
  * with units, so one strategy's outlier is marked rather than shrinking the others. Runs of the same
  * strategy (--repeat) are summarised by their median with the spread (min to max) drawn as a whisker,
- * and a warning says when runs disagree. Stateless.
+ * and a warning says when runs disagree; beside them, the same strategies simulated ({@link SimulatedLab}). Stateless.
  */
 public final class Report {
     private static final String[] COLORS = {"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"};
+    /** One colour per strategy, by its place in the registry, so a strategy looks the same in every chart and every report. */
+    // none of them the backends' blue, red or green, so a bar never reads as a backend
+    private static final String[] STRATEGY_COLORS = {"#6d28d9", "#b45309", "#0e7490", "#be185d", "#4d7c0f", "#334155",
+            "#c2410c", "#a21caf", "#0369a1", "#854d0e", "#9f1239", "#115e59"};
+
+    static String colorOf(String strategy) {
+        for (int i = 0; i < Strategies.ALL.size(); i++) {
+            if (Strategies.ALL.get(i).name().equals(strategy)) return STRATEGY_COLORS[i % STRATEGY_COLORS.length];
+        }
+        return "#64748b";
+    }
 
     private Report() {}
 
@@ -58,7 +71,12 @@ public final class Report {
         return grouped;
     }
 
+    /** The table, with the "what to notice" sentence of a fresh simulation of the same strategies. */
     public static String table(Scenario scenario, List<LabRun.Result> results) {
+        return table(scenario, results, SimulatedLab.of(scenario, entries(results), 42));
+    }
+
+    public static String table(Scenario scenario, List<LabRun.Result> results, SimulatedLab simulated) {
         List<Runs> grouped = group(scenario, results);
         int repeats = grouped.stream().mapToInt(Runs::count).max().orElse(1);
         StringBuilder out = new StringBuilder("\nScenario " + scenario.name() + ": " + scenario.description() + "\n");
@@ -79,22 +97,42 @@ public final class Report {
                     Double.isNaN(runs.keysMoved()) ? "-" : String.format(Locale.ROOT, "%.0f%%", runs.keysMoved() * 100)));
         }
         disagreements(scenario, grouped).forEach(warning -> out.append("  warning: ").append(warning).append('\n'));
-        out.append("  What to notice: ").append(notice(scenario, grouped)).append('\n');
+        out.append("  What to notice (simulation, ").append(SimulatedLab.SEEDS).append(" seeds agree): ").append(simulated.notice().text()).append('\n');
+        out.append("  Real race: ").append(confirmation(simulated.notice(), grouped)).append('\n');
         return out.toString();
     }
 
+    /** The strategies of {@code results}, in the order they first appear. */
+    static List<Strategies.Entry> entries(List<LabRun.Result> results) {
+        return results.stream().map(LabRun.Result::strategy).distinct().map(name -> Strategies.byName(name).orElseThrow()).toList();
+    }
+
     public static String html(List<Scenario> scenarios, List<List<LabRun.Result>> results, long seed) {
+        List<SimulatedLab> simulated = new ArrayList<>();
+        for (int s = 0; s < scenarios.size(); s++) {
+            simulated.add(SimulatedLab.of(scenarios.get(s), entries(results.get(s)), seed));
+        }
+        return html(scenarios, results, simulated, seed);
+    }
+
+    public static String html(List<Scenario> scenarios, List<List<LabRun.Result>> results, List<SimulatedLab> simulated, long seed) {
         StringBuilder html = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Strategy lab</title><style>"
                 + "body{font:18px/1.35 system-ui,sans-serif;margin:14px 22px;color:#111;background:#fafafa}h1{font-size:26px;margin:0 0 4px}"
                 + "h2{font-size:24px;margin:22px 0 2px}.what{font-size:19px;margin:2px 0 6px}.legend span{margin-right:22px;white-space:nowrap}"
                 + ".swatch{display:inline-block;width:16px;height:16px;border-radius:3px;vertical-align:-2px;margin-right:6px}"
                 + ".notice{background:#fef9c3;border-left:6px solid #ca8a04;padding:6px 10px;margin:6px 0;font-size:19px}"
                 + ".warn{background:#fee2e2;border-left:6px solid #b91c1c;padding:4px 10px;margin:4px 0;font-size:16px}"
-                + ".charts{display:flex;flex-wrap:wrap;gap:10px}.chart{background:white;border:1px solid #ddd;padding:4px}"
+                + ".charts{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;margin-bottom:10px}.chart{background:white;border:1px solid #ddd;padding:4px}"
+                + ".side{display:flex;flex-wrap:wrap;gap:18px}.side>div>h3{font-size:18px;margin:8px 0 4px}.flat{padding:8px 12px;font-size:16px}"
+                + ".keys span{margin-right:16px;white-space:nowrap;font-size:16px}"
                 + "details{margin-top:6px}pre{background:#f4f4f4;padding:8px;font-size:13px;overflow-x:auto}.muted{color:#555}</style></head><body>"
                 + "<h1>Strategy lab</h1><p class=\"muted\" style=\"margin:0;font-size:16px\">Each strategy faced the same seeded open-loop workload (seed " + seed
                 + ") from many client addresses (127.0.0.2 to 127.0.0.254). Bars show the median run; a black whisker spans the fastest to the slowest run; "
-                + "each chart has its own scale, and a bar cut by the scale is marked with its value.</p>");
+                + "each chart has its own scale, and a bar or whisker cut by the scale is marked. "
+                + "The simulation runs the same strategy classes in simulated time: Poisson arrivals at " + Math.round(SimulatedLab.LOAD * 100)
+                + "% of the backends' capacity, exponential service times with each backend's delay as the mean, one request at a time per backend, "
+                + SimulatedLab.SEEDS + " seeds of " + SimulatedLab.STEADY_REQUESTS + " requests; the sweeps use " + SimulatedLab.SWEEP_REQUESTS
+                + " requests per load. Its sentences name a difference every seed shows.</p>");
         for (int s = 0; s < scenarios.size(); s++) {
             Scenario scenario = scenarios.get(s);
             List<Runs> grouped = group(scenario, results.get(s));
@@ -106,17 +144,27 @@ public final class Report {
                 html.append("<span><span class=\"swatch\" style=\"background:").append(COLORS[b % COLORS.length]).append("\"></span><b>")
                     .append(Scenario.backendName(b)).append("</b> ").append(escape(scenario.role(b))).append("</span>");
             }
-            html.append("</div><div class=\"notice\"><b>What to notice:</b> ").append(escape(notice(scenario, grouped))).append("</div>");
+            SimulatedLab sim = simulated.get(s);
+            List<Runs> simRuns = simulatedRuns(scenario, sim);
+            html.append("</div><div class=\"notice\"><b>What to notice:</b> ").append(escape(sim.notice().text()))
+                .append(" <span class=\"muted\">(simulation, ").append(SimulatedLab.SEEDS).append(" seeds agree)</span>")
+                .append(" <b>Real race:</b> ").append(escape(confirmation(sim.notice(), grouped))).append("</div>");
             List<String> warnings = disagreements(scenario, grouped);
             if (!warnings.isEmpty()) { // one box: a busy machine makes many, and they must not push the charts off the screen
                 html.append("<div class=\"warn\"><b>Runs disagree</b>, so read small differences with care: ").append(escape(String.join("; ", warnings))).append(".</div>");
             }
-            html.append("<div class=\"charts\">")
-                .append(shareChart(scenario, grouped))
-                .append(barChart("p50 latency", "ms", grouped, Runs::p50))
-                .append(barChart("p99 latency", "ms", grouped, Runs::p99))
-                .append(barChart("errors", "% of requests", grouped, Runs::errorPercent))
-                .append("</div><details><summary>the numbers</summary><pre>").append(escape(table(scenario, results.get(s)))).append("</pre></details>");
+            String simulatedTitle = "simulated (" + Math.round(SimulatedLab.LOAD * 100) + "% load): ";
+            html.append("<div class=\"charts\">") // each metric twice in a row, simulated then real, so the eye compares them
+                .append(shareChart(simulatedTitle + "share", scenario, simRuns))
+                .append(shareChart("real race: share", scenario, grouped))
+                .append("</div><div class=\"charts\">")
+                .append(barChart(simulatedTitle + "p99", "ms", simRuns, Runs::p99))
+                .append(barChart("real race: p99 latency", "ms", grouped, Runs::p99))
+                .append(barChart("real race: p50 latency", "ms", grouped, Runs::p50))
+                .append(barChart("real race: errors", "% of requests", grouped, Runs::errorPercent))
+                .append("</div>")
+                .append(Sweeps.html(scenario, sim))
+                .append("<details><summary>the numbers</summary><pre>").append(escape(table(scenario, results.get(s)))).append("</pre></details>");
         }
         return html.append("</body></html>\n").toString();
     }
@@ -125,11 +173,16 @@ public final class Report {
     private static final int ROW = 26, LABEL = 170, PLOT = 150, TOP = 30, AXIS = 40;
 
     /**
-     * A horizontal bar per strategy (the median run) with a whisker from the lowest to the highest run,
-     * on a scale of its own: up to the largest value that is not an outlier (over 3x the median of all
-     * strategies), so one outlier cannot flatten the rest; an outlier's bar is cut and labelled.
+     * A horizontal bar per strategy (the median run, in the strategy's colour) with a whisker from the
+     * lowest to the highest run, on a scale of its own: up to the largest value that is not an outlier
+     * (over 3x the median of all strategies), so one outlier cannot flatten the rest; a bar or whisker
+     * the scale cuts ends in an arrow and says so. The median's number sits on the bar, not at the
+     * whisker's end, where it would read as the maximum. A chart whose values are all zero is one line.
      */
-    private static String barChart(String title, String unit, List<Runs> grouped, Function<Runs, List<Double>> metric) {
+    static String barChart(String title, String unit, List<Runs> grouped, Function<Runs, List<Double>> metric) {
+        if (grouped.stream().allMatch(runs -> metric.apply(runs).stream().allMatch(v -> v == 0))) {
+            return "<div class=\"chart flat\"><b>" + escape(title) + "</b>: 0 " + escape(unit) + " for every strategy</div>";
+        }
         double[] medians = grouped.stream().mapToDouble(runs -> median(metric.apply(runs))).toArray();
         double typical = median(Arrays.stream(medians).boxed().toList());
         double outlierAbove = Math.max(3 * typical, typical + 1);
@@ -139,7 +192,7 @@ public final class Report {
         }
         top = niceCeiling(Math.max(top, unit.startsWith("%") ? 1 : 0.1));
         int height = TOP + ROW * grouped.size() + AXIS;
-        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 66) + "\" height=\"" + height + "\" font-size=\"15\">");
+        StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + PLOT + 160) + "\" height=\"" + height + "\" font-size=\"15\">");
         svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">").append(escape(title)).append("</text>");
         double step = top / 4;
         for (int t = 0; t <= 4; t++) {
@@ -149,38 +202,52 @@ public final class Report {
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" fill=\"#444\">%s</text>",
                 LABEL + PLOT / 2, height - 4, escape(unit)));
+        double edge = LABEL + PLOT;
         for (int i = 0; i < grouped.size(); i++) {
             Runs runs = grouped.get(i);
             List<Double> values = metric.apply(runs);
             double median = medians[i], low = values.stream().mapToDouble(v -> v).min().orElse(0), high = values.stream().mapToDouble(v -> v).max().orElse(0);
             int y = TOP + ROW * i;
-            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"14\">%s</text>", LABEL - 6, y + 17, escape(runs.strategy())));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"14\" class=\"row\">%s</text>", LABEL - 6, y + 17, escape(runs.strategy())));
             double width = PLOT * Math.min(median, top) / top;
             boolean cut = median > top;
-            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", LABEL, y + 4, width, ROW - 8, cut ? "#b91c1c" : "#64748b"));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" opacity=\"0.85\"/>",
+                    LABEL, y + 4, width, ROW - 8, colorOf(runs.strategy())));
+            boolean whiskerCut = values.size() > 1 && high > top;
             if (values.size() > 1) {
                 double x1 = LABEL + PLOT * Math.min(low, top) / top, x2 = LABEL + PLOT * Math.min(high, top) / top;
                 svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2\"/>"
-                        + "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2\"/><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2\"/>",
-                        x1, y + ROW / 2, x2, y + ROW / 2, x1, y + 7, x1, y + ROW - 7, x2, y + 7, x2, y + ROW - 7));
+                        + "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2\"/>",
+                        x1, y + ROW / 2, x2, y + ROW / 2, x1, y + 7, x1, y + ROW - 7));
+                if (!whiskerCut) {
+                    svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2\"/>", x2, y + 7, x2, y + ROW - 7));
+                }
             }
-            if (cut) { // the outlier's value, inside its cut bar
-                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" font-size=\"13\" fill=\"white\" font-weight=\"700\">%s ▶ off scale</text>",
-                        LABEL + width - 4, y + 17, tick(median)));
+            if (cut || whiskerCut) { // an arrow at the scale's edge: this bar or whisker goes on past it
+                svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d l8 %d l-8 %d z\" fill=\"#b91c1c\"/>", edge, y + 5, ROW / 2 - 5, ROW / 2 - 5));
+            }
+            String label = cut ? tick(median) + " (off scale)" : whiskerCut ? tick(median) + ", max " + tick(high) : tick(median);
+            if (width >= 12 + 7.5 * tick(median).length() && !cut) { // inside the bar, at its end: the median, not the whisker's end
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" font-size=\"13\" fill=\"white\" font-weight=\"700\" "
+                        + "stroke=\"%s\" stroke-width=\"3\" paint-order=\"stroke\">%s</text>", LABEL + width - 4, y + 17, colorOf(runs.strategy()), tick(median)));
+                if (whiskerCut) {
+                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#b91c1c\">max %s</text>", edge + 10, y + 17, tick(high)));
+                }
             } else {
-                double after = LABEL + PLOT * Math.min(Math.max(median, high), top) / top; // right of the bar and its whisker
-                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"13\">%s</text>", after + 4, y + 17, tick(median)));
+                double after = cut || whiskerCut ? edge + 10 : LABEL + PLOT * Math.max(median, high) / top + 4;
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\"%s>%s</text>", after, y + 17,
+                        cut || whiskerCut ? " fill=\"#b91c1c\"" : "", escape(values.size() > 1 && !cut ? "median " + label : label)));
             }
         }
         return svg.append("</svg></div>").toString();
     }
 
     /** Each strategy's share of requests per backend (median run), stacked to 100%, with the fair share marked. */
-    private static String shareChart(Scenario scenario, List<Runs> grouped) {
+    private static String shareChart(String title, Scenario scenario, List<Runs> grouped) {
         int backends = scenario.delays().size();
         int plot = 200, height = TOP + ROW * grouped.size() + AXIS;
         StringBuilder svg = new StringBuilder("<div class=\"chart\"><svg width=\"" + (LABEL + plot + 20) + "\" height=\"" + height + "\" font-size=\"15\">");
-        svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">share of requests (| = fair share)</text>");
+        svg.append("<text x=\"4\" y=\"19\" font-size=\"17\" font-weight=\"700\">").append(escape(title)).append(" (| = fair)</text>");
         for (int t = 0; t <= 4; t++) {
             double x = LABEL + plot * t / 4.0;
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">%d%%</text>", x, TOP + ROW * grouped.size() + 16, t * 25));
@@ -237,59 +304,68 @@ public final class Report {
         return warnings;
     }
 
-    /** One sentence, computed from the results, on the lesson of the scenario. */
-    static String notice(Scenario scenario, List<Runs> grouped) {
-        if (grouped.isEmpty()) return "no results";
-        Runs baseline = grouped.stream().filter(runs -> runs.strategy().equals("round-robin")).findFirst().orElse(grouped.get(0));
-        List<Integer> slow = scenario.slowBackends();
-        int flaky = -1;
-        for (int b = 0; b < scenario.errorRates().size(); b++) if (scenario.errorRates().get(b) > 0) flaky = b;
-        if (!slow.isEmpty() && scenario.weights().stream().distinct().count() == 1) {
-            int b = slow.get(0);
-            Runs best = min(grouped, runs -> runs.share(b));
-            return String.format(Locale.ROOT, "%s sent the slow backend %s %.0f%% of requests where %s sent %.0f%%; p99 went from %s to %s ms, "
-                            + "at a fairness (Jain) of %.2f against %.2f.", best.strategy(), Scenario.backendName(b), best.share(b) * 100,
-                    baseline.strategy(), baseline.share(b) * 100, tick(median(baseline.p99())), tick(median(best.p99())),
-                    median(best.jain()), median(baseline.jain()));
+    /** Whether the real race orders the notice's two strategies as the simulation does, or was disturbed. */
+    static String confirmation(SimulatedLab.Notice notice, List<Runs> grouped) {
+        if (notice.better() == null) {
+            return "nothing to confirm.";
         }
-        if (flaky >= 0) {
-            int b = flaky;
-            Runs least = min(grouped, runs -> runs.share(b)), most = min(grouped, runs -> -runs.share(b));
-            if (baseline.share(b) - least.share(b) < 0.05) { // nobody really moved traffic away: say so, not a winner by noise
-                return String.format(Locale.ROOT, "No strategy steered away from the flaky %s (the least it got was %.0f%%, from %s); %s even sent it %.0f%%, "
-                                + "because its 500s come back fast. Errors that answer quickly are for passive health checks, which count only 502/503/504, resets and timeouts.",
-                        Scenario.backendName(b), least.share(b) * 100, least.strategy(), most.strategy(), most.share(b) * 100);
-            }
-            Runs best = min(grouped, runs -> median(runs.errorPercent()));
-            return String.format(Locale.ROOT, "%s answered %.1f%% of requests with errors against %s's %.1f%%: it sent the flaky %s %.0f%% of requests (%s: %.0f%%).",
-                    best.strategy(), median(best.errorPercent()), baseline.strategy(), median(baseline.errorPercent()), Scenario.backendName(b),
-                    best.share(b) * 100, baseline.strategy(), baseline.share(b) * 100);
+        Runs better = grouped.stream().filter(r -> r.strategy().equals(notice.better())).findFirst().orElse(null);
+        Runs worse = grouped.stream().filter(r -> r.strategy().equals(notice.worse())).findFirst().orElse(null);
+        if (better == null || worse == null) {
+            return "did not race both.";
         }
-        if (scenario.weights().stream().distinct().count() > 1) {
-            Runs best = min(grouped, runs -> -median(runs.jain())), worst = min(grouped, runs -> median(runs.jain()));
-            return String.format(Locale.ROOT, "%s followed the weights %s best (Jain %.2f against weight); %s was furthest off (Jain %.2f), "
-                            + "and p99 ranged from %s ms (%s) to %s ms (%s).", best.strategy(), scenario.weights(), median(best.jain()),
-                    worst.strategy(), median(worst.jain()), tick(median(min(grouped, r -> median(r.p99())).p99())), min(grouped, r -> median(r.p99())).strategy(),
-                    tick(median(min(grouped, r -> -median(r.p99())).p99())), min(grouped, r -> -median(r.p99())).strategy());
+        ToDoubleFunction<Runs> metric;
+        String what;
+        if (notice.metric().startsWith("share:")) {
+            int b = Integer.parseInt(notice.metric().substring("share:".length()));
+            metric = runs -> runs.share(b);
+            what = Scenario.backendName(b) + "'s share";
+        } else {
+            metric = runs -> median(runs.p99());
+            what = "p99";
         }
-        if (scenario.churns()) {
-            List<Runs> hashing = grouped.stream().filter(runs -> !Double.isNaN(runs.keysMoved())).toList();
-            if (!hashing.isEmpty()) {
-                Runs least = min(hashing, Runs::keysMoved), most = min(hashing, runs -> -runs.keysMoved());
-                return String.format(Locale.ROOT, "When b1 left, %s moved %.0f%% of users to another backend (a third must move), %s %.0f%%.",
-                        least.strategy(), least.keysMoved() * 100, most.strategy(), most.keysMoved() * 100);
-            }
+        double a = metric.applyAsDouble(better), c = metric.applyAsDouble(worse);
+        boolean allRunsAgree = true;
+        for (int run = 0; run < Math.min(better.count(), worse.count()); run++) {
+            final int r = run;
+            Runs one = single(better, r), other = single(worse, r);
+            allRunsAgree &= metric.applyAsDouble(one) < metric.applyAsDouble(other);
         }
-        Runs even = min(grouped, runs -> median(runs.maxOverMean())), uneven = min(grouped, runs -> -median(runs.maxOverMean()));
-        return String.format(Locale.ROOT, "%s spread most evenly (busiest backend %.2fx the mean), %s least (%.2fx)%s.", even.strategy(),
-                median(even.maxOverMean()), uneven.strategy(), median(uneven.maxOverMean()),
-                scenario.zipf() > 0 ? ": hot users pin their backend under hashing" : "");
+        return a < c && allRunsAgree
+                ? String.format(Locale.ROOT, "confirms it (%s %s, %s %s, in every run).", notice.better(), value(what, a), notice.worse(), value(what, c))
+                : String.format(Locale.ROOT, "does not show it (%s %s, %s %s): disturbed by the machine, or backends that serve many requests at once.",
+                        notice.better(), value(what, a), notice.worse(), value(what, c));
     }
 
-    private static Runs min(List<Runs> grouped, ToDoubleFunction<Runs> value) {
-        Runs best = grouped.get(0);
-        for (Runs runs : grouped) if (value.applyAsDouble(runs) < value.applyAsDouble(best)) best = runs;
-        return best;
+    private static String value(String what, double value) {
+        return what.endsWith("share") ? String.format(Locale.ROOT, "%.0f%%", 100 * value) : tick(value) + " ms";
+    }
+
+    /** Run {@code r} of {@code runs} alone. */
+    private static Runs single(Runs runs, int r) {
+        return new Runs(runs.strategy(), List.of(runs.shares().get(r)), List.of(runs.p50().get(r)), List.of(runs.p90().get(r)), List.of(runs.p99().get(r)),
+                List.of(runs.errorPercent().get(r)), List.of(runs.jain().get(r)), List.of(runs.maxOverMean().get(r)), runs.keysMoved());
+    }
+
+    /** The simulation's steady numbers as report rows: one "run" per seed. */
+    static List<Runs> simulatedRuns(Scenario scenario, SimulatedLab simulated) {
+        List<Runs> rows = new ArrayList<>();
+        for (SimulatedLab.Steady steady : simulated.steady()) {
+            List<double[]> shares = new ArrayList<>();
+            List<Double> p50 = new ArrayList<>(), p90 = new ArrayList<>(), p99 = new ArrayList<>(), errors = new ArrayList<>(),
+                    jain = new ArrayList<>(), maxOverMean = new ArrayList<>();
+            for (SimResult result : steady.bySeed()) {
+                shares.add(shares(result.served()));
+                p50.add(result.percentileMillis(0.5));
+                p90.add(result.percentileMillis(0.9));
+                p99.add(result.percentileMillis(0.99));
+                errors.add(SimulatedLab.errorPercent(result));
+                jain.add(jain(result.served(), scenario.weights()));
+                maxOverMean.add(maxOverMean(result.served()));
+            }
+            rows.add(new Runs(steady.strategy(), shares, p50, p90, p99, errors, jain, maxOverMean, Double.NaN));
+        }
+        return rows;
     }
 
     static double median(List<Double> values) {
@@ -314,14 +390,15 @@ public final class Report {
         return 10 * magnitude;
     }
 
-    private static String tick(double value) {
+    static String tick(double value) {
         if (value == 0) return "0";
+        if (value >= 10_000) return String.format(Locale.ROOT, "%.0fk", value / 1000); // an unstable queue's p99 must not crowd the axis
         if (value >= 100) return String.format(Locale.ROOT, "%.0f", value);
         if (value >= 10) return String.format(Locale.ROOT, "%.1f", value).replaceAll("\\.0$", "");
         return String.format(Locale.ROOT, "%.2f", value).replaceAll("0$", "").replaceAll("\\.0$", "");
     }
 
-    private static String escape(String text) {
+    static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 

@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import lab.sim.BackendSpec;
+import lab.sim.Service;
+import lab.sim.Simulation;
 import text.Units;
 
 /**
@@ -49,6 +52,20 @@ public record Scenario(String name, List<Duration> delays, List<Double> errorRat
             }
         }
         return file.getFileName().toString().replaceFirst("\\.properties$", "");
+    }
+
+    /**
+     * This scenario for the simulator: each backend's delay becomes the mean of {@code shape}'s
+     * distribution, with its weight and error rate; {@code slots} requests served at once; churn and
+     * Zipf keys as in the real race.
+     */
+    public Simulation.Setup simulated(Service shape, int slots, double load, int requests, long seed) {
+        List<BackendSpec> specs = new ArrayList<>();
+        for (int i = 0; i < delays.size(); i++) {
+            Service service = new Service(shape.kind(), delays.get(i).toNanos(), shape.sigma());
+            specs.add(new BackendSpec(service, slots, weights.get(i), errorRates.get(i), false));
+        }
+        return new Simulation.Setup(specs, load, requests, seed, zipf, leaveAt, returnAt);
     }
 
     /** Backend {@code i}'s name in the lab: b1, b2, ... as the demo backends call themselves. */

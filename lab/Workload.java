@@ -25,6 +25,16 @@ public record Workload(long[] arrivalNanos, String[] users) {
         return new Workload(arrivals, users);
     }
 
+    /** Run {@code run} (0, 1, ...) of a --repeat series: each run its own seed, so repeats measure the spread, not one draw again. */
+    public static Workload forRun(long seed, int run, double ratePerSecond, double seconds, double zipf) {
+        return of(seedOfRun(seed, run), ratePerSecond, seconds, zipf);
+    }
+
+    /** The seed of run {@code run}: seed, seed + 1, ... as --repeat's help says. */
+    public static long seedOfRun(long seed, int run) {
+        return seed + run;
+    }
+
     public int size() {
         return arrivalNanos.length;
     }

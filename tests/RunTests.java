@@ -11,7 +11,8 @@
 //SOURCES ../LoadBalancer.java
 //SOURCES *Test.java TestSupport.java Http2Client.java RawBackend.java RecordingBackend.java LoadBalancerProcess.java
 //SOURCES ../backends-demo/DemoBackend.java
-//SOURCES ../lab/Scenario.java ../lab/Workload.java ../lab/LabRun.java ../lab/Report.java
+//SOURCES ../lab/Scenario.java ../lab/Workload.java ../lab/LabRun.java ../lab/Report.java ../lab/SimulatedLab.java ../lab/Sweeps.java
+//SOURCES ../lab/sim/BackendSpec.java ../lab/sim/EventHeap.java ../lab/sim/Service.java ../lab/sim/SimClock.java ../lab/sim/SimRequest.java ../lab/sim/SimResult.java ../lab/sim/Simulation.java ../lab/sim/Station.java
 
 package tests;
 
