@@ -6,8 +6,9 @@
 //DEPS org.openjdk.jmh:jmh-core:1.37
 //DEPS org.openjdk.jmh:jmh-generator-annprocess:1.37
 //DEPS io.undertow:undertow-core:2.4.4.Final
+//DEPS org.bouncycastle:bcpkix-jdk18on:1.87
 //SOURCES ../model/*.java ../proxy/*.java ../strategies/Strategies.java
-//SOURCES ../text/Json.java ../text/Units.java
+//SOURCES ../text/Json.java ../text/Units.java ../tls/*.java
 
 // In package proxy, not benchmarks: the code measured is package-private there.
 package proxy;
