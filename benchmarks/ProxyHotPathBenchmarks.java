@@ -84,7 +84,7 @@ public class ProxyHotPathBenchmarks {
         health = new HealthMonitor(pool, settings.health(), message -> { });
         Routing routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 "round-robin", Strategies.byName("round-robin").orElseThrow().create(StrategyOptions.defaults()));
-        connections = new BackendConnections(BackendSettings.DEFAULTS);
+        connections = new BackendConnections(BackendSettings.DEFAULTS, org.xnio.Xnio.getInstance(), null);
         pool.addListener(connections);
         client = new BalancingProxyClient(pool, connections, routing, health, settings);
         backend = pool.all().get(0);
