@@ -14,6 +14,7 @@ import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
 import model.Strategy;
+import proxy.ConfigReloader;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
@@ -40,6 +41,7 @@ public final class AdminServer {
     private final Undertow undertow;
     private final AdminAccess access;
     private volatile String strategyName;
+    private volatile ConfigReloader reloader;
 
     private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token,
                         DemoControl demos) {
@@ -104,6 +106,27 @@ public final class AdminServer {
         this.labels = Map.copyOf(labels);
     }
 
+    /** What POST /reload runs: the same reload as SIGHUP's. */
+    public void setReloader(ConfigReloader reloader) {
+        this.reloader = reloader;
+    }
+
+    /** POST /reload: 200 with the changes, or 409 with every problem of a refused configuration (the old one keeps serving). */
+    private void reload(HttpServerExchange exchange) {
+        if (exchange.isInIoThread()) {
+            exchange.dispatch(this::handle); // reads the file and resolves backends' names: not on the IO thread
+            return;
+        }
+        ConfigReloader current = reloader;
+        if (current == null) {
+            answer(exchange, 409, "text/plain", "409 Conflict: there is no configuration file to reload; start with --config FILE\n");
+            return;
+        }
+        ConfigReloader.Result result = current.reload("POST /reload");
+        answer(exchange, result.applied() ? 200 : 409, "application/json", "{\"applied\":" + result.applied() + ",\"lines\":["
+                + String.join(",", result.lines().stream().map(Json::quote).toList()) + "]}\n");
+    }
+
     private String label(String backendName) {
         return labels.getOrDefault(backendName, backendName);
     }
@@ -138,6 +161,7 @@ public final class AdminServer {
                 case "DELETE /backend" -> remove(exchange);
                 case "POST /backend" -> add(exchange);
                 case "POST /weight" -> reweigh(exchange);
+                case "POST /reload" -> reload(exchange);
                 default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /history, /metrics, /events\n");
             }
         } catch (IllegalArgumentException e) {

@@ -21,7 +21,7 @@ public final class BackendPool {
     }
 
     private volatile List<Backend> backends;
-    private final List<Backend> backups;
+    private volatile List<Backend> backups;
     private volatile Candidates eligible;
     private volatile Candidates eligibleBackups;
     private volatile Candidates primaries;
@@ -127,6 +127,29 @@ public final class BackendPool {
             listeners.forEach(listener -> listener.left(backend));
         }
         return removed;
+    }
+
+    /**
+     * Makes {@code newBackends} and {@code newBackups} the members, in that order, as a reload does: a
+     * backend in both the old and new lists (the same object) keeps its state; one no longer listed
+     * leaves (requests already sent to it finish normally); the listeners hear of each join and leave.
+     */
+    public synchronized void replace(List<Backend> newBackends, List<Backend> newBackups) {
+        List<Backend> before = all();
+        backends = List.copyOf(newBackends);
+        backups = List.copyOf(newBackups);
+        publish();
+        List<Backend> after = all();
+        for (Backend backend : before) {
+            if (!after.contains(backend)) {
+                listeners.forEach(listener -> listener.left(backend));
+            }
+        }
+        for (Backend backend : after) {
+            if (!before.contains(backend)) {
+                listeners.forEach(listener -> listener.joined(backend));
+            }
+        }
     }
 
     /**
