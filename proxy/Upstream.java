@@ -37,7 +37,7 @@ final class Upstream {
         this.health = health != null ? health : new HealthMonitor(pool, settings.health(), events::record);
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
                 strategyName, strategy);
-        this.client = new BalancingProxyClient(pool, connections, routing, health, settings);
+        this.client = new BalancingProxyClient(pool, connections, routing, this.health, settings);
         client.setExplain(explain);
         this.handler = ProxyHandler.builder()
                 .setProxyClient(client)
