@@ -6,7 +6,8 @@
 //DEPS org.openjdk.jmh:jmh-core:1.37
 //DEPS org.openjdk.jmh:jmh-generator-annprocess:1.37
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES ../model/*.java ../proxy/*.java ../strategies/Strategies.java
+//DEPS org.snakeyaml:snakeyaml-engine:3.2
+//SOURCES ../model/*.java ../proxy/*.java ../config/*.java ../strategies/Strategies.java
 //SOURCES ../text/Json.java ../text/Units.java
 
 // In package proxy, not benchmarks: the code measured is package-private there.

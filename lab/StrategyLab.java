@@ -5,6 +5,7 @@
 //JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
+//DEPS org.snakeyaml:snakeyaml-engine:3.2
 //SOURCES Scenario.java Workload.java LabRun.java Report.java
 // Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
 // lists its own folder. Not ../LoadBalancer.java: the lab needs neither the admin port nor its JVM options.
@@ -15,7 +16,9 @@
 //SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
 //SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
 //SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
-//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java
+//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/Router.java ../proxy/Upstream.java
+//SOURCES ../config/ConfigException.java ../config/ConfigFile.java ../config/ConfigProblem.java ../config/GatewayConfig.java ../config/RouteConfig.java
+//SOURCES ../config/RouteTable.java ../config/UpstreamConfig.java
 //SOURCES ../proxy/ThreadLocalBufferPool.java ../proxy/LazyReadSuspension.java
 //SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java ../proxy/ParseFailureAnswer.java
 //SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java
