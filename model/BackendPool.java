@@ -136,18 +136,21 @@ public final class BackendPool {
      */
     public synchronized void replace(List<Backend> newBackends, List<Backend> newBackups) {
         List<Backend> before = all();
-        backends = List.copyOf(newBackends);
-        backups = List.copyOf(newBackups);
-        publish();
-        List<Backend> after = all();
-        for (Backend backend : before) {
-            if (!after.contains(backend)) {
-                listeners.forEach(listener -> listener.left(backend));
-            }
-        }
+        List<Backend> after = new ArrayList<>(newBackends);
+        after.addAll(newBackups);
+        // Joiners are announced before anyone can pick them (their connections must exist by then),
+        // leavers once nobody can pick them any more.
         for (Backend backend : after) {
             if (!before.contains(backend)) {
                 listeners.forEach(listener -> listener.joined(backend));
+            }
+        }
+        backends = List.copyOf(newBackends);
+        backups = List.copyOf(newBackups);
+        publish();
+        for (Backend backend : before) {
+            if (!after.contains(backend)) {
+                listeners.forEach(listener -> listener.left(backend));
             }
         }
     }
