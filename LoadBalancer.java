@@ -375,7 +375,7 @@ public class LoadBalancer implements Callable<Integer> {
         if (adminPort == null && demo.isEmpty()) {
             return null;
         }
-        AdminServer admin = AdminServer.start(server, strategy.name(),
+        AdminServer admin = AdminServer.start(server, server.config().upstreams().get(0).picking().strategy(),
                 name -> Strategies.byName(name).orElseThrow(() -> new IllegalArgumentException(unknownStrategy(name))).create(strategyOptions),
                 adminBind(), adminPort == null ? 0 : adminPort, token, demo.control());
         Map<String, String> labels = new HashMap<>();
@@ -393,6 +393,9 @@ public class LoadBalancer implements Callable<Integer> {
 
     /** The rules between options, and the ranges no converter knows: the one place bad input is refused after parsing. */
     private void validate() {
+        if (watchConfig && configFile == null) {
+            throw badInput("--watch-config needs --config FILE: it reloads that file when it changes");
+        }
         if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
             throw badInput("--io-threads must be between 1 and 256, got " + ioThreads);
         }

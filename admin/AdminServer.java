@@ -14,6 +14,7 @@ import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
 import model.Strategy;
+import config.UpstreamConfig;
 import proxy.ConfigReloader;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
@@ -127,6 +128,15 @@ public final class AdminServer {
                 + String.join(",", result.lines().stream().map(Json::quote).toList()) + "]}\n");
     }
 
+    /** An upstream's strategy as configured; the first upstream's as switched here, if it was. */
+    private String strategyOf(String upstream) {
+        if (proxy.pools().keySet().iterator().next().equals(upstream)) {
+            return strategyName;
+        }
+        UpstreamConfig config = proxy.config().upstream(upstream);
+        return config == null ? "" : config.picking().strategy();
+    }
+
     private String label(String backendName) {
         return labels.getOrDefault(backendName, backendName);
     }
@@ -148,7 +158,8 @@ public final class AdminServer {
                 case "GET /strategies" -> answer(exchange, 200, "application/json",
                         "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
                 case "POST /break", "POST /heal" -> breakOrHeal(exchange, route.endsWith("break"));
-                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label));
+                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label,
+                        proxy.pools(), this::strategyOf));
                 case "GET /history" -> answer(exchange, 200, "application/json", history.json(this::label, proxy.events().recent()));
                 case "GET /uplot.js", "GET /uplot.css" -> answer(exchange, 200,
                         route.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8", Dashboard.uplot(route.endsWith(".js")));

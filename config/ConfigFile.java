@@ -43,7 +43,7 @@ public final class ConfigFile {
     public static final List<String> UPSTREAM_KEYS = List.of("backend", "backup", "strategy", "hash-key", "hash-balance-factor", "seed",
             "health-path", "health-interval", "health-timeout", "rise", "fall", "max-fails", "fail-timeout", "panic", "slow-start",
             "retry-budget", "max-conns");
-    public static final List<String> ROUTE_KEYS = List.of("host", "path", "method", "header", "upstream", "strip-prefix",
+    public static final List<String> ROUTE_KEYS = List.of("name", "host", "path", "method", "header", "upstream", "strip-prefix",
             "request-headers", "response-headers");
     private static final List<String> HEADER_CHANGE_KEYS = List.of("set", "remove");
 
@@ -173,7 +173,7 @@ public final class ConfigFile {
                 names.add(defaults.name());
             }
             for (Node item : sequence.getValue()) {
-                RouteConfig route = route(item, names);
+                RouteConfig route = route(item, names, "route-" + (routeList.size() + 1));
                 if (route != null) {
                     routeList.add(route);
                 }
@@ -245,12 +245,16 @@ public final class ConfigFile {
         }
     }
 
-    private RouteConfig route(Node item, Set<String> upstreamNames) {
+    private RouteConfig route(Node item, Set<String> upstreamNames, String defaultName) {
         Map<String, NodeTuple> keys = mapping(item, "a route", ROUTE_KEYS);
         if (keys == null) {
             return null;
         }
         String at = where(item);
+        String name = text(keys.get("name"), defaultName);
+        if (!name.matches("[A-Za-z0-9_.-]+")) {
+            problems.add(new ConfigProblem(where(keys.get("name").getValueNode()), "name: '" + name + "' may only hold letters, digits, '.', '_' and '-'"));
+        }
         String host = text(keys.get("host"), null);
         if (host != null) {
             host = host.toLowerCase(Locale.ROOT);
@@ -296,7 +300,7 @@ public final class ConfigFile {
             problems.add(new ConfigProblem(where(keys.get("strip-prefix").getValueNode()),
                     "strip-prefix: '" + strip + "' must start with / and begin the route's path '" + path + "'"));
         }
-        return new RouteConfig(host, path, method, headerName, headerValue, upstream, strip,
+        return new RouteConfig(name, host, path, method, headerName, headerValue, upstream, strip,
                 headerChanges(keys.get("request-headers")), headerChanges(keys.get("response-headers")), at);
     }
 

@@ -14,9 +14,10 @@ import java.util.Map;
  * @param headerName  null: any request; else the request must carry this header
  * @param headerValue null: with any value; else exactly this one
  * @param stripPrefix null: the path goes on unchanged; else this prefix is cut off it
+ * @param name        what the access log and metrics call it: the file's name: key, or "route-N" (N from 1, in file order)
  * @param where       where the file says it, for messages ("lb.yaml:14:5"), or "command line"
  */
-public record RouteConfig(String host, String pathPrefix, String method, String headerName, String headerValue, String upstream,
+public record RouteConfig(String name, String host, String pathPrefix, String method, String headerName, String headerValue, String upstream,
                           String stripPrefix, HeaderChanges requestHeaders, HeaderChanges responseHeaders, String where) {
     /** Headers to set (replacing any value) and to remove, in that order: remove first, then set. */
     public record HeaderChanges(Map<String, String> set, List<String> remove) {
@@ -34,7 +35,7 @@ public record RouteConfig(String host, String pathPrefix, String method, String 
 
     /** The catch-all route to {@code upstream}: what the command line alone runs. */
     public static RouteConfig catchAll(String upstream) {
-        return new RouteConfig(null, "/", null, null, null, upstream, null, HeaderChanges.NONE, HeaderChanges.NONE, "command line");
+        return new RouteConfig("default", null, "/", null, null, null, upstream, null, HeaderChanges.NONE, HeaderChanges.NONE, "command line");
     }
 
     public boolean isWildcardHost() {

@@ -114,9 +114,7 @@ final class Router implements HttpHandler {
             return;
         }
         Chosen chosen = current.chosen()[index];
-        if (current.chosen().length > 1) {
-            exchange.putAttachment(CHOSEN, chosen);
-        }
+        exchange.putAttachment(CHOSEN, chosen);
         chosen.apply(exchange);
         chosen.upstream().handler.handleRequest(exchange);
     }

@@ -134,6 +134,13 @@ class ConfigFileTest {
         assertTrue(lines.get(3).contains(bad + ":10:15: upstream: no upstream is named 'nope'"), run.err());
     }
 
+    @Test
+    void watchConfigWithoutAFileIsOneLineAndExit2() throws Exception {
+        Run run = run("--watch-config", "--backend", "http://127.0.0.1:9001");
+        assertEquals(2, run.exit(), run.err());
+        assertEquals(List.of("error: --watch-config needs --config FILE: it reloads that file when it changes (see --help)"), run.err().lines().toList());
+    }
+
     /** A started load balancer, its output collected as it comes. */
     private static final class Started {
         final Process process;
@@ -141,8 +148,13 @@ class ConfigFileTest {
 
         Started(Process process) {
             this.process = process;
+            collect(process.getErrorStream());
+            collect(process.getInputStream()); // the access log
+        }
+
+        private void collect(InputStream stream) {
             Thread reader = new Thread(() -> {
-                try (InputStream in = process.getErrorStream()) {
+                try (InputStream in = stream) {
                     byte[] buffer = new byte[8192];
                     for (int n; (n = in.read(buffer)) != -1; ) {
                         output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
@@ -168,7 +180,46 @@ class ConfigFileTest {
     }
 
     private HttpResponse<String> get(int port) throws Exception {
-        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString());
+        return get(port, "/");
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void metricsStatsAndTheAccessLogNameEachUpstreamAndRoute() throws Exception {
+        DemoServer shared = support.demo("shared");
+        DemoServer other = support.demo("other");
+        Path file = file("upstreams:|  api:|    backend: [\"" + shared.url() + "\"]|    strategy: least-connections|  web:|    backend: [\""
+                + shared.url() + "\", \"" + other.url() + "\"]|routes:|  - name: api-v1|    path: /api|    upstream: api|  - path: /|    upstream: web");
+        Started lb = new Started(process("--config", file.toString(), "--port", "0", "--bind", "127.0.0.1", "--admin-port", "0", "--access-log", "json"));
+        int port = lb.port(LISTENING);
+        int admin = lb.port(ADMIN);
+        assertEquals(200, get(port, "/api/x").statusCode());
+        assertEquals(200, get(port, "/api/y").statusCode());
+        assertEquals(200, get(port, "/page").statusCode());
+        TestSupport.await(() -> lb.count("\"route\":") >= 3, "three access log lines");
+        assertEquals(2, lb.count("\"route\":\"api-v1\",\"upstream\":\"api\""), lb.output.toString());
+        assertEquals(1, lb.count("\"route\":\"route-2\",\"upstream\":\"web\""), lb.output.toString());
+
+        String shared127 = "127.0.0.1:" + shared.port();
+        String metrics = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("lb_requests_total{backend=\"" + shared127 + "\",code=\"2xx\",upstream=\"api\"} 2.0"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{backend=\"" + shared127 + "\",upstream=\"api\"} 1"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{backend=\"" + shared127 + "\",upstream=\"web\"} 1"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{backend=\"127.0.0.1:" + other.port() + "\",upstream=\"web\"} 1"), metrics);
+
+        String stats = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/stats")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        var upstreams = com.google.gson.JsonParser.parseString(stats).getAsJsonObject().getAsJsonArray("upstreams");
+        assertEquals(2, upstreams.size(), stats);
+        assertEquals("api", upstreams.get(0).getAsJsonObject().get("upstream").getAsString());
+        assertEquals("least-connections", upstreams.get(0).getAsJsonObject().get("strategy").getAsString());
+        assertEquals(2, upstreams.get(0).getAsJsonObject().getAsJsonArray("backends").get(0).getAsJsonObject().get("requests").getAsInt());
+        assertEquals("web", upstreams.get(1).getAsJsonObject().get("upstream").getAsString());
+        assertEquals(2, upstreams.get(1).getAsJsonObject().getAsJsonArray("backends").size());
     }
 
     private static String server(HttpResponse<String> response) {
