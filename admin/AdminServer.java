@@ -112,6 +112,19 @@ public final class AdminServer {
         this.reloader = reloader;
     }
 
+    /** " (until the next reload of FILE)" when a configuration file is in use: a run-time change lasts only that long. */
+    private String untilReload() {
+        ConfigReloader current = reloader;
+        return current == null || current.file() == null ? "" : " (until the next reload of " + current.file() + ")";
+    }
+
+    /** {@code json} with a "note" saying the next reload replaces the change, when a configuration file is in use. */
+    private String noted(String json) {
+        String note = untilReload();
+        return note.isEmpty() ? json : json.substring(0, json.lastIndexOf('}')) + ",\"note\":"
+                + Json.quote("the next reload of " + reloader.file() + " replaces this change") + "}\n";
+    }
+
     /** POST /reload: 200 with the changes, or 409 with every problem of a refused configuration (the old one keeps serving). */
     private void reload(HttpServerExchange exchange) {
         if (exchange.isInIoThread()) {
@@ -184,8 +197,8 @@ public final class AdminServer {
         String name = parameter(exchange, "name");
         proxy.setStrategy(name, strategies.apply(name));
         strategyName = name;
-        proxy.events().record("strategy changed to " + name);
-        answer(exchange, 200, "application/json", "{\"strategy\":" + Json.quote(name) + "}\n");
+        proxy.events().record("strategy changed to " + name + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"strategy\":" + Json.quote(name) + "}\n"));
     }
 
     private String events() {
@@ -209,8 +222,8 @@ public final class AdminServer {
         Backend backend = backendNamed(parameter(exchange, "backend"));
         boolean draining = !exchange.getQueryParameters().containsKey("off");
         proxy.pool().drain(backend, draining);
-        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining"));
-        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n");
+        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining") + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n"));
     }
 
     private void add(HttpServerExchange exchange) {
@@ -223,8 +236,8 @@ public final class AdminServer {
             throw new IllegalArgumentException(backend.name() + " is in the pool already");
         }
         proxy.pool().add(backend);
-        proxy.events().record("backend " + backend.name() + " added");
-        answer(exchange, 200, "application/json", "{\"added\":" + Json.quote(backend.name()) + "}\n");
+        proxy.events().record("backend " + backend.name() + " added" + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"added\":" + Json.quote(backend.name()) + "}\n"));
     }
 
     private void reweigh(HttpServerExchange exchange) {
@@ -232,8 +245,8 @@ public final class AdminServer {
         String value = parameter(exchange, "weight");
         int weight = BackendSpec.parseWeight(value, "weight=" + value);
         proxy.pool().reweigh(backend, weight);
-        proxy.events().record("backend " + backend.name() + " weight set to " + weight);
-        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n");
+        proxy.events().record("backend " + backend.name() + " weight set to " + weight + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n"));
     }
 
     private void remove(HttpServerExchange exchange) {
@@ -242,8 +255,8 @@ public final class AdminServer {
             throw new IllegalArgumentException("cannot remove the last backend; add another first");
         }
         proxy.pool().remove(backend);
-        proxy.events().record("backend " + backend.name() + " removed");
-        answer(exchange, 200, "application/json", "{\"removed\":" + Json.quote(backend.name()) + "}\n");
+        proxy.events().record("backend " + backend.name() + " removed" + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"removed\":" + Json.quote(backend.name()) + "}\n"));
     }
 
     private Backend backendNamed(String name) {

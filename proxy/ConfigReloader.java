@@ -45,6 +45,11 @@ public final class ConfigReloader {
         this.file = file;
     }
 
+    /** The file it reloads, or null when the command line alone configures the proxy. */
+    public Path file() {
+        return file;
+    }
+
     /** Reloads now; {@code trigger} ("SIGHUP", "POST /reload", "file changed") goes into the event log. */
     public synchronized Result reload(String trigger) {
         if (file == null) {

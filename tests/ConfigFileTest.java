@@ -268,5 +268,12 @@ class ConfigFileTest {
         assertEquals(200, reload.statusCode(), reload.body());
         assertEquals("third", server(get(port)));
         assertTrue(lb.process.isAlive(), lb.output.toString());
+
+        // A run-time change through the admin API says the next reload replaces it, in its answer and in the log.
+        HttpResponse<String> switched = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/strategy?name=first"))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, switched.statusCode(), switched.body());
+        assertTrue(switched.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), switched.body());
+        TestSupport.await(() -> lb.output.toString().contains("strategy changed to first (until the next reload of " + file + ")"), "the event line");
     }
 }
