@@ -12,6 +12,7 @@
 //DEPS org.webjars.npm:uplot:1.6.30
 // Bouncy Castle reads the PEM keys the JDK cannot (PKCS#1, SEC1, encrypted) and signs --tls self-signed's certificate.
 //DEPS org.bouncycastle:bcpkix-jdk18on:1.87
+//DEPS org.snakeyaml:snakeyaml-engine:3.2
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
@@ -20,10 +21,12 @@
 //SOURCES strategies/Strategies.java
 //SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java tls/BackendTls.java
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
+//SOURCES config/ConfigException.java config/ConfigFile.java config/ConfigProblem.java config/GatewayConfig.java config/RouteConfig.java
+//SOURCES config/RouteTable.java config/UpstreamConfig.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
 //SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
-//SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java
+//SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java proxy/Router.java proxy/Upstream.java proxy/ConfigReloader.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
 //SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
@@ -44,6 +47,11 @@
 package loadbalancer;
 
 import admin.AdminServer;
+import config.ConfigException;
+import config.ConfigFile;
+import config.ConfigProblem;
+import config.GatewayConfig;
+import config.UpstreamConfig;
 import demo.DemoBackends;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -56,8 +64,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.random.RandomGenerator;
@@ -72,11 +82,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 import proxy.AccessLog;
+import proxy.ConfigReloader;
 import proxy.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
@@ -108,7 +120,9 @@ import tls.TlsListenerOptions;
                 "Backends are http://HOST:PORT or https://HOST:PORT, optionally with a weight from 1 to " + Backend.MAX_WEIGHT + ":",
                 "  --backend http://127.0.0.1:9001 --backend http://127.0.0.1:9002,weight=3",
                 "Durations need a unit: 250ms, 30s, 1m30s, 1h. Sizes: 64k, 10m, 1g.",
-                "Signals: TERM, INT (Ctrl-C) and QUIT drain and exit 0; HUP logs that there is nothing to reload.",
+                "A file can say all this and more (named upstreams, host and path routes): --config lb.yaml;",
+                "flags given beside it override its keys (docs/configuration.md).",
+                "Signals: TERM, INT (Ctrl-C) and QUIT drain and exit 0; HUP reloads the --config file.",
                 "",
                 "The proxy answers these itself, with a short plain-text body:",
                 "  502  a backend failed after it received the request",
@@ -124,6 +138,16 @@ public class LoadBalancer implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read the configuration from this YAML file: the flags' settings by their long names, plus upstreams: and routes: (docs/configuration.md). Flags given beside it win.")
+    Path configFile;
+
+    @Option(names = "--check-config", description = "Check the configuration, print what it would run and exit 0; or print every problem, one a line, and exit 2.")
+    boolean checkConfig;
+
+    @Option(names = "--watch-config", description = "Reload the --config file whenever it changes (as SIGHUP and POST /reload do).")
+    boolean watchConfig;
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080", converter = PortConverter.class,
             description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
@@ -329,6 +353,11 @@ public class LoadBalancer implements Callable<Integer> {
         CommandLine cli = new CommandLine(new LoadBalancer()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler(LoadBalancer::reportBadInput);
         cli.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof ConfigException refused) {
+                // Every problem, one a line, as nginx -t prints them: bad input, so exit 2.
+                refused.problems().forEach(problem -> command.getErr().println("error: " + problem));
+                return command.getCommandSpec().exitCodeOnInvalidInput();
+            }
             command.getErr().println("error: " + e.getMessage());
             return 1;
         });
@@ -343,34 +372,48 @@ public class LoadBalancer implements Callable<Integer> {
             System.out.println("  (weighted-round-robin, its former name, still picks round-robin)");
             return 0;
         }
+        GatewayConfig fromFile = configFile == null ? null : fileConfig();
         validate();
         String token = adminToken();
         StrategyOptions strategyOptions = strategyOptions();
-        Strategy picker = create(strategy, strategyOptions);
+        create(strategy, strategyOptions); // a --hash-key the strategy cannot read is refused before anything listens
         ForwardedHeaders forwarded = forwardedHeaders(); // a bad --trust-forwarded is refused before anything listens
         ServerTls clientTls = serverTls(); // so is a bad certificate
         ProtocolSettings protocols = new ProtocolSettings(clientTls, http2, h2c, backendTls());
-        DemoBackends demo = DemoBackends.start(backends.isEmpty() ? demoBackends : 0);
-        demo.urls().forEach(url -> backends.add(Backend.of(url)));
-
-        ProxyServer server = ProxyServer.start(settings(), new BackendPool(backends, backups), strategy.name(), picker, protocols);
-        AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
-        if (log != null) {
-            server.addObserver(log);
+        if (checkConfig) {
+            return printCheckedConfig(fromFile);
         }
-        server.setExplain(explain);
-        server.setForwardedHeaders(forwarded);
-        HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
+        DemoBackends demo = DemoBackends.start(fromFile == null && backends.isEmpty() ? demoBackends : 0);
+        demo.urls().forEach(url -> backends.add(Backend.of(url)));
+        GatewayConfig gateway = fromFile != null ? fromFile : GatewayConfig.single(defaultUpstream());
+
+        AccessLog log = accessLog == null ? null : new AccessLog(accessLog, System.out);
+        ProxyServer server = ProxyServer.start(settings(), gateway,
+                new ProxyServer.Setup(explain, forwarded, log == null ? List.of() : List.of(log), protocols));
         server.setAllowUnderscoresInHeaders(allowUnderscoresInHeaders);
+        HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
+        String[] args = spec.commandLine().getParseResult().originalArgs().toArray(String[]::new);
+        ConfigReloader reloader = new ConfigReloader(server, () -> reread(args), configFile);
+        if (watchConfig) {
+            try {
+                reloader.watch();
+            } catch (IOException e) {
+                System.err.println("--watch-config: cannot watch " + configFile + ": " + e.getMessage() + "; reload with SIGHUP instead");
+            }
+        }
         AdminServer admin = startAdmin(server, strategyOptions, token, demo);
+        if (admin != null) {
+            admin.setReloader(reloader);
+        }
         // The handlers are in place before the banner says we are up: a signal sent on seeing it must not kill us.
-        CountDownLatch stopRequested = listenForSignals(server);
+        CountDownLatch stopRequested = listenForSignals(reloader);
         printBanner(server, demo, admin);
         if (redirect != null) {
             System.err.printf("Redirect: http://%s:%d/ answers 308 to https://...:%d/%n", bind, redirect.port(), server.port());
         }
 
         stopRequested.await();
+        reloader.stop();
         System.err.println("stopping: no new connections; waiting up to " + Units.formatDuration(drainTimeout.toMillis()) + " for requests in flight");
         if (admin != null) {
             admin.stop();
@@ -398,7 +441,7 @@ public class LoadBalancer implements Callable<Integer> {
         if (adminPort == null && demo.isEmpty()) {
             return null;
         }
-        AdminServer admin = AdminServer.start(server, strategy.name(),
+        AdminServer admin = AdminServer.start(server, server.config().upstreams().get(0).picking().strategy(),
                 name -> Strategies.byName(name).orElseThrow(() -> new IllegalArgumentException(unknownStrategy(name))).create(strategyOptions),
                 adminBind(), adminPort == null ? 0 : adminPort, token, demo.control());
         Map<String, String> labels = new HashMap<>();
@@ -416,6 +459,9 @@ public class LoadBalancer implements Callable<Integer> {
 
     /** The rules between options, and the ranges no converter knows: the one place bad input is refused after parsing. */
     private void validate() {
+        if (watchConfig && configFile == null) {
+            throw badInput("--watch-config needs --config FILE: it reloads that file when it changes");
+        }
         if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
             throw badInput("--io-threads must be between 1 and 256, got " + ioThreads);
         }
@@ -444,7 +490,7 @@ public class LoadBalancer implements Callable<Integer> {
         if (maxResponseHeaderSize < 1024 || maxResponseHeaderSize > Integer.MAX_VALUE) {
             throw badInput("--max-response-header-size must be between 1k and 2g");
         }
-        if (hashKey != null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
+        if (hashKey != null && configFile == null && !List.of("hash", "consistent-hash").contains(strategy.name())) {
             throw badInput("--hash-key only applies to --strategy hash or consistent-hash (ip-hash always hashes the client address)");
         }
         if (adminToken != null && adminTokenFile != null) {
@@ -458,6 +504,114 @@ public class LoadBalancer implements Callable<Integer> {
     /** Bad input, said in one line by {@link #reportBadInput}: every refusal after parsing comes through here. */
     private ParameterException badInput(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * The configuration file with this command line: its global keys where no flag of the same name was
+     * given, then its upstreams (unset keys from the flags) and routes.
+     *
+     * @throws ConfigException with every problem in the file
+     */
+    private GatewayConfig fileConfig() {
+        ConfigFile file = ConfigFile.read(configFile, fileKeys());
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        for (ConfigFile.Setting setting : file.globals()) {
+            OptionSpec option = spec.findOption("--" + setting.key());
+            if (!given.hasMatchedOption(option)) {
+                String problem = applyFileSetting(option, setting);
+                if (problem != null) {
+                    file.problem(setting, setting.key() + ": " + problem);
+                }
+            }
+        }
+        return file.gateway(defaultUpstream());
+    }
+
+    /** The file's keys: every long flag name but those about the command itself and the file. */
+    private Set<String> fileKeys() {
+        Set<String> keys = new LinkedHashSet<>();
+        for (OptionSpec option : spec.options()) {
+            String name = option.longestName().substring(2);
+            if (!List.of("help", "version", "list-strategies", "config", "check-config", "watch-config").contains(name)) {
+                keys.add(name);
+            }
+        }
+        return keys;
+    }
+
+    /** Sets {@code option} from the file through the flag's own converter; what is wrong with the value, or null. */
+    private static String applyFileSetting(OptionSpec option, ConfigFile.Setting setting) {
+        List<String> args = new ArrayList<>();
+        if (option.typeInfo().isBoolean()) {
+            String value = setting.values().size() == 1 ? setting.values().get(0) : "";
+            if (!value.equals("true") && !value.equals("false")) {
+                return "'" + String.join(", ", setting.values()) + "' is not true or false";
+            }
+            if (value.equals("false")) {
+                return null;
+            }
+            args.add(option.longestName());
+        } else {
+            if (setting.values().size() != 1 && !option.isMultiValue()) {
+                return "expected a single value, got a list";
+            }
+            setting.values().forEach(value -> {
+                args.add(option.longestName());
+                args.add(value);
+            });
+        }
+        try {
+            CommandLine scratch = commandLine();
+            scratch.parseArgs(args.toArray(String[]::new));
+            option.setValue(scratch.getCommandSpec().findOption(option.longestName()).getValue());
+            return null;
+        } catch (ParameterException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** The flags' upstream: the command line's backends and settings, what a file's upstreams start from. */
+    private UpstreamConfig defaultUpstream() {
+        HealthChecks checks = new HealthChecks(healthPath, healthInterval, healthTimeout, rise, fall);
+        PassiveEjection ejection = new PassiveEjection(maxFails, failTimeout, PassiveEjection.DEFAULTS.maxEjectedPercent());
+        return new UpstreamConfig(GatewayConfig.DEFAULT_UPSTREAM, addresses(backends), addresses(backups),
+                new UpstreamConfig.Picking(strategy.name(), hashKey, balanceFactor, seed),
+                new HealthSettings(checks, ejection, slowStart == null ? Duration.ZERO : slowStart, panic), maxConns, retryBudget);
+    }
+
+    private static List<UpstreamConfig.Address> addresses(List<Backend> list) {
+        return list.stream().map(backend -> new UpstreamConfig.Address(backend.uri(), backend.weight())).toList();
+    }
+
+    /** --check-config: what would run, on standard output, and 0. */
+    private int printCheckedConfig(GatewayConfig fromFile) {
+        GatewayConfig config = fromFile != null ? fromFile : GatewayConfig.single(defaultUpstream());
+        System.out.println("configuration " + config.source() + " is good");
+        System.out.println("listen " + bind + ":" + port);
+        config.describe().forEach(System.out::println);
+        if (fromFile == null && backends.isEmpty()) {
+            System.out.println("  (no --backend: " + demoBackends + " demo backends would start)");
+        }
+        return 0;
+    }
+
+    /**
+     * The configuration read again from the same command line and file, for a reload: every check a
+     * start makes, nothing started.
+     *
+     * @throws ConfigException with every problem, or one naming the flag
+     */
+    static GatewayConfig reread(String[] args) {
+        CommandLine cli = commandLine();
+        LoadBalancer fresh = cli.getCommand();
+        try {
+            cli.parseArgs(args);
+            GatewayConfig config = fresh.fileConfig();
+            fresh.validate();
+            return config;
+        } catch (ParameterException e) {
+            throw new ConfigException(List.of(new ConfigProblem(String.valueOf(fresh.configFile), e.getMessage())));
+        }
     }
 
     /** The options, grouped as the proxy reads them. */
@@ -535,14 +689,13 @@ public class LoadBalancer implements Callable<Integer> {
 
     /**
      * TERM, INT (Ctrl-C) and QUIT count the returned latch down, to start a drain, as nginx's graceful
-     * quit does. HUP would kill the JVM; nginx reloads its configuration on it, and we have none yet, so
-     * it only says so.
+     * quit does. HUP reloads the --config file, as nginx's does (without one it says there is nothing to reload).
      */
-    private static CountDownLatch listenForSignals(ProxyServer server) {
+    private static CountDownLatch listenForSignals(ConfigReloader reloader) {
         CountDownLatch stopRequested = new CountDownLatch(1);
         ProcessSignals processSignals = signals != null ? signals : ProcessSignals.claim();
         processSignals.onStop(stopRequested::countDown);
-        processSignals.onHangup(() -> server.events().record("SIGHUP: nothing to reload (there is no configuration file); still running"));
+        processSignals.onHangup(() -> reloader.reload("SIGHUP"));
         return stopRequested;
     }
 
@@ -558,7 +711,12 @@ public class LoadBalancer implements Callable<Integer> {
     private void printBanner(ProxyServer server, DemoBackends demo, AdminServer admin) {
         String shownHost = bind.equals("0.0.0.0") || bind.equals("::") ? "localhost" : bind;
         String scheme = server.tls() == null ? "http" : "https";
-        System.err.printf("LoadBalancer listening on %s://%s:%d (strategy: %s)%n", scheme, bind, server.port(), strategy.name());
+        if (configFile != null) {
+            System.err.printf("LoadBalancer listening on %s://%s:%d (configuration: %s)%n", scheme, bind, server.port(), configFile);
+            server.config().describe().forEach(line -> System.err.println("  " + line));
+        } else {
+            System.err.printf("LoadBalancer listening on %s://%s:%d (strategy: %s)%n", scheme, bind, server.port(), strategy.name());
+        }
         if (server.tls() != null) {
             server.tls().certificates().forEach(certificate -> System.err.printf("  TLS      %s (%s), SHA-256 %s, until %s%n",
                     String.join(", ", certificate.names()), certificate.source(), certificate.fingerprint(), certificate.notAfter()));

@@ -14,6 +14,8 @@ import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
 import model.Strategy;
+import config.UpstreamConfig;
+import proxy.ConfigReloader;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
@@ -40,6 +42,7 @@ public final class AdminServer {
     private final Undertow undertow;
     private final AdminAccess access;
     private volatile String strategyName;
+    private volatile ConfigReloader reloader;
 
     private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token,
                         DemoControl demos) {
@@ -109,6 +112,49 @@ public final class AdminServer {
         this.labels = Map.copyOf(labels);
     }
 
+    /** What POST /reload runs: the same reload as SIGHUP's. */
+    public void setReloader(ConfigReloader reloader) {
+        this.reloader = reloader;
+    }
+
+    /** " (until the next reload of FILE)" when a configuration file is in use: a run-time change lasts only that long. */
+    private String untilReload() {
+        ConfigReloader current = reloader;
+        return current == null || current.file() == null ? "" : " (until the next reload of " + current.file() + ")";
+    }
+
+    /** {@code json} with a "note" saying the next reload replaces the change, when a configuration file is in use. */
+    private String noted(String json) {
+        String note = untilReload();
+        return note.isEmpty() ? json : json.substring(0, json.lastIndexOf('}')) + ",\"note\":"
+                + Json.quote("the next reload of " + reloader.file() + " replaces this change") + "}\n";
+    }
+
+    /** POST /reload: 200 with the changes, or 409 with every problem of a refused configuration (the old one keeps serving). */
+    private void reload(HttpServerExchange exchange) {
+        if (exchange.isInIoThread()) {
+            exchange.dispatch(this::handle); // reads the file and resolves backends' names: not on the IO thread
+            return;
+        }
+        ConfigReloader current = reloader;
+        if (current == null) {
+            answer(exchange, 409, "text/plain", "409 Conflict: there is no configuration file to reload; start with --config FILE\n");
+            return;
+        }
+        ConfigReloader.Result result = current.reload("POST /reload");
+        answer(exchange, result.applied() ? 200 : 409, "application/json", "{\"applied\":" + result.applied() + ",\"lines\":["
+                + String.join(",", result.lines().stream().map(Json::quote).toList()) + "]}\n");
+    }
+
+    /** An upstream's strategy as configured; the first upstream's as switched here, if it was. */
+    private String strategyOf(String upstream) {
+        if (proxy.pools().keySet().iterator().next().equals(upstream)) {
+            return strategyName;
+        }
+        UpstreamConfig config = proxy.config().upstream(upstream);
+        return config == null ? "" : config.picking().strategy();
+    }
+
     private String label(String backendName) {
         return labels.getOrDefault(backendName, backendName);
     }
@@ -130,7 +176,8 @@ public final class AdminServer {
                 case "GET /strategies" -> answer(exchange, 200, "application/json",
                         "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
                 case "POST /break", "POST /heal" -> breakOrHeal(exchange, route.endsWith("break"));
-                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label));
+                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label,
+                        proxy.pools(), this::strategyOf));
                 case "GET /history" -> answer(exchange, 200, "application/json", history.json(this::label, proxy.events().recent()));
                 case "GET /uplot.js", "GET /uplot.css" -> answer(exchange, 200,
                         route.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8", Dashboard.uplot(route.endsWith(".js")));
@@ -143,6 +190,7 @@ public final class AdminServer {
                 case "DELETE /backend" -> remove(exchange);
                 case "POST /backend" -> add(exchange);
                 case "POST /weight" -> reweigh(exchange);
+                case "POST /reload" -> reload(exchange);
                 default -> answer(exchange, 404, "text/plain", "404 Not Found: try GET / (the dashboard), /stats, /history, /metrics, /events\n");
             }
         } catch (IllegalArgumentException e) {
@@ -154,8 +202,8 @@ public final class AdminServer {
         String name = parameter(exchange, "name");
         proxy.setStrategy(name, strategies.apply(name));
         strategyName = name;
-        proxy.events().record("strategy changed to " + name);
-        answer(exchange, 200, "application/json", "{\"strategy\":" + Json.quote(name) + "}\n");
+        proxy.events().record("strategy changed to " + name + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"strategy\":" + Json.quote(name) + "}\n"));
     }
 
     private String events() {
@@ -179,8 +227,8 @@ public final class AdminServer {
         Backend backend = backendNamed(parameter(exchange, "backend"));
         boolean draining = !exchange.getQueryParameters().containsKey("off");
         proxy.pool().drain(backend, draining);
-        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining"));
-        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n");
+        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining") + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n"));
     }
 
     private void add(HttpServerExchange exchange) {
@@ -193,8 +241,8 @@ public final class AdminServer {
             throw new IllegalArgumentException(backend.name() + " is in the pool already");
         }
         proxy.pool().add(backend);
-        proxy.events().record("backend " + backend.name() + " added");
-        answer(exchange, 200, "application/json", "{\"added\":" + Json.quote(backend.name()) + "}\n");
+        proxy.events().record("backend " + backend.name() + " added" + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"added\":" + Json.quote(backend.name()) + "}\n"));
     }
 
     private void reweigh(HttpServerExchange exchange) {
@@ -202,8 +250,8 @@ public final class AdminServer {
         String value = parameter(exchange, "weight");
         int weight = BackendSpec.parseWeight(value, "weight=" + value);
         proxy.pool().reweigh(backend, weight);
-        proxy.events().record("backend " + backend.name() + " weight set to " + weight);
-        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n");
+        proxy.events().record("backend " + backend.name() + " weight set to " + weight + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n"));
     }
 
     private void remove(HttpServerExchange exchange) {
@@ -212,8 +260,8 @@ public final class AdminServer {
             throw new IllegalArgumentException("cannot remove the last backend; add another first");
         }
         proxy.pool().remove(backend);
-        proxy.events().record("backend " + backend.name() + " removed");
-        answer(exchange, 200, "application/json", "{\"removed\":" + Json.quote(backend.name()) + "}\n");
+        proxy.events().record("backend " + backend.name() + " removed" + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"removed\":" + Json.quote(backend.name()) + "}\n"));
     }
 
     private Backend backendNamed(String name) {

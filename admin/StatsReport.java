@@ -2,6 +2,7 @@ package admin;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import model.Backend;
 import model.BackendHealth;
@@ -19,7 +20,12 @@ final class StatsReport {
 
     private StatsReport() {}
 
-    static String json(BackendPool pool, TrafficStats stats, History history, String strategy, Function<String, String> label) {
+    /**
+     * @param upstreams every upstream's pool by name, with its configured strategy: the first one is
+     *                  {@code pool}, which the fields before {@code upstreams} describe in detail
+     */
+    static String json(BackendPool pool, TrafficStats stats, History history, String strategy, Function<String, String> label,
+                       Map<String, BackendPool> upstreams, Function<String, String> strategyOf) {
         List<Backend> backends = pool.all();
         long total = backends.stream().mapToLong(backend -> stats.of(backend).requests.sum()).sum();
         long recentTotal = backends.stream().mapToLong(backend -> history.requestsInLast(backend, SHARE_SECONDS)).sum();
@@ -64,7 +70,30 @@ final class StatsReport {
                 .append(",\"answeredByProxy\":").append(stats.unrouted())
                 .append(",\"retries\":").append(stats.retries())
                 .append(",\"fairness\":").append(format(stats.fairness(backends)))
+                .append(",\"upstreams\":").append(upstreams(upstreams, stats, strategyOf, label))
                 .append("}\n").toString();
+    }
+
+    /** Every upstream in configuration order: its strategy and each backend's state, weight, in-flight count and requests. */
+    private static String upstreams(Map<String, BackendPool> upstreams, TrafficStats stats, Function<String, String> strategyOf,
+                                    Function<String, String> label) {
+        StringBuilder json = new StringBuilder("[");
+        upstreams.forEach((name, pool) -> {
+            json.append(json.length() == 1 ? "" : ",").append("{\"upstream\":").append(Json.quote(name))
+                    .append(",\"strategy\":").append(Json.quote(strategyOf.apply(name))).append(",\"backends\":[");
+            List<Backend> backends = pool.all();
+            for (int i = 0; i < backends.size(); i++) {
+                Backend backend = backends.get(i);
+                json.append(i == 0 ? "" : ",").append("{\"backend\":").append(Json.quote(backend.name()))
+                        .append(",\"label\":").append(Json.quote(label.apply(backend.name())))
+                        .append(",\"state\":").append(Json.quote(state(backend.health())))
+                        .append(",\"weight\":").append(backend.weight())
+                        .append(",\"inFlight\":").append(backend.inFlight())
+                        .append(",\"requests\":").append(stats.of(backend).requests.sum()).append('}');
+            }
+            json.append("]}");
+        });
+        return json.append(']').toString();
     }
 
     private static String state(BackendHealth health) {

@@ -6,6 +6,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //DEPS org.bouncycastle:bcpkix-jdk18on:1.87
+//DEPS org.snakeyaml:snakeyaml-engine:3.2
 //SOURCES Scenario.java Workload.java LabRun.java Report.java SimulatedLab.java Sweeps.java
 //SOURCES sim/BackendSpec.java sim/EventHeap.java sim/Service.java sim/SimClock.java sim/SimRequest.java sim/SimResult.java sim/Simulation.java sim/Station.java
 // Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
@@ -17,7 +18,9 @@
 //SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
 //SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
 //SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
-//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java
+//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/Router.java ../proxy/Upstream.java
+//SOURCES ../config/ConfigException.java ../config/ConfigFile.java ../config/ConfigProblem.java ../config/GatewayConfig.java ../config/RouteConfig.java
+//SOURCES ../config/RouteTable.java ../config/UpstreamConfig.java
 //SOURCES ../proxy/ThreadLocalBufferPool.java ../proxy/LazyReadSuspension.java ../proxy/DroppedRequestHeaders.java ../proxy/ClientConnectionCap.java
 //SOURCES ../proxy/ProtocolSettings.java ../proxy/Http2RequestGuard.java ../proxy/Http2DeclaredLength.java ../proxy/HttpsRedirect.java ../proxy/BackendRequestHead.java ../proxy/ChunkedResponseCheck.java ../proxy/TrailerFields.java
 //SOURCES ../tls/CertificateFiles.java ../tls/CertificateProblem.java ../tls/KeyMatch.java ../tls/SelfSigned.java ../tls/ServerCertificate.java ../tls/ServerTls.java ../tls/SniKeyManager.java ../tls/TlsListenerOptions.java ../tls/BackendTls.java

@@ -21,7 +21,7 @@ public final class BackendPool {
     }
 
     private volatile List<Backend> backends;
-    private final List<Backend> backups;
+    private volatile List<Backend> backups;
     private volatile Candidates eligible;
     private volatile Candidates eligibleBackups;
     private volatile Candidates primaries;
@@ -127,6 +127,32 @@ public final class BackendPool {
             listeners.forEach(listener -> listener.left(backend));
         }
         return removed;
+    }
+
+    /**
+     * Makes {@code newBackends} and {@code newBackups} the members, in that order, as a reload does: a
+     * backend in both the old and new lists (the same object) keeps its state; one no longer listed
+     * leaves (requests already sent to it finish normally); the listeners hear of each join and leave.
+     */
+    public synchronized void replace(List<Backend> newBackends, List<Backend> newBackups) {
+        List<Backend> before = all();
+        List<Backend> after = new ArrayList<>(newBackends);
+        after.addAll(newBackups);
+        // Joiners are announced before anyone can pick them (their connections must exist by then),
+        // leavers once nobody can pick them any more.
+        for (Backend backend : after) {
+            if (!before.contains(backend)) {
+                listeners.forEach(listener -> listener.joined(backend));
+            }
+        }
+        backends = List.copyOf(newBackends);
+        backups = List.copyOf(newBackups);
+        publish();
+        for (Backend backend : before) {
+            if (!after.contains(backend)) {
+                listeners.forEach(listener -> listener.left(backend));
+            }
+        }
     }
 
     /**

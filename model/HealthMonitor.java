@@ -85,6 +85,14 @@ public final class HealthMonitor {
         return n + " " + (n == 1 ? one : many);
     }
 
+    /**
+     * For a monitor a reload replaced: stops the checks, but lets the readmissions it already scheduled
+     * run, so a backend it ejected comes back on time; it ejects nobody from now on (the new monitor does).
+     */
+    public void retire() {
+        timer.shutdown();
+    }
+
     /** A request to {@code backend} failed at the gateway level: refused, reset, timed out, or answered 502/503/504. */
     public void failed(Backend backend, String why) {
         if (ejection.maxFails() <= 0 || backend.health().isEjected()) {
@@ -102,6 +110,9 @@ public final class HealthMonitor {
 
     private void eject(Backend backend, String why) {
         synchronized (this) {
+            if (timer.isShutdown()) {
+                return; // retired or stopped: nothing could readmit it
+            }
             List<Backend> all = pool.all();
             long ejected = all.stream().filter(b -> b.health().isEjected()).count();
             if ((ejected + 1) * 100 > (long) ejection.maxEjectedPercent() * all.size()) {

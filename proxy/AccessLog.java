@@ -94,7 +94,8 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
         return request.clientAddress() + " - - [" + time.format(now) + "] \"" + escape(request.method() + " " + target + " " + request.protocol())
                 + "\" " + request.status() + " " + request.bytesSent() + " \"" + quoted(request.referer()) + "\" \"" + quoted(request.userAgent())
                 + "\" backend=" + (request.backend() == null ? "-" : request.backend().name()) + " attempts=" + request.attempts()
-                + " request_time=" + seconds(request);
+                + " request_time=" + seconds(request)
+                + " route=" + (request.route() == null ? "-" : request.route()) + " upstream=" + (request.upstream() == null ? "-" : request.upstream());
     }
 
     static String json(CompletedRequest request, Instant now) {
@@ -105,7 +106,9 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + ",\"referer\":" + (request.referer() == null ? "null" : Json.quote(request.referer()))
                 + ",\"userAgent\":" + (request.userAgent() == null ? "null" : Json.quote(request.userAgent()))
                 + ",\"backend\":" + (request.backend() == null ? "null" : Json.quote(request.backend().name()))
-                + ",\"attempts\":" + request.attempts() + "}";
+                + ",\"attempts\":" + request.attempts()
+                + ",\"route\":" + (request.route() == null ? "null" : Json.quote(request.route()))
+                + ",\"upstream\":" + (request.upstream() == null ? "null" : Json.quote(request.upstream())) + "}";
     }
 
     /** A header's value for a quoted field: "-" when absent, as Apache and nginx write it. */

@@ -20,10 +20,13 @@ import model.Backend;
  * @param referer       the Referer header, or null when there was none
  * @param userAgent     the User-Agent header, or null when there was none
  * @param retriedFrom   the backends tried before {@code backend}, which failed it, oldest first (usually empty)
+ * @param route         the route it took: its name, or "route-N" for the Nth in the configuration; null when none took it
+ * @param upstream      the upstream that route sends to; null when no route took it
  */
 public record CompletedRequest(String clientAddress, String method, String path, String query, int status,
                                long bytesSent, long startNanos, long durationNanos, Backend backend, int attempts,
-                               String protocol, String referer, String userAgent, List<Backend> retriedFrom) {
+                               String protocol, String referer, String userAgent, List<Backend> retriedFrom,
+                               String route, String upstream) {
 
     /** The retries this request took: each backend tried after the first. */
     public int retries() {

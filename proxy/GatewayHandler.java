@@ -107,13 +107,15 @@ final class GatewayHandler implements HttpHandler {
         public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
             try {
                 Attempts attempts = Attempts.peek(exchange);
+                Router.Chosen chosen = exchange.getAttachment(Router.CHOSEN);
                 String client = ExchangeRequestView.clientAddressOf(exchange);
                 CompletedRequest request = new CompletedRequest(client == null ? "" : client,
                         exchange.getRequestMethod().toString(), exchange.getRequestPath(), exchange.getQueryString(),
                         exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
                         attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),
                         exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
-                        exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast());
+                        exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast(),
+                        chosen == null ? null : chosen.route().name(), chosen == null ? null : chosen.upstream().name);
                 for (TrafficObserver observer : observers) {
                     observer.completed(request);
                 }

@@ -1,5 +1,9 @@
 package proxy;
 
+import config.GatewayConfig;
+import config.RouteConfig;
+import config.RouteTable;
+import config.UpstreamConfig;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
@@ -13,11 +17,19 @@ import io.undertow.server.protocol.http2.Http2OpenListener;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
+import model.Backend;
 import model.BackendPool;
 import model.HealthMonitor;
-import model.Routing;
 import model.Strategy;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
@@ -29,24 +41,44 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
-import strategies.StrategyOptions;
 import tls.ServerTls;
 
 /**
- * The running load balancer: a listening socket whose requests go through
- * graceful-shutdown → {@link GatewayHandler} → Undertow's {@link ProxyHandler} → {@link BalancingProxyClient}.
+ * The running load balancer: a listening socket whose requests go through graceful-shutdown →
+ * {@link GatewayHandler} → {@link Router} → the chosen {@link Upstream}'s Undertow {@link ProxyHandler} →
+ * {@link BalancingProxyClient}; {@link #reload} swaps the routes and upstreams whole.
  * Every proxied request stays on the IO thread that accepted it, from picking a backend to streaming the
  * answer back. We open the listening channel ourselves rather than through {@code Undertow.builder()}
  * because Undertow's own way to stop accepting ({@code ListenerInfo.suspend()}) also closes every open
  * connection, in-flight requests included, and a drain must not. Thread-safe; {@link #stop()} once.
  */
 public final class ProxyServer {
+    /**
+     * What the proxy does at its edges besides routing, fixed before it accepts a connection.
+     *
+     * @param explain   add an X-LB-Explain header to every response
+     * @param forwarded which peers' forwarding headers to keep, and whether to add RFC 7239 Forwarded
+     * @param observers told about every completed request (the access log)
+     * @param protocols TLS and HTTP/2 toward clients, and how https:// backends are trusted
+     */
+    public record Setup(boolean explain, ForwardedHeaders forwarded, List<TrafficObserver> observers, ProtocolSettings protocols) {
+        public static final Setup NONE = new Setup(false, ForwardedHeaders.REPLACE_ALL, List.of(), ProtocolSettings.NONE);
+
+        public Setup {
+            observers = List.copyOf(observers);
+        }
+
+        /** Plain HTTP/1.1 to clients, https:// backends checked against the JDK's trust store. */
+        public Setup(boolean explain, ForwardedHeaders forwarded, List<TrafficObserver> observers) {
+            this(explain, forwarded, observers, ProtocolSettings.NONE);
+        }
+    }
+
     private final ProxySettings settings;
-    private final BackendPool pool;
     private final BackendConnections connections;
-    private final Routing routing;
-    private final BalancingProxyClient client;
-    private final HealthMonitor health;
+    private final Router router;
+    private volatile boolean explain;
+    private final SSLContext backendTrust; // how health checks trust https:// backends; null: the JDK's default
     private final EventLog events = new EventLog();
     private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
@@ -61,32 +93,31 @@ public final class ProxyServer {
     private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
     private final ClientConnectionCap cap;
 
-    private ProxyServer(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) throws IOException {
+    /** With {@code givenPool} and {@code givenStrategy} (both or neither), the one upstream runs over them instead of new ones. */
+    private ProxyServer(ProxySettings settings, GatewayConfig config, BackendPool givenPool, String givenStrategyName, Strategy givenStrategy,
+                        Setup options) throws IOException {
         this.settings = settings;
+        this.explain = options.explain();
+        ProtocolSettings protocols = options.protocols();
         this.tls = protocols.clientTls();
         this.h2c = protocols.h2c() && tls == null;
         Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
         this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, protocols.backendTls());
-        this.pool = pool;
-        this.health = new HealthMonitor(pool, settings.health(), events::record,
-                protocols.backendTls() == null ? null : protocols.backendTls().context());
-        this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
-                strategyName, strategy);
-        pool.addListener(connections);
-        this.client = new BalancingProxyClient(pool, connections, routing, health, settings);
-        ProxyHandler proxy = ProxyHandler.builder()
-                .setProxyClient(client)
-                .setMaxRequestTime(-1) // ResponseTimeout times the first byte instead of the whole exchange
-                .setNext(ErrorResponses.NO_BACKEND)
-                .setReuseXForwarded(true) // ForwardedHeaders already dropped what an untrusted client sent
-                .setRewriteHostHeader(false)
-                // One retry loop: the FailurePolicy decides each retry and the budget caps them, so
-                // Undertow's own count of tries must never be what stops one.
-                .setMaxConnectionRetries(Integer.MAX_VALUE)
-                .setIdempotentRequestPredicate(FailureHook.INSTANCE)
-                .build();
-        this.gateway = new GatewayHandler(proxy, settings.limits().maxBodyBytes(), settings.limits().maxHeaderBytes(),
+        this.backendTrust = protocols.backendTls() == null ? null : protocols.backendTls().context();
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        for (UpstreamConfig upstream : config.upstreams()) {
+            BackendPool pool = givenPool != null ? givenPool : poolOf(upstream);
+            pool.addListener(connections);
+            Strategy strategy = givenStrategy != null ? givenStrategy : upstream.picking().create();
+            String strategyName = givenStrategy != null ? givenStrategyName : upstream.picking().strategy();
+            upstreams.put(upstream.name(), upstream(upstream, pool, strategyName, strategy, null));
+        }
+        this.router = new Router(table(config, upstreams));
+        this.gateway = new GatewayHandler(router, settings.limits().maxBodyBytes(), settings.limits().maxHeaderBytes(),
                 settings.timeouts().response().toMillis(), settings.timeouts().body().toMillis());
+        // Before the listener accepts: the first request is logged and its forwarding headers judged like every other.
+        options.observers().forEach(gateway::addObserver);
+        gateway.setForwardedHeaders(options.forwarded());
         this.shutdown = new GracefulShutdownHandler(gateway);
 
         int idleMillis = (int) settings.listener().idleTimeout().toMillis();
@@ -152,7 +183,27 @@ public final class ProxyServer {
                 .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(tls.cipherSuites()))
                 .getMap();
         listener.resumeAccepts();
-        health.start();
+        upstreams.values().forEach(upstream -> upstream.health.start());
+    }
+
+    private Upstream upstream(UpstreamConfig upstream, BackendPool pool, String strategyName, Strategy strategy, HealthMonitor health) {
+        ProxySettings upstreamSettings = Upstream.settingsFor(settings, upstream);
+        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, connections,
+                health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, backendTrust));
+    }
+
+    private static BackendPool poolOf(UpstreamConfig upstream) {
+        return new BackendPool(upstream.backends().stream().map(address -> new Backend(address.uri(), address.weight())).toList(),
+                upstream.backups().stream().map(address -> new Backend(address.uri(), address.weight())).toList());
+    }
+
+    private static Router.Table table(GatewayConfig config, Map<String, Upstream> upstreams) {
+        Router.Chosen[] chosen = new Router.Chosen[config.routes().size()];
+        for (int i = 0; i < chosen.length; i++) {
+            RouteConfig route = config.routes().get(i);
+            chosen[i] = Router.Chosen.of(route, upstreams.get(route.upstream()));
+        }
+        return new Router.Table(config, new RouteTable(config.routes()), chosen, Map.copyOf(upstreams), List.copyOf(upstreams.keySet()));
     }
 
     /**
@@ -166,8 +217,32 @@ public final class ProxyServer {
 
     /** As {@link #start(ProxySettings, BackendPool, String, Strategy)}, with TLS toward clients, backends, or both. */
     public static ProxyServer start(ProxySettings settings, BackendPool pool, String strategyName, Strategy strategy, ProtocolSettings protocols) {
+        UpstreamConfig upstream = new UpstreamConfig(GatewayConfig.DEFAULT_UPSTREAM, addresses(pool.primaries()),
+                addresses(pool.all().subList(pool.primaries().size(), pool.all().size())),
+                new UpstreamConfig.Picking(strategyName, null, 1.25, null), settings.health(), settings.backends().maxInFlightPerBackend(),
+                settings.backends().retryPercent());
+        return start(settings, GatewayConfig.single(upstream), pool, strategyName, strategy,
+                new Setup(false, ForwardedHeaders.REPLACE_ALL, List.of(), protocols));
+    }
+
+    /**
+     * Starts listening with every upstream and route of {@code config}, and {@code options} in place
+     * before the first connection is accepted.
+     *
+     * @throws IllegalStateException naming the address when it cannot listen (in use, not local), and the fix
+     */
+    public static ProxyServer start(ProxySettings settings, GatewayConfig config, Setup options) {
+        return start(settings, config, null, null, null, options);
+    }
+
+    private static List<UpstreamConfig.Address> addresses(List<Backend> backends) {
+        return backends.stream().map(backend -> new UpstreamConfig.Address(backend.uri(), backend.weight())).toList();
+    }
+
+    private static ProxyServer start(ProxySettings settings, GatewayConfig config, BackendPool pool, String strategyName, Strategy strategy,
+                                     Setup options) {
         try {
-            return new ProxyServer(settings, pool, strategyName, strategy, protocols);
+            return new ProxyServer(settings, config, pool, strategyName, strategy, options);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + settings.listener().bindAddress() + ":" + settings.listener().port() + ": "
                     + e.getMessage() + listenFix(e, "--port", "--bind"), e);
@@ -232,8 +307,27 @@ public final class ProxyServer {
         return listener.getLocalAddress(InetSocketAddress.class).getPort();
     }
 
+    /** The first upstream's pool: the only one when the command line alone configures the proxy. */
     public BackendPool pool() {
-        return pool;
+        return first().pool;
+    }
+
+    /** Every upstream's pool by name, in the configuration's order. */
+    public Map<String, BackendPool> pools() {
+        Router.Table table = router.table();
+        Map<String, BackendPool> pools = new LinkedHashMap<>();
+        table.order().forEach(name -> pools.put(name, table.upstreams().get(name).pool));
+        return pools;
+    }
+
+    /** The configuration serving new requests now. */
+    public GatewayConfig config() {
+        return router.table().config();
+    }
+
+    private Upstream first() {
+        Router.Table table = router.table();
+        return table.upstreams().get(table.order().get(0));
     }
 
     /** Backends going down, up, ejected, drained; strategy changes: printed, and the recent ones kept. */
@@ -243,12 +337,99 @@ public final class ProxyServer {
 
     /** From the next request on, {@code strategy} picks; {@code name} (its command-line name) is what X-LB-Explain calls it. */
     public void setStrategy(String name, Strategy strategy) {
-        routing.setStrategy(name, strategy);
+        first().routing.setStrategy(name, strategy);
     }
 
     /** Adds an {@code X-LB-Explain} header to every response, saying which strategy picked which backend, of which. */
     public void setExplain(boolean explain) {
-        client.setExplain(explain);
+        this.explain = explain;
+        router.table().upstreams().values().forEach(upstream -> upstream.client.setExplain(explain));
+    }
+
+    /**
+     * Serves {@code next} from the next request on, applied as a difference: an upstream kept by name
+     * keeps its pool, and each backend kept by address keeps its health, ejection, in-flight count,
+     * latency and pooled connections; its strategy, health monitor and retry budget are rebuilt only
+     * when their settings changed. A removed backend takes no new request and finishes those it has;
+     * a request already routed finishes on the old configuration. Returns what changed, one line each.
+     */
+    public synchronized List<String> reload(GatewayConfig next) {
+        Router.Table before = router.table();
+        List<String> changes = new ArrayList<>();
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        List<HealthMonitor> retired = new ArrayList<>();
+        List<HealthMonitor> started = new ArrayList<>();
+        for (UpstreamConfig upstream : next.upstreams()) {
+            Upstream was = before.upstreams().get(upstream.name());
+            UpstreamConfig wasConfig = before.config().upstream(upstream.name());
+            if (was == null || wasConfig == null) {
+                BackendPool pool = poolOf(upstream);
+                pool.addListener(connections);
+                Upstream added = upstream(upstream, pool, upstream.picking().strategy(), upstream.picking().create(), null);
+                started.add(added.health);
+                upstreams.put(upstream.name(), added);
+                changes.add("upstream " + upstream.name() + " added with " + upstream.backends().size() + " backends");
+                continue;
+            }
+            reconcile(was.pool, upstream, changes);
+            boolean samePicking = wasConfig.picking().equals(upstream.picking());
+            boolean sameHealth = wasConfig.health().equals(upstream.health());
+            if (samePicking && sameHealth && wasConfig.maxConns() == upstream.maxConns() && wasConfig.retryBudget() == upstream.retryBudget()) {
+                upstreams.put(upstream.name(), was);
+                continue;
+            }
+            Strategy strategy = samePicking ? was.strategy : upstream.picking().create();
+            Upstream rebuilt = upstream(upstream, was.pool, upstream.picking().strategy(), strategy, sameHealth ? was.health : null);
+            if (!sameHealth) {
+                retired.add(was.health);
+                started.add(rebuilt.health);
+            }
+            upstreams.put(upstream.name(), rebuilt);
+            changes.add("upstream " + upstream.name() + (samePicking ? "" : ": strategy " + upstream.picking().strategy())
+                    + (sameHealth ? "" : ": health settings changed") + ": settings applied");
+        }
+        before.upstreams().forEach((name, was) -> {
+            if (!upstreams.containsKey(name)) {
+                retired.add(was.health);
+                was.pool.removeListener(connections);
+                was.pool.all().forEach(connections::left);
+                changes.add("upstream " + name + " removed");
+            }
+        });
+        if (!before.config().routes().equals(next.routes())) {
+            changes.add("routes: " + next.routes().size() + " (were " + before.config().routes().size() + ")");
+        }
+        router.swap(table(next, upstreams));
+        started.forEach(HealthMonitor::start);
+        retired.forEach(HealthMonitor::retire);
+        return changes;
+    }
+
+    /** Gives {@code pool} the backends {@code upstream} lists, reusing each live backend whose address stays. */
+    private static void reconcile(BackendPool pool, UpstreamConfig upstream, List<String> changes) {
+        Map<URI, Backend> live = new HashMap<>();
+        pool.all().forEach(backend -> live.putIfAbsent(backend.uri(), backend));
+        List<Backend> primaries = members(pool, upstream.backends(), live, upstream.name(), changes);
+        List<Backend> backups = members(pool, upstream.backups(), live, upstream.name(), changes);
+        live.values().forEach(left -> changes.add("upstream " + upstream.name() + ": backend " + left.name() + " removed"));
+        pool.replace(primaries, backups);
+    }
+
+    private static List<Backend> members(BackendPool pool, List<UpstreamConfig.Address> addresses, Map<URI, Backend> live, String upstream,
+                                         List<String> changes) {
+        List<Backend> members = new ArrayList<>();
+        for (UpstreamConfig.Address address : addresses) {
+            Backend backend = live.remove(address.uri());
+            if (backend == null) {
+                backend = new Backend(address.uri(), address.weight());
+                changes.add("upstream " + upstream + ": backend " + backend.name() + " added");
+            } else if (backend.weight() != address.weight()) {
+                pool.reweigh(backend, address.weight());
+                changes.add("upstream " + upstream + ": backend " + backend.name() + " weight " + address.weight());
+            }
+            members.add(backend);
+        }
+        return members;
     }
 
     /** Which peers' forwarding headers to keep, and whether to add RFC 7239 {@code Forwarded}; by default nobody's, and no. */
@@ -273,7 +454,8 @@ public final class ProxyServer {
      */
     public boolean stop() {
         IoUtils.safeClose(listener);
-        health.stop();
+        Collection<Upstream> upstreams = router.table().upstreams().values();
+        upstreams.forEach(upstream -> upstream.health.stop());
         shutdown.shutdown();
         boolean drained;
         try {
@@ -288,7 +470,7 @@ public final class ProxyServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        pool.removeListener(connections);
+        upstreams.forEach(upstream -> upstream.pool.removeListener(connections));
         connections.closeAll();
         return drained;
     }

@@ -96,9 +96,9 @@ class AdminTest {
             samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)), Double.parseDouble(sample.group(3)));
         }
         String aName = "127.0.0.1:" + a.port();
-        assertEquals((double) a.requestCount(), samples.get("lb_requests_total{backend=\"" + aName + "\",code=\"2xx\"}"));
-        assertEquals(1.0, samples.get("lb_backend_up{backend=\"" + aName + "\"}"));
-        assertEquals(0.0, samples.get("lb_backend_in_flight{backend=\"" + aName + "\"}"));
+        assertEquals((double) a.requestCount(), samples.get("lb_requests_total{backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}"));
+        assertEquals(1.0, samples.get("lb_backend_up{backend=\"" + aName + "\",upstream=\"default\"}"));
+        assertEquals(0.0, samples.get("lb_backend_in_flight{backend=\"" + aName + "\",upstream=\"default\"}"));
     }
 
     @Test

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * The layers hold: the balancing model ({@code model/}) and the strategies ({@code strategies/}) are
  * plain Java. They compile with the JDK's compiler and nothing on the class path, and no file in them
  * imports Undertow, XNIO, picocli or Prometheus, or a layer above its own (the model imports no
- * strategy; neither imports the proxy, the admin server, the lab or the demo backends).
+ * strategy; neither imports the configuration, the proxy, the admin server, the lab or the demo
+ * backends). The configuration ({@code config/}) sits between them and the proxy.
  */
 class ArchitectureTest {
     private static final List<String> FOREIGN = List.of("io.undertow.", "org.xnio.", "picocli.", "io.prometheus.");
@@ -75,7 +76,7 @@ class ArchitectureTest {
                 }
                 String imported = line.substring("import ".length()).replace("static ", "").trim();
                 boolean foreign = FOREIGN.stream().anyMatch(imported::startsWith);
-                boolean upward = Stream.of("proxy.", "admin.", "lab.", "demo.", "benchmarks.").anyMatch(imported::startsWith)
+                boolean upward = Stream.of("proxy.", "admin.", "lab.", "demo.", "benchmarks.", "config.").anyMatch(imported::startsWith)
                         || folder.equals("model") && imported.startsWith("strategies.");
                 if (foreign || upward) {
                     offences.add(folder + "/" + file.getFileName() + ": " + line.trim());
@@ -83,6 +84,31 @@ class ArchitectureTest {
             }
         }
         assertEquals(List.of(), offences, "the model and the strategies must stay plain Java, below the proxy");
+    }
+
+    /**
+     * The configuration sits between the model and the proxy: it reads YAML (snakeyaml-engine) and
+     * builds plain values from the model and the strategies, so it imports no Undertow, XNIO, picocli or
+     * Prometheus, and nothing above it (the proxy runs it, the front door reads it).
+     */
+    @Test
+    void configImportsNoFrameworkAndNoLayerAbove() throws Exception {
+        List<String> offences = new ArrayList<>();
+        for (Path file : sources("config")) {
+            for (String line : Files.readAllLines(file)) {
+                if (!line.startsWith("import ")) {
+                    continue;
+                }
+                String imported = line.substring("import ".length()).replace("static ", "").trim();
+                boolean foreign = FOREIGN.stream().anyMatch(imported::startsWith);
+                boolean upward = Stream.of("proxy.", "admin.", "lab.", "demo.", "benchmarks.", "loadbalancer.").anyMatch(imported::startsWith);
+                if (foreign || upward) {
+                    offences.add("config/" + file.getFileName() + ": " + line.trim());
+                }
+            }
+        }
+        assertEquals(List.of(), offences, "the configuration must stay below the proxy, free of Undertow and picocli");
+        assertTrue(sources("config").size() >= 5, "the configuration's files were found");
     }
 
     private static void deleteAll(Path root) throws Exception {

@@ -285,6 +285,8 @@ class ProxyForwardingTest {
         assertEquals(200, line.get("status").getAsInt());
         assertEquals("127.0.0.1:" + a.port(), line.get("backend").getAsString());
         assertEquals(1, line.get("attempts").getAsInt());
+        assertEquals("default", line.get("route").getAsString(), "the command line's one catch-all route");
+        assertEquals("default", line.get("upstream").getAsString());
         assertTrue(line.get("bytes").getAsLong() > 0, line.toString());
         Matcher text = COMBINED.matcher(combined.toString().trim());
         assertTrue(text.matches(), combined.toString());
@@ -292,7 +294,7 @@ class ProxyForwardingTest {
         assertEquals("GET /items?id=7 HTTP/1.1", text.group(3));
         assertEquals("200", text.group(4));
         assertEquals("-", text.group(6), "no Referer");
-        assertTrue(text.group(8).matches(" backend=127\\.0\\.0\\.1:\\d+ attempts=1 request_time=\\d+\\.\\d{3}"), text.group(8));
+        assertTrue(text.group(8).matches(" backend=127\\.0\\.0\\.1:\\d+ attempts=1 request_time=\\d+\\.\\d{3} route=default upstream=default"), text.group(8));
     }
 
     @Test

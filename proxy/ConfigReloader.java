@@ -1,0 +1,139 @@
+package proxy;
+
+import config.ConfigException;
+import config.ConfigProblem;
+import config.GatewayConfig;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Reloads the configuration on request (SIGHUP, the admin API's POST /reload, a change to the watched
+ * file): builds and validates the new one first, refuses a bad one with every problem (logged to the
+ * event log) while the old one keeps serving, and otherwise has {@link ProxyServer#reload} apply the
+ * difference. Thread-safe: one reload at a time.
+ */
+public final class ConfigReloader {
+    /**
+     * What one reload did.
+     *
+     * @param lines the changes applied, or every problem that refused it
+     */
+    public record Result(boolean applied, List<String> lines) {}
+
+    private final ProxyServer server;
+    private final Supplier<GatewayConfig> source;
+    private final Path file;
+    private volatile Thread watcher;
+
+    /**
+     * @param source reads and validates the configuration again; throws {@link ConfigException} with its problems
+     * @param file   the file it reads, or null when the command line alone configures the proxy
+     */
+    public ConfigReloader(ProxyServer server, Supplier<GatewayConfig> source, Path file) {
+        this.server = server;
+        this.source = source;
+        this.file = file;
+    }
+
+    /** The file it reloads, or null when the command line alone configures the proxy. */
+    public Path file() {
+        return file;
+    }
+
+    /** Reloads now; {@code trigger} ("SIGHUP", "POST /reload", "file changed") goes into the event log. */
+    public synchronized Result reload(String trigger) {
+        if (file == null) {
+            server.events().record(trigger + ": nothing to reload (there is no configuration file; start with --config FILE); still running");
+            return new Result(false, List.of("there is no configuration file to reload; start with --config FILE"));
+        }
+        GatewayConfig next;
+        try {
+            next = source.get();
+        } catch (ConfigException e) {
+            List<String> lines = e.problems().stream().map(ConfigProblem::toString).toList();
+            refused(trigger, lines);
+            return new Result(false, lines);
+        } catch (RuntimeException e) {
+            List<String> lines = List.of(file + ": " + e.getMessage());
+            refused(trigger, lines);
+            return new Result(false, lines);
+        }
+        List<String> changes = new ArrayList<>(server.reload(next));
+        if (changes.isEmpty()) {
+            changes.add("no change");
+        }
+        server.events().record(trigger + ": reloaded " + file + ": " + String.join("; ", changes));
+        return new Result(true, changes);
+    }
+
+    private void refused(String trigger, List<String> lines) {
+        server.events().record(trigger + ": " + file + " refused, still serving the previous configuration: " + String.join("; ", lines));
+    }
+
+    /**
+     * Reloads whenever the file changes (watched through its folder, as editors replace files by
+     * renaming), on a daemon thread of its own; a burst of writes reloads once.
+     */
+    public void watch() throws IOException {
+        Path folder = file.toAbsolutePath().getParent();
+        WatchService service = folder.getFileSystem().newWatchService();
+        folder.register(service, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+        Thread thread = new Thread(() -> watchLoop(service), "config-watch");
+        thread.setDaemon(true);
+        watcher = thread;
+        thread.start();
+    }
+
+    private void watchLoop(WatchService service) {
+        byte[] seen = contents();
+        try (service) {
+            while (!Thread.currentThread().isInterrupted()) {
+                WatchKey key = service.take();
+                key.pollEvents();
+                key.reset();
+                // Let a writer finish (an editor writes, then renames) before reading: one reload per burst.
+                WatchKey more;
+                do {
+                    more = service.poll(200, TimeUnit.MILLISECONDS);
+                    if (more != null) {
+                        more.pollEvents();
+                        more.reset();
+                    }
+                } while (more != null);
+                byte[] now = contents();
+                if (now != null && !Arrays.equals(now, seen)) { // an unchanged file (a touch, a save without edits) reloads nothing
+                    seen = now;
+                    reload("file changed");
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException | IOException e) {
+            // stopped
+        }
+    }
+
+    private byte[] contents() {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Stops watching the file, if it was. */
+    public void stop() {
+        Thread thread = watcher;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+}
