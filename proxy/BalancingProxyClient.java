@@ -146,8 +146,17 @@ public final class BalancingProxyClient implements ProxyClient {
                 guard = ResponseHeadGuard.install(connection.getConnection(), exchange.getRequestHeaders().contains(Headers.UPGRADE),
                         !Methods.HEAD.equals(exchange.getRequestMethod()), maxResponseHeaderBytes);
             } catch (IllegalStateException e) {
-                IoUtils.safeClose(connection.getConnection()); // never send a request whose answer we cannot check
-                connectFailed(exchange, Failure.CONNECT_FAILED);
+                // Never send a request whose answer we cannot check. A pooled connection still in the middle of an
+                // answer (its request's client reset an HTTP/2 stream, and Undertow's pool handed it straight on
+                // before that exchange's listeners could close it) is the pool's leftover, not the backend's
+                // failure: closed, and the same backend asked again; each leftover is gone once closed.
+                boolean leftover = ResponseHeadGuard.isMidAnswer(connection.getConnection());
+                IoUtils.safeClose(connection.getConnection());
+                if (leftover) {
+                    getConnection(new BackendTarget(backend), exchange, proxyHandler, connectTimeoutMillis, TimeUnit.MILLISECONDS);
+                } else {
+                    connectFailed(exchange, Failure.CONNECT_FAILED);
+                }
                 return;
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
