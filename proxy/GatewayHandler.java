@@ -54,7 +54,8 @@ final class GatewayHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         if (!observers.isEmpty()) {
-            exchange.addExchangeCompleteListener(new CompletionReport(System.nanoTime(), observers));
+            // The target as received, before routing rewrites it or anyone decodes it: nginx's $request logs it so.
+            exchange.addExchangeCompleteListener(new CompletionReport(System.nanoTime(), exchange.getRequestURI(), observers));
         }
         exchange.addDefaultResponseListener(ErrorResponses.INSTANCE);
         // Framing first: a request whose body cannot be framed without doubt reaches no backend.
@@ -102,7 +103,7 @@ final class GatewayHandler implements HttpHandler {
     }
 
     /** Tells the observers about one request when its exchange completes. Confined to the exchange's IO thread. */
-    private record CompletionReport(long startNanos, List<TrafficObserver> observers) implements ExchangeCompletionListener {
+    private record CompletionReport(long startNanos, String target, List<TrafficObserver> observers) implements ExchangeCompletionListener {
         @Override
         public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
             try {
@@ -110,7 +111,7 @@ final class GatewayHandler implements HttpHandler {
                 Router.Chosen chosen = exchange.getAttachment(Router.CHOSEN);
                 String client = ExchangeRequestView.clientAddressOf(exchange);
                 CompletedRequest request = new CompletedRequest(client == null ? "" : client,
-                        exchange.getRequestMethod().toString(), exchange.getRequestPath(), exchange.getQueryString(),
+                        exchange.getRequestMethod().toString(), target, exchange.getQueryString(),
                         exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
                         attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),
                         exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
