@@ -152,7 +152,7 @@ public final class BackendTls {
     }
 
     /** The chain checked by the JDK's trust manager, then the host name by {@link #names}. */
-    private static final class HostChecking extends X509ExtendedTrustManager {
+    private static final class HostChecking extends ServerTrust {
         private final X509TrustManager chain;
 
         HostChecking(X509TrustManager chain) {
@@ -184,28 +184,13 @@ public final class BackendTls {
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] certificates, String authType, SSLEngine engine) throws CertificateException {
-            throw new CertificateException("a client's trust manager checks no clients");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] certificates, String authType, Socket socket) throws CertificateException {
-            throw new CertificateException("a client's trust manager checks no clients");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] certificates, String authType) throws CertificateException {
-            throw new CertificateException("a client's trust manager checks no clients");
-        }
-
-        @Override
         public X509Certificate[] getAcceptedIssuers() {
             return chain.getAcceptedIssuers();
         }
     }
 
     /** Accepts every certificate: an X509ExtendedTrustManager, so the JDK adds no host name check of its own either. */
-    private static final class TrustingAll extends X509ExtendedTrustManager {
+    private static final class TrustingAll extends ServerTrust {
         @Override
         public void checkServerTrusted(X509Certificate[] certificates, String authType, SSLEngine engine) {
         }
@@ -219,6 +204,14 @@ public final class BackendTls {
         }
 
         @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+
+    /** What both of the proxy's trust managers share: they judge servers only, being a client's. */
+    private abstract static class ServerTrust extends X509ExtendedTrustManager {
+        @Override
         public void checkClientTrusted(X509Certificate[] certificates, String authType, SSLEngine engine) throws CertificateException {
             throw new CertificateException("a client's trust manager checks no clients");
         }
@@ -231,11 +224,6 @@ public final class BackendTls {
         @Override
         public void checkClientTrusted(X509Certificate[] certificates, String authType) throws CertificateException {
             throw new CertificateException("a client's trust manager checks no clients");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 }
