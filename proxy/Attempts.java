@@ -165,8 +165,11 @@ final class Attempts implements ExchangeCompletionListener {
         // An exchange can end with its backend's answer still on the way (a client that reset its HTTP/2
         // stream): Undertow's pool takes such a connection back all the same, and the next request on it would
         // read this answer. Closed, the pool drops it.
+        // Closed once this exchange is over, not while it completes: ProxyHandler's close listener on the backend
+        // connection would take the client's connection with it, keep-alive answer and all.
         if (connection != null && connection.isOpen() && ResponseHeadGuard.isMidAnswer(connection)) {
-            IoUtils.safeClose(connection);
+            ClientConnection leftover = connection;
+            leftover.getIoThread().execute(() -> IoUtils.safeClose(leftover));
         }
         // A failure the policy decided on was counted then; a request the client broke (bad body, body
         // timeout, abort) says nothing about the backend; otherwise the backend's own answer judges it.

@@ -240,6 +240,21 @@ class HostileBackendConformanceTest {
     }
 
     @Test
+    void aKeptAlive502LeavesTheClientsConnectionUsable() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"));
+        ProxyServer proxy = support.proxy(backend.url());
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.setSoTimeout(5_000);
+            for (int i = 0; i < 3; i++) {
+                TestSupport.write(client.getOutputStream(), "POST /" + i + " HTTP/1.1\r\nHost: front.test\r\nContent-Length: 0\r\n\r\n");
+                String response = TestSupport.readOneResponse(client.getInputStream());
+                assertTrue(response.startsWith("HTTP/1.1 502 ") && response.contains("\r\nConnection: keep-alive\r\n"),
+                        "answer " + i + " on the same connection it promised to keep: " + response);
+            }
+        }
+    }
+
+    @Test
     void aStatusLineWithoutTheSpaceAfterItsCodeIs502SayingSo() throws Exception {
         assertBadGateway("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", MALFORMED + "(a status line without the space after its code)");
     }
