@@ -90,8 +90,7 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
     }
 
     static String combined(CompletedRequest request, Instant now, DateTimeFormatter time) {
-        String target = request.query().isEmpty() ? request.path() : request.path() + "?" + request.query();
-        return request.clientAddress() + " - - [" + time.format(now) + "] \"" + escape(request.method() + " " + target + " " + request.protocol())
+        return request.clientAddress() + " - - [" + time.format(now) + "] \"" + escape(requestLine(request))
                 + "\" " + request.status() + " " + request.bytesSent() + " \"" + quoted(request.referer()) + "\" \"" + quoted(request.userAgent())
                 + "\" backend=" + (request.backend() == null ? "-" : request.backend().name()) + " attempts=" + request.attempts()
                 + " request_time=" + seconds(request)
@@ -109,6 +108,12 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + ",\"attempts\":" + request.attempts()
                 + ",\"route\":" + (request.route() == null ? "null" : Json.quote(request.route()))
                 + ",\"upstream\":" + (request.upstream() == null ? "null" : Json.quote(request.upstream())) + "}";
+    }
+
+    /** "METHOD target PROTOCOL"; a refused line without that shape is logged as it came, as nginx logs it. */
+    private static String requestLine(CompletedRequest request) {
+        String target = request.query().isEmpty() ? request.path() : request.path() + "?" + request.query();
+        return request.method().isEmpty() && request.protocol().isEmpty() ? target : request.method() + " " + target + " " + request.protocol();
     }
 
     /** A header's value for a quoted field: "-" when absent, as Apache and nginx write it. */

@@ -87,6 +87,11 @@ final class ClientConnectionCap {
         }
     }
 
+    /** Client connections counted open now. */
+    int open() {
+        return open.get();
+    }
+
     /** Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing. */
     HttpHandler around(HttpHandler next) {
         return exchange -> {

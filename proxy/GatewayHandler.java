@@ -43,6 +43,13 @@ final class GatewayHandler implements HttpHandler {
         observers.add(observer);
     }
 
+    /** Tells the observers about a request answered before it reached this handler (a parser refusal). */
+    void answeredWithoutExchange(CompletedRequest request) {
+        for (TrafficObserver observer : observers) {
+            observer.completed(request);
+        }
+    }
+
     void setForwardedHeaders(ForwardedHeaders forwarded) {
         this.forwarded = forwarded;
     }

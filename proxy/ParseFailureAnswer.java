@@ -1,9 +1,11 @@
 package proxy;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.xnio.ChannelListener;
 import org.xnio.StreamConnection;
 import org.xnio.channels.StreamSourceChannel;
@@ -17,7 +19,8 @@ import org.xnio.conduits.StreamSinkConduit;
  * writes straight to the socket (the fixed {@code HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection:
  * close\r\n\r\n}, past every handler and response listener; for a head it cannot parse, with conflicting or
  * malformed lengths, or over the size limit, which it answers 400, not 431) with the same status and a
- * short body naming both causes, since the bytes it writes are the same for each. Not thread-safe:
+ * short body naming both causes, since the bytes it writes are the same for each, and reports the refusal
+ * to the access log and statistics, which would never hear of it otherwise (nginx logs its 400s). Not thread-safe:
  * confined to the connection's IO thread, like every conduit.
  *
  * <p>Why a real response is never touched: Undertow writes that refusal with a {@code StringWriteChannelListener},
@@ -36,25 +39,61 @@ final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkCondu
     private static final byte[] ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
             + BODY.length() + "\r\nConnection: close\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII);
 
+    private final StreamConnection connection;
+    private final RequestLineTap requestLine;
+    private final TrafficObserver log;
     private ByteBuffer answer;          // our answer, once the refusal was seen; written before anything else
     private boolean terminatePending;   // writes were shut down while our answer was still being written
 
-    private ParseFailureAnswer(StreamSinkConduit next) {
+    private ParseFailureAnswer(StreamSinkConduit next, StreamConnection connection, RequestLineTap requestLine, TrafficObserver log) {
         super(next);
+        this.connection = connection;
+        this.requestLine = requestLine;
+        this.log = log;
     }
 
-    /** The open listener that puts this conduit under every connection {@code http} serves. */
-    static ChannelListener<StreamConnection> openListener(ChannelListener<StreamConnection> http) {
-        return new Installer(http);
+    /**
+     * The open listener that puts this conduit under every connection {@code http} serves, with a
+     * {@link RequestLineTap} under its source, and tells {@code log} about each refusal as a completed
+     * request: status 400, no backend, the request line as received.
+     */
+    static ChannelListener<StreamConnection> openListener(ChannelListener<StreamConnection> http, RequestLineTap.Taps taps, TrafficObserver log) {
+        return new Installer(http, taps, log);
     }
 
-    /** Installs the conduit before Undertow wraps the sink (idle timeout, response framing), so it sees every byte. */
-    private record Installer(ChannelListener<StreamConnection> http) implements ChannelListener<StreamConnection> {
+    /**
+     * Installs the conduits before Undertow wraps them (idle timeout, response framing), so they see every
+     * byte; on a TLS connection they sit above the encryption, where the bytes are plain.
+     */
+    private record Installer(ChannelListener<StreamConnection> http, RequestLineTap.Taps taps, TrafficObserver log)
+            implements ChannelListener<StreamConnection> {
         @Override
         public void handleEvent(StreamConnection connection) {
-            connection.getSinkChannel().setConduit(new ParseFailureAnswer(connection.getSinkChannel().getConduit()));
+            RequestLineTap tap = taps.install(connection);
+            connection.getSinkChannel().setConduit(new ParseFailureAnswer(connection.getSinkChannel().getConduit(), connection, tap, log));
             http.handleEvent(connection);
+            taps.forgetOnClose(connection);
         }
+    }
+
+    /** The refusal as the access log and the statistics see a request: what the client sent, and our 400. */
+    private CompletedRequest refused() {
+        String line = requestLine.line();
+        // "METHOD target PROTOCOL" when it has that shape; otherwise all of it as the target, as nginx logs garbage.
+        int first = line.indexOf(' ');
+        int last = line.lastIndexOf(' ');
+        String method = "", target = line, protocol = "";
+        if (first > 0 && last > first + 1 && line.startsWith("HTTP/", last + 1)) {
+            method = line.substring(0, first);
+            target = line.substring(first + 1, last);
+            protocol = line.substring(last + 1);
+        }
+        int question = target.indexOf('?');
+        InetSocketAddress peer = connection.getPeerAddress(InetSocketAddress.class);
+        long start = requestLine.startNanos() == 0 ? System.nanoTime() : requestLine.startNanos();
+        return new CompletedRequest(peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress(), method,
+                question < 0 ? target : target.substring(0, question), question < 0 ? "" : target.substring(question + 1),
+                400, BODY.length(), start, System.nanoTime() - start, null, 0, protocol, null, null, List.of(), null, null);
     }
 
     /** Whether {@code src} is Undertow's canned refusal, in the exact buffer shape its listener writes it. */
@@ -90,6 +129,7 @@ final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkCondu
             answer = ByteBuffer.wrap(ANSWER);
             src.position(src.limit()); // taken whole: Undertow's listener then shuts down writes and flushes
             answerWritten();
+            log.completed(refused());
             return UNDERTOW_400.length;
         }
         return answerWritten() ? next.write(src) : 0;

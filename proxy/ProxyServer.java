@@ -92,6 +92,7 @@ public final class ProxyServer {
     private final OptionMap sslOptions;
     private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
     private final ClientConnectionCap cap;
+    private final RequestLineTap.Taps requestLines = new RequestLineTap.Taps();
 
     /** With {@code givenPool} and {@code givenStrategy} (both or neither), the one upstream runs over them instead of new ones. */
     private ProxyServer(ProxySettings settings, GatewayConfig config, BackendPool givenPool, String givenStrategyName, Strategy givenStrategy,
@@ -142,7 +143,7 @@ public final class ProxyServer {
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
         this.cap = new ClientConnectionCap(settings.limits().maxClientConnections(), settings.listener().tunnelIdleTimeout().toMillis());
-        HttpHandler root = cap.around(shutdown);
+        HttpHandler root = cap.around(requestLines.around(shutdown));
         http.setRootHandler(root);
         this.http = http;
         if (protocols.clientTls() != null && protocols.http2()) {
@@ -151,9 +152,9 @@ public final class ProxyServer {
             http2.setRootHandler(root);
             AlpnOpenListener alpn = new AlpnOpenListener(buffers, httpOptions, "http/1.1", http);
             alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
-            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn);
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn, requestLines, gateway::answeredWithoutExchange);
         } else {
-            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http);
+            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http, requestLines, gateway::answeredWithoutExchange);
         }
 
         this.worker = xnio.createWorker(OptionMap.builder()
@@ -264,8 +265,8 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} above it, and
-     * {@link ParseFailureAnswer} under its sink. A TLS connection is wrapped first, the way Undertow's own HTTPS
+     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} and {@link RequestLineTap} above it,
+     * and {@link ParseFailureAnswer} under its sink. A TLS connection is wrapped first, the way Undertow's own HTTPS
      * listener wraps it (server mode, our protocols and suites; the handshake runs as the first bytes arrive), and
      * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
      * Undertow's exchanges name. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit suspends and
@@ -290,6 +291,14 @@ public final class ProxyServer {
     /** The listener's TLS (its certificates can be replaced while serving), or null when it speaks plain HTTP. */
     public ServerTls tls() {
         return tls;
+    }
+
+    /**
+     * Client connections the proxy tracks as open now: the connection cap's count and the request-line
+     * taps', which must both fall back as connections close, whatever the protocol (they leak otherwise).
+     */
+    public List<Integer> connectionsTracked() {
+        return List.of(cap.open(), requestLines.size());
     }
 
     /** Client connections accepted since start. */

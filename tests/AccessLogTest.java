@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -13,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import proxy.AccessLog;
 import proxy.CompletedRequest;
 import proxy.ProxyServer;
+import proxy.ProxySettings;
+import strategies.RoundRobin;
 
 /**
  * The access log as a record of what arrived: the request target exactly as the client sent it (never decoded, never
@@ -50,5 +55,74 @@ class AccessLogTest {
         String written = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(written.contains(" request_time=1.500 "), "1.5 s is request_time=1.500, seconds as nginx's $request_time: " + written);
         assertTrue(written.contains("\"ms\":1500.000"), written);
+    }
+
+    @Test
+    void requestsTheParserRefusesAreLoggedWithTheRequestLineAsReceived() throws Exception {
+        try (TestSupport support = new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
+            ProxyServer proxy = support.proxy(backend.url());
+            ByteArrayOutputStream combined = new ByteArrayOutputStream();
+            AccessLog log = new AccessLog(AccessLog.Format.COMBINED, new PrintStream(combined, true, StandardCharsets.UTF_8));
+            proxy.addObserver(log);
+
+            // Undertow's parser answers these with no exchange: alone on a fresh connection, after a good request on a
+            // kept-alive one, pipelined behind a good one, and bytes that are no request line at all.
+            String alone = TestSupport.rawExchange(proxy.port(), "GET /?a\"b HTTP/1.1\r\nHost: a\r\n\r\n");
+            String second;
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                client.setSoTimeout(5_000);
+                TestSupport.write(client.getOutputStream(), "GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(TestSupport.readOneResponse(client.getInputStream()).startsWith("HTTP/1.1 200"));
+                TestSupport.write(client.getOutputStream(), "GET /x\"y?q=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+                second = TestSupport.readUntilClosed(client.getInputStream());
+            }
+            String pipelined = TestSupport.rawExchange(proxy.port(),
+                    "GET /p HTTP/1.1\r\nHost: a\r\n\r\nPUT /p?<\"> HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+            String garbage = TestSupport.rawExchange(proxy.port(), "\u0016\u0003\u0001 not http\r\n\r\n");
+
+            assertTrue(alone.startsWith("HTTP/1.1 400 "), alone);
+            assertTrue(second.startsWith("HTTP/1.1 400 "), second);
+            assertTrue(pipelined.startsWith("HTTP/1.1 200 ") && pipelined.contains("HTTP/1.1 400 "), pipelined);
+            assertTrue(garbage.startsWith("HTTP/1.1 400 "), garbage);
+            assertEquals(List.of("/first", "/p"), backend.completeRequests().stream().map(r -> r.head().split(" ")[1]).toList(),
+                    "only the good requests reached the backend");
+            TestSupport.await(() -> combined.toString(StandardCharsets.UTF_8).lines().count() == 6, Duration.ofSeconds(5),
+                    "six lines: four refusals, two answers");
+            log.close();
+
+            List<String> requests = new ArrayList<>();
+            for (String line : combined.toString(StandardCharsets.UTF_8).lines().toList()) {
+                int open = line.indexOf("] \"") + 3;
+                int close = line.indexOf("\" ", open);
+                requests.add(line.substring(open, close) + " " + line.substring(close + 2, close + 5));
+                if (line.contains("\" 400 ")) {
+                    assertTrue(line.startsWith("127.0.0.1 - - ["), line);
+                    assertTrue(line.matches(".*\" 400 \\d+ \"-\" \"-\" backend=- attempts=0 request_time=\\d+\\.\\d{3} route=- upstream=-"), line);
+                }
+            }
+            assertEquals(List.of("GET /?a\\x22b HTTP/1.1 400", "GET /first HTTP/1.1 200", "GET /x\\x22y?q=1 HTTP/1.1 400",
+                    "GET /p HTTP/1.1 200", "PUT /p?<\\x22> HTTP/1.1 400", "\\x16\\x03\\x01 not http 400"), requests);
+        }
+    }
+
+    @Test
+    void aRefusalOverTlsIsLoggedToo() throws Exception {
+        try (TestSupport support = new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
+            ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, "round-robin", new RoundRobin(), List.of(backend.url()),
+                    TestSupport.selfSignedTls());
+            List<CompletedRequest> seen = TestSupport.observe(proxy);
+            String answer;
+            try (Socket client = TestSupport.connect(proxy)) {
+                TestSupport.write(client.getOutputStream(), "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(TestSupport.readOneResponse(client.getInputStream()).startsWith("HTTP/1.1 200"));
+                TestSupport.write(client.getOutputStream(), "GET /tls\"q HTTP/1.1\r\nHost: a\r\n\r\n");
+                answer = TestSupport.readUntilClosed(client.getInputStream());
+            }
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+            TestSupport.await(() -> seen.size() == 2, Duration.ofSeconds(5), "both requests reported");
+            assertEquals(List.of("/ok 200", "/tls\"q 400"), seen.stream().map(r -> r.path() + " " + r.status()).toList(),
+                    "the refused line as received, decrypted: the tap sits above TLS");
+            assertEquals(1, backend.completeRequests().size(), "the refused request reached no backend");
+        }
     }
 }
