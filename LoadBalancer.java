@@ -104,6 +104,7 @@ import text.UnitConverters.SizeConverter;
 import text.Units;
 import tls.CertificateProblem;
 import tls.BackendTls;
+import tls.ServerCertificate;
 import tls.ServerTls;
 import tls.TlsListenerOptions;
 
@@ -393,7 +394,8 @@ public class LoadBalancer implements Callable<Integer> {
         server.setAllowUnderscoresInHeaders(allowUnderscoresInHeaders);
         HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
         String[] args = spec.commandLine().getParseResult().originalArgs().toArray(String[]::new);
-        ConfigReloader reloader = new ConfigReloader(server, () -> reread(args), configFile);
+        boolean servingTls = server.tls() != null;
+        ConfigReloader reloader = ConfigReloader.withCertificates(server, () -> reread(args, servingTls), configFile);
         if (watchConfig) {
             try {
                 reloader.watch();
@@ -597,20 +599,46 @@ public class LoadBalancer implements Callable<Integer> {
 
     /**
      * The configuration read again from the same command line and file, for a reload: every check a
-     * start makes, nothing started.
+     * start makes, the listener's certificate files read and checked again, nothing started.
      *
-     * @throws ConfigException with every problem, or one naming the flag
+     * @param servingTls whether the running listener speaks TLS: a reload cannot switch that
+     * @throws ConfigException with every problem, or one naming the flag or the certificate file
      */
-    static GatewayConfig reread(String[] args) {
+    static ConfigReloader.Next reread(String[] args, boolean servingTls) {
         CommandLine cli = commandLine();
         LoadBalancer fresh = cli.getCommand();
         try {
             cli.parseArgs(args);
-            GatewayConfig config = fresh.fileConfig();
+            GatewayConfig config = fresh.configFile == null ? null : fresh.fileConfig();
             fresh.validate();
-            return config;
+            return new ConfigReloader.Next(config, fresh.reloadedCertificates(servingTls));
         } catch (ParameterException e) {
             throw new ConfigException(List.of(new ConfigProblem(String.valueOf(fresh.configFile), e.getMessage())));
+        }
+    }
+
+    /** The listener's certificates read afresh for a reload; null to keep those serving (plain HTTP, or --tls self-signed). */
+    private List<ServerCertificate> reloadedCertificates(boolean servingTls) {
+        TlsListenerOptions options = tlsOptions();
+        if (options.enabled() != servingTls) {
+            throw new ConfigException(List.of(new ConfigProblem("--tls-cert", servingTls
+                    ? "the listener has spoken TLS since start and a reload cannot turn that off; restart without --tls/--tls-cert"
+                    : "the listener has spoken plain HTTP since start and a reload cannot turn TLS on; restart with --tls-cert")));
+        }
+        if (!options.problems().isEmpty()) {
+            throw new ConfigException(List.of(new ConfigProblem("--tls-cert", options.problems().get(0))));
+        }
+        if (!servingTls || TlsListenerOptions.SELF_SIGNED.equals(options.mode())) {
+            return null;
+        }
+        try {
+            return options.certificates(Instant.now());
+        } catch (CertificateProblem e) {
+            // Said as at start: "--tls-cert FILE: what is wrong with it".
+            String message = e.getMessage();
+            int colon = message.indexOf(": ");
+            throw new ConfigException(List.of(colon < 0 ? new ConfigProblem("--tls-cert", message)
+                    : new ConfigProblem("--tls-cert " + message.substring(0, colon), message.substring(colon + 2))));
         }
     }
 
