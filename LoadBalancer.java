@@ -382,7 +382,7 @@ public class LoadBalancer implements Callable<Integer> {
         ServerTls clientTls = serverTls(); // so is a bad certificate
         ProtocolSettings protocols = new ProtocolSettings(clientTls, http2, h2c, backendTls());
         if (checkConfig) {
-            return printCheckedConfig(fromFile);
+            return printCheckedConfig(fromFile, protocols);
         }
         DemoBackends demo = DemoBackends.start(fromFile == null && backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
@@ -586,15 +586,40 @@ public class LoadBalancer implements Callable<Integer> {
     }
 
     /** --check-config: what would run, on standard output, and 0. */
-    private int printCheckedConfig(GatewayConfig fromFile) {
+    private int printCheckedConfig(GatewayConfig fromFile, ProtocolSettings protocols) {
         GatewayConfig config = fromFile != null ? fromFile : GatewayConfig.single(defaultUpstream());
         System.out.println("configuration " + config.source() + " is good");
-        System.out.println("listen " + bind + ":" + port);
+        listenerLines(protocols, Instant.now()).forEach(System.out::println);
         config.describe().forEach(System.out::println);
         if (fromFile == null && backends.isEmpty()) {
             System.out.println("  (no --backend: " + demoBackends + " demo backends would start)");
         }
         return 0;
+    }
+
+    /** The listeners as --check-config prints them: TLS with each certificate's names (SNI), subject and expiry, h2, the redirect. */
+    private List<String> listenerLines(ProtocolSettings protocols, Instant now) {
+        List<String> lines = new ArrayList<>();
+        ServerTls tls = protocols.clientTls();
+        if (tls == null) {
+            lines.add("listen " + bind + ":" + port + (protocols.h2c() ? " (plain HTTP/1.1, and cleartext HTTP/2 by prior knowledge: --h2c)" : ""));
+            return lines;
+        }
+        lines.add("listen " + bind + ":" + port + " https (" + String.join(", ", ServerTls.PROTOCOLS) + "; HTTP/2 by ALPN: "
+                + (protocols.http2() ? "on" : "off, HTTP/1.1 only") + ")");
+        List<ServerCertificate> certificates = tls.certificates();
+        for (int i = 0; i < certificates.size(); i++) {
+            ServerCertificate certificate = certificates.get(i);
+            long days = Duration.between(now, certificate.notAfter()).toDays();
+            lines.add("  certificate " + certificate.source() + ": SNI names " + String.join(", ", certificate.names())
+                    + (i == 0 ? " (and the default for any other name)" : "") + "; subject " + certificate.chain().get(0).getSubjectX500Principal().getName()
+                    + "; expires " + certificate.notAfter() + " (in " + days + " days" + (days < 14 ? ": renew it soon" : "") + ")"
+                    + "; SHA-256 " + certificate.fingerprint());
+        }
+        if (redirectHttp != null) {
+            lines.add("listen " + bind + ":" + redirectHttp + " plain HTTP: 308 to https on port " + port);
+        }
+        return lines;
     }
 
     /**

@@ -184,6 +184,36 @@ class TlsListenerTest {
         }
     }
 
+    @Test
+    void checkConfigPrintsTheListenersWithTheirCertificates() throws Exception {
+        dir = Files.createTempDirectory("tls-check");
+        ServerCertificate api = SelfSigned.create("api", List.of("api.test", "*.api.test"), List.of(), Instant.now());
+        ServerCertificate soon = SelfSigned.create("www", List.of("www.test"), List.of(), Instant.now().minus(Duration.ofDays(25)));
+        Path apiCert = pem("api.pem", api.chain().get(0));
+        Path apiKey = pem("api.key", new JcaPKCS8Generator(api.key(), null));
+        Path wwwCert = pem("www.pem", soon.chain().get(0));
+        Path wwwKey = pem("www.key", new JcaPKCS8Generator(soon.key(), null));
+        Path config = Files.writeString(dir.resolve("lb.yaml"), "tls-cert: [" + apiCert + ", " + wwwCert + "]\ntls-key: [" + apiKey + ", " + wwwKey
+                + "]\nredirect-http: 8081\nupstreams:\n  app:\n    backend: [\"http://127.0.0.1:9001\"]\n");
+        LoadBalancerProcess.Exited checked = LoadBalancerProcess.run("--config", config.toString(), "--check-config");
+        assertEquals(0, checked.code(), checked.output());
+        List<String> lines = checked.output().lines().toList();
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: on)", lines.get(1), checked.output());
+        assertTrue(lines.get(2).startsWith("  certificate " + apiCert + " with " + apiKey + ": SNI names api.test, *.api.test (and the default for any other name);"
+                + " subject CN=api; expires " + api.notAfter() + " (in "), lines.get(2));
+        assertTrue(lines.get(2).endsWith("; SHA-256 " + api.fingerprint()), lines.get(2));
+        assertTrue(lines.get(3).startsWith("  certificate " + wwwCert + " with " + wwwKey + ": SNI names www.test; subject CN=www; expires "
+                + soon.notAfter()) && lines.get(3).contains(" days: renew it soon)"), "a certificate about to expire says so: " + lines.get(3));
+        assertEquals("listen 127.0.0.1:8081 plain HTTP: 308 to https on port 0", lines.get(4), checked.output());
+        assertEquals("route * -> upstream app", lines.get(5).replaceAll(" +", " ").replaceFirst("route .* -> ", "route * -> "), checked.output());
+
+        LoadBalancerProcess.Exited plain = LoadBalancerProcess.run("--h2c", "--check-config", "--backend", "http://127.0.0.1:9001");
+        assertEquals("listen 127.0.0.1:0 (plain HTTP/1.1, and cleartext HTTP/2 by prior knowledge: --h2c)", plain.output().lines().toList().get(1), plain.output());
+        LoadBalancerProcess.Exited noH2 = LoadBalancerProcess.run("--tls", "self-signed", "--no-http2", "--check-config", "--backend", "http://127.0.0.1:9001");
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: off, HTTP/1.1 only)", noH2.output().lines().toList().get(1), noH2.output());
+        assertTrue(noH2.output().lines().toList().get(2).startsWith("  certificate self-signed: SNI names localhost"), noH2.output());
+    }
+
     private static void assertRefused(String file, String problem, String... args) throws Exception {
         LoadBalancerProcess.Exited exited = LoadBalancerProcess.run(args);
         assertEquals(2, exited.code(), exited.output());
