@@ -265,7 +265,8 @@ public final class ProxyServer {
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
      * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} above it, and
-     * {@link ParseFailureAnswer} under its sink. A TLS connection is wrapped first, the way Undertow's own HTTPS
+     * {@link ParseFailureAnswer} under its sink. A TLS connection gets {@link PlainHttpOnTlsPort} on its raw bytes,
+     * then is wrapped, the way Undertow's own HTTPS
      * listener wraps it (server mode, our protocols and suites; the handshake runs as the first bytes arrive), and
      * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
      * Undertow's exchanges name. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit suspends and
@@ -280,6 +281,7 @@ public final class ProxyServer {
                 LazyReadSuspension.install(connection);
             }
         } else {
+            PlainHttpOnTlsPort.install(connection); // under the encryption: it reads the raw first byte
             served = ssl.wrapExistingConnection(connection, sslOptions, false);
         }
         cap.accepted(served);

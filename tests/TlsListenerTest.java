@@ -49,7 +49,7 @@ import tls.ServerTls;
  * HTTPS at the front, as a user starts it and as an attacker tries it: {@code --tls self-signed} serves the
  * certificate whose fingerprint the banner prints; {@code --tls-cert}/{@code --tls-key} pairs are chosen by SNI;
  * backends hear {@code X-Forwarded-Proto: https} and {@code Forwarded: proto=https}; bad certificate files stop the
- * start in one line; TLS 1.1 and plain HTTP on the TLS port get nothing through; bodies cross the encryption byte
+ * start in one line; TLS 1.1 gets nothing through and plain HTTP on the TLS port gets nginx's 400; bodies cross the encryption byte
  * for byte both ways, and a backend's broken framing still gets its 502.
  */
 class TlsListenerTest {
@@ -224,7 +224,7 @@ class TlsListenerTest {
     }
 
     @Test
-    void tls11AndPlainHttpOnTheTlsPortGetNothingThrough() throws Exception {
+    void tls11IsRefusedAndPlainHttpOnTheTlsPortGetsNginxs400() throws Exception {
         try (RecordingBackend backend = new RecordingBackend()) {
             ServerTls tls = TestSupport.selfSignedTls();
             ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, "RoundRobin", new RoundRobin(), List.of(backend.url()), tls);
@@ -235,13 +235,23 @@ class TlsListenerTest {
                 socket.setEnabledProtocols(new String[] {"TLSv1.1"});
                 assertThrows(SSLException.class, socket::startHandshake, "TLS 1.1 must be refused (RFC 8996)");
             }
-            try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
-                plain.setSoTimeout(5_000);
-                TestSupport.write(plain.getOutputStream(), "GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                String answer = readAll(plain.getInputStream());
-                assertFalse(answer.contains("HTTP/1.1 200"), "plain HTTP on the TLS port is never proxied: " + answer);
+            for (String request : List.of("GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                    "POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello", "GET / HTTP/1.0\r\n\r\n")) {
+                try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                    plain.setSoTimeout(5_000);
+                    TestSupport.write(plain.getOutputStream(), request);
+                    String answer = readAll(plain.getInputStream());
+                    assertTrue(answer.startsWith("HTTP/1.1 400 Bad Request\r\n") && answer.contains("\r\nConnection: close\r\n")
+                            && answer.endsWith("\r\n\r\n400 The plain HTTP request was sent to HTTPS port: this port speaks TLS, use https://\n"),
+                            "plain HTTP on the TLS port gets nginx's answer, not a silent close: " + answer);
+                }
             }
-            assertEquals("", backend.allBytes(), "nothing reaches the backend");
+            try (Socket client = TestSupport.connect(proxy)) {
+                TestSupport.write(client.getOutputStream(), "GET /tls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                assertTrue(TestSupport.readUntilClosed(client.getInputStream()).startsWith("HTTP/1.1 200 "), "TLS clients are served as before");
+            }
+            assertEquals(1, backend.completeRequests().size(), "nothing of the plain requests reaches the backend");
+            assertTrue(backend.completeRequests().get(0).head().startsWith("GET /tls HTTP/1.1\r\n"), backend.allBytes());
         }
     }
 
