@@ -97,7 +97,14 @@ public final class ConfigReloader {
             return new Result(false, lines);
         }
         // Everything was read and checked above; only now does any of it serve.
-        List<String> changes = new ArrayList<>(next.gateway() == null ? List.of() : server.reload(next.gateway()));
+        List<String> changes;
+        try {
+            changes = new ArrayList<>(next.gateway() == null ? List.of() : server.reload(next.gateway()));
+        } catch (IllegalArgumentException e) { // an upstream's backend-ca that cannot serve: refused before anything changed
+            List<String> lines = List.of(what() + ": " + e.getMessage());
+            refused(trigger, lines);
+            return new Result(false, lines);
+        }
         if (next.certificates() != null && server.tls() != null) {
             List<String> before = fingerprints(server.tls().certificates());
             server.tls().replaceCertificates(next.certificates());

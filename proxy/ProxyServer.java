@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
@@ -41,6 +42,8 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
+import tls.BackendTls;
+import tls.CertificateProblem;
 import tls.ServerTls;
 
 /**
@@ -75,10 +78,12 @@ public final class ProxyServer {
     }
 
     private final ProxySettings settings;
-    private final BackendConnections connections;
+    private final Xnio xnio;
+    private final BackendTls flagsTrust;   // --backend-ca / --backend-insecure; null: the JDK's trust store
+    /** Connections to backends, one set per way of trusting https:// ones: the flags', and each upstream's own. */
+    private final Map<UpstreamConfig.BackendTrust, Trusted> trusted = new ConcurrentHashMap<>();
     private final Router router;
     private volatile boolean explain;
-    private final SSLContext backendTrust; // how health checks trust https:// backends; null: the JDK's default
     private final EventLog events = new EventLog();
     private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
@@ -102,12 +107,12 @@ public final class ProxyServer {
         this.tls = protocols.clientTls();
         this.h2c = protocols.h2c() && tls == null;
         Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
-        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, protocols.backendTls());
-        this.backendTrust = protocols.backendTls() == null ? null : protocols.backendTls().context();
+        this.xnio = xnio;
+        this.flagsTrust = protocols.backendTls();
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         for (UpstreamConfig upstream : config.upstreams()) {
             BackendPool pool = givenPool != null ? givenPool : poolOf(upstream);
-            pool.addListener(connections);
+            pool.addListener(trusted(upstream).connections());
             Strategy strategy = givenStrategy != null ? givenStrategy : upstream.picking().create();
             String strategyName = givenStrategy != null ? givenStrategyName : upstream.picking().strategy();
             upstreams.put(upstream.name(), upstream(upstream, pool, strategyName, strategy, null));
@@ -188,8 +193,45 @@ public final class ProxyServer {
 
     private Upstream upstream(UpstreamConfig upstream, BackendPool pool, String strategyName, Strategy strategy, HealthMonitor health) {
         ProxySettings upstreamSettings = Upstream.settingsFor(settings, upstream);
-        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, connections,
-                health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, backendTrust));
+        Trusted trust = trusted(upstream);
+        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, trust.connections(),
+                health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, trust.context()));
+    }
+
+    /**
+     * How an upstream's https:// backends are trusted, and the connections made that way.
+     *
+     * @param tls null: the JDK's trust store, host names checked
+     */
+    private record Trusted(BackendTls tls, BackendConnections connections) {
+        SSLContext context() {
+            return tls == null ? null : tls.context();
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the upstream and its backend-ca file, when that cannot serve as trust */
+    private Trusted trusted(UpstreamConfig upstream) {
+        UpstreamConfig.BackendTrust trust = upstream.backendTrust();
+        Trusted known = trusted.get(trust);
+        if (known != null) {
+            return known;
+        }
+        BackendTls tls;
+        if (trust.equals(UpstreamConfig.BackendTrust.FROM_FLAGS)) {
+            tls = flagsTrust;
+        } else if (Boolean.TRUE.equals(trust.insecure())) {
+            tls = BackendTls.insecure();
+            events.record("upstream " + upstream.name() + ": backend-insecure: its https:// backends' certificates are not checked");
+        } else if (trust.ca() != null) {
+            try {
+                tls = BackendTls.verifying(trust.ca());
+            } catch (CertificateProblem e) {
+                throw new IllegalArgumentException("upstream " + upstream.name() + ": backend-ca " + e.getMessage(), e);
+            }
+        } else { // backend-insecure: false under a global --backend-insecure: verify after all
+            tls = flagsTrust != null && !flagsTrust.isInsecure() ? flagsTrust : null;
+        }
+        return trusted.computeIfAbsent(trust, key -> new Trusted(tls, new BackendConnections(BackendSettings.DEFAULTS, xnio, tls)));
     }
 
     private static BackendPool poolOf(UpstreamConfig upstream) {
@@ -356,6 +398,7 @@ public final class ProxyServer {
      * a request already routed finishes on the old configuration. Returns what changed, one line each.
      */
     public synchronized List<String> reload(GatewayConfig next) {
+        next.upstreams().forEach(this::trusted); // a CA file that cannot serve refuses the reload before anything changes
         Router.Table before = router.table();
         List<String> changes = new ArrayList<>();
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
@@ -366,7 +409,7 @@ public final class ProxyServer {
             UpstreamConfig wasConfig = before.config().upstream(upstream.name());
             if (was == null || wasConfig == null) {
                 BackendPool pool = poolOf(upstream);
-                pool.addListener(connections);
+                pool.addListener(trusted(upstream).connections());
                 Upstream added = upstream(upstream, pool, upstream.picking().strategy(), upstream.picking().create(), null);
                 started.add(added.health);
                 upstreams.put(upstream.name(), added);
@@ -375,10 +418,17 @@ public final class ProxyServer {
             }
             reconcile(was.pool, upstream, changes);
             boolean samePicking = wasConfig.picking().equals(upstream.picking());
-            boolean sameHealth = wasConfig.health().equals(upstream.health());
+            boolean sameTrust = wasConfig.backendTrust().equals(upstream.backendTrust());
+            boolean sameHealth = wasConfig.health().equals(upstream.health()) && sameTrust; // health checks trust as requests do
             if (samePicking && sameHealth && wasConfig.maxConns() == upstream.maxConns() && wasConfig.retryBudget() == upstream.retryBudget()) {
                 upstreams.put(upstream.name(), was);
                 continue;
+            }
+            if (!sameTrust) { // its backends' connections are made again, trusting the new way
+                was.pool.removeListener(was.connections);
+                was.pool.all().forEach(was.connections::left);
+                was.pool.addListener(trusted(upstream).connections());
+                changes.add("upstream " + upstream.name() + ": https:// backends trusted anew");
             }
             Strategy strategy = samePicking ? was.strategy : upstream.picking().create();
             Upstream rebuilt = upstream(upstream, was.pool, upstream.picking().strategy(), strategy, sameHealth ? was.health : null);
@@ -393,8 +443,8 @@ public final class ProxyServer {
         before.upstreams().forEach((name, was) -> {
             if (!upstreams.containsKey(name)) {
                 retired.add(was.health);
-                was.pool.removeListener(connections);
-                was.pool.all().forEach(connections::left);
+                was.pool.removeListener(was.connections);
+                was.pool.all().forEach(was.connections::left);
                 changes.add("upstream " + name + " removed");
             }
         });
@@ -472,8 +522,8 @@ public final class ProxyServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        upstreams.forEach(upstream -> upstream.pool.removeListener(connections));
-        connections.closeAll();
+        upstreams.forEach(upstream -> upstream.pool.removeListener(upstream.connections));
+        trusted.values().forEach(trust -> trust.connections().closeAll());
         return drained;
     }
 }
