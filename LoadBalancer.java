@@ -792,9 +792,11 @@ public class LoadBalancer implements Callable<Integer> {
         if (admin != null) {
             String bound = adminBind();
             String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
-            System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
+            String adminScheme = admin.isHttps() ? "https" : "http";
+            System.err.printf("Admin:    %s://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminScheme, adminHost, admin.port());
             if (admin.oneTimeLoginPath() != null) {
-                System.err.printf("Log in:   http://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+                System.err.printf("Log in:   %s://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminScheme, adminHost,
+                        admin.port(), admin.oneTimeLoginPath());
             }
         }
         System.err.flush();

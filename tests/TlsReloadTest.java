@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -35,12 +32,12 @@ import tls.ServerCertificate;
 
 /**
  * Certificates reloaded in a running load balancer, as a user renews them: after POST /reload (the same reload as
- * SIGHUP's and --watch-config's) new handshakes get the new certificate while a TLS connection opened before goes
+ * SIGHUP's and --watch-config's, on the admin port, which speaks HTTPS with the same certificates) new handshakes get the new certificate while a TLS connection opened before goes
  * on serving; a bad new certificate (missing file, key of another certificate, expired, encrypted key without its
  * password) is refused in one line naming the file, and a real TLS client still reads the old one.
  */
 class TlsReloadTest {
-    private static final Pattern ADMIN = Pattern.compile("Admin: +http://[^:]+:(\\d+)/");
+    private static final Pattern ADMIN = Pattern.compile("Admin: +https://[^:]+:(\\d+)/");
     private final TestSupport support = new TestSupport();
     private Path dir;
 
@@ -72,7 +69,7 @@ class TlsReloadTest {
                     assertEquals(200, status(exchange(open, "/before")));
 
                     Files.writeString(config, config("second.pem", "second.key", backend.url()));
-                    HttpResponse<String> reload = reload(admin);
+                    Answer reload = reload(admin);
                     assertEquals(200, reload.statusCode(), reload.body());
                     assertTrue(reload.body().contains("certificate " + dir.resolve("second.pem")), reload.body());
                     assertEquals(second.chain().get(0), servedTo(lb.port(), "app.test"), "a new handshake gets the new certificate");
@@ -107,7 +104,7 @@ class TlsReloadTest {
                         new Bad("old.pem", "old.key", "old.pem", "expired on"),
                         new Bad("other.pem", "locked.key", "locked.key", "--tls-key-password-file"))) {
                     Files.writeString(config, config(bad.cert(), bad.key(), backend.url()));
-                    HttpResponse<String> reload = reload(admin);
+                    Answer reload = reload(admin);
                     assertEquals(409, reload.statusCode(), bad + ": " + reload.body());
                     assertTrue(reload.body().contains(dir.resolve(bad.file()).toString()) && reload.body().contains(bad.problem()),
                             bad + " named in the answer: " + reload.body());
@@ -137,7 +134,7 @@ class TlsReloadTest {
                      dir.resolve("live.key").toString(), "--admin-port", "0", "--backend", backend.url())) {
             assertEquals(before.chain().get(0), servedTo(lb.port(), "app.test"));
             pemPair("live", renewed); // certbot's renewal: the same paths, new contents
-            HttpResponse<String> reload = reload(adminPort(lb));
+            Answer reload = reload(adminPort(lb));
             assertEquals(200, reload.statusCode(), reload.body());
             assertEquals(renewed.chain().get(0), servedTo(lb.port(), "app.test"));
         }
@@ -147,10 +144,17 @@ class TlsReloadTest {
         return "tls-cert: " + dir.resolve(cert) + "\ntls-key: " + dir.resolve(key) + "\nupstreams:\n  app:\n    backend: [\"" + backend + "\"]\n";
     }
 
-    private HttpResponse<String> reload(int admin) throws Exception {
-        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/reload")).header("X-LB-Admin", "1")
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    /** POST /reload on the admin port, which speaks HTTPS like the proxy's listener: status line, then the body. */
+    private static Answer reload(int admin) throws Exception {
+        try (SSLSocket socket = tlsSocket(admin, "localhost")) {
+            TestSupport.write(socket.getOutputStream(), "POST /reload HTTP/1.1\r\nHost: 127.0.0.1:" + admin
+                    + "\r\nX-LB-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            String response = TestSupport.readUntilClosed(socket.getInputStream());
+            return new Answer(status(response), response.substring(response.indexOf("\r\n\r\n") + 4));
+        }
     }
+
+    private record Answer(int statusCode, String body) {}
 
     private static int adminPort(LoadBalancerProcess lb) throws InterruptedException {
         lb.awaitLine("Admin: ", Duration.ofSeconds(10));
