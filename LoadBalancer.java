@@ -375,6 +375,7 @@ public class LoadBalancer implements Callable<Integer> {
         }
         GatewayConfig fromFile = configFile == null ? null : fileConfig();
         validate();
+        checkUpstreamTrust(fromFile); // an upstream's backend-ca that is no CA is bad input, said before anything listens
         String token = adminToken();
         StrategyOptions strategyOptions = strategyOptions();
         create(strategy, strategyOptions); // a --hash-key the strategy cannot read is refused before anything listens
@@ -636,6 +637,7 @@ public class LoadBalancer implements Callable<Integer> {
             cli.parseArgs(args);
             GatewayConfig config = fresh.configFile == null ? null : fresh.fileConfig();
             fresh.validate();
+            fresh.checkUpstreamTrust(config);
             return new ConfigReloader.Next(config, fresh.reloadedCertificates(servingTls));
         } catch (ParameterException e) {
             throw new ConfigException(List.of(new ConfigProblem(String.valueOf(fresh.configFile), e.getMessage())));
@@ -712,6 +714,22 @@ public class LoadBalancer implements Callable<Integer> {
             return backendCa == null ? null : BackendTls.verifying(backendCa);
         } catch (CertificateProblem e) {
             throw badInput("--backend-ca " + e.getMessage());
+        }
+    }
+
+    /** Each upstream's own backend-ca read as the proxy will read it; bad input naming the upstream and the file otherwise. */
+    private void checkUpstreamTrust(GatewayConfig config) {
+        if (config == null) {
+            return;
+        }
+        for (UpstreamConfig upstream : config.upstreams()) {
+            if (upstream.backendTrust().ca() != null) {
+                try {
+                    BackendTls.verifying(upstream.backendTrust().ca());
+                } catch (CertificateProblem e) {
+                    throw badInput("upstream '" + upstream.name() + "': backend-ca " + e.getMessage());
+                }
+            }
         }
     }
 

@@ -209,5 +209,20 @@ class HttpsBackendTest {
         refused = LoadBalancerProcess.run("--config", missing.toString(), "--check-config");
         assertEquals(2, refused.code(), refused.output());
         assertEquals("error: " + missing + ":4:17: backend-ca: cannot read " + dir.resolve("nope.pem") + " (no such file?)", refused.output().strip());
+        Path notCa = Files.writeString(dir.resolve("not-a-ca.pem"), "hello\n");
+        Path garbage = Files.writeString(dir.resolve("garbage.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + notCa + "\n");
+        refused = LoadBalancerProcess.run("--config", garbage.toString(), "--check-config");
+        assertEquals(2, refused.code(), refused.output());
+        List<String> lines = refused.output().lines().filter(line -> !line.isBlank()).toList();
+        assertEquals(1, lines.size(), refused.output());
+        assertTrue(lines.get(0).startsWith("error: upstream 'app': backend-ca " + notCa), lines.get(0));
+
+        Path checked = Files.writeString(dir.resolve("checked.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + localhostCa + "\n  lab:\n    backend: [\"https://localhost:2\"]\n    backend-insecure: true\nroutes:\n  - path: /\n    upstream: app\n");
+        LoadBalancerProcess.Exited good = LoadBalancerProcess.run("--config", checked.toString(), "--check-config");
+        assertEquals(0, good.code(), good.output());
+        assertTrue(good.output().contains("upstream app (round-robin) https:// backends checked against " + localhostCa), good.output());
+        assertTrue(good.output().contains("upstream lab (round-robin) https:// backends unchecked (backend-insecure)"), good.output());
     }
 }
