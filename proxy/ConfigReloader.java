@@ -88,22 +88,16 @@ public final class ConfigReloader {
         try {
             next = source.get();
         } catch (ConfigException e) {
-            List<String> lines = e.problems().stream().map(ConfigProblem::toString).toList();
-            refused(trigger, lines);
-            return new Result(false, lines);
+            return refused(trigger, e.problems().stream().map(ConfigProblem::toString).toList());
         } catch (RuntimeException e) {
-            List<String> lines = List.of(what() + ": " + e.getMessage());
-            refused(trigger, lines);
-            return new Result(false, lines);
+            return refused(trigger, List.of(what() + ": " + e.getMessage()));
         }
         // Everything was read and checked above; only now does any of it serve.
         List<String> changes;
         try {
             changes = new ArrayList<>(next.gateway() == null ? List.of() : server.reload(next.gateway()));
         } catch (IllegalArgumentException e) { // an upstream's backend-ca that cannot serve: refused before anything changed
-            List<String> lines = List.of(what() + ": " + e.getMessage());
-            refused(trigger, lines);
-            return new Result(false, lines);
+            return refused(trigger, List.of(what() + ": " + e.getMessage()));
         }
         if (next.certificates() != null && server.tls() != null) {
             List<String> before = fingerprints(server.tls().certificates());
@@ -129,8 +123,9 @@ public final class ConfigReloader {
         return file != null ? file.toString() : "the TLS certificates";
     }
 
-    private void refused(String trigger, List<String> lines) {
+    private Result refused(String trigger, List<String> lines) {
         server.events().record(trigger + ": " + what() + " refused, still serving the previous configuration: " + String.join("; ", lines));
+        return new Result(false, lines);
     }
 
     /**

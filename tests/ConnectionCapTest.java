@@ -290,4 +290,35 @@ class ConnectionCapTest {
         List<String> paths = backend.requestHeads().stream().map(head -> head.split(" ")[1]).sorted().toList();
         assertEquals(List.of("/fresh", "/h2-first", "/h2-second", "/http1", "/slow-h2"), paths);
     }
+
+    @Test
+    void closedTlsConnectionsLeaveTheCountWhicheverProtocolAlpnChose() throws Exception {
+        RawBackend backend = backend();
+        ProxyServer proxy = support.proxy(settings(3, ProxySettings.Listener.TUNNEL_IDLE_DEFAULT), "RoundRobin", new RoundRobin(), List.of(backend.url()),
+                TestSupport.selfSignedTls());
+        // Six connections come and go: HTTP/1.1 (no ALPN offered, so ALPN's fallback) and h2 by ALPN, each closed after one answer.
+        for (int i = 0; i < 6; i++) {
+            if (i % 2 == 0) {
+                try (Socket gone = TestSupport.connect(proxy)) {
+                    TestSupport.write(gone.getOutputStream(), "GET /gone-" + i + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                    assertTrue(TestSupport.readUntilClosed(gone.getInputStream()).startsWith("HTTP/1.1 200 "));
+                }
+            } else {
+                idleHttp2(proxy, "/gone-h2-" + i, true, new ArrayList<>()).close();
+            }
+        }
+        Thread.sleep(300); // their closes reach the proxy (loopback: well within this)
+        List<Socket> kept = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Socket socket = TestSupport.connect(proxy);
+            sockets.add(socket);
+            TestSupport.write(socket.getOutputStream(), "GET /kept-" + i + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertTrue(TestSupport.readOneResponse(socket.getInputStream()).startsWith("HTTP/1.1 200 "));
+            kept.add(socket);
+        }
+        for (Socket socket : kept) {
+            assertFalse(closedByProxy(socket, 300), "three open connections are within a cap of three: the closed ones must have left the count");
+        }
+        assertEquals(9, backend.requestHeads().size());
+    }
 }
