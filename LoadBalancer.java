@@ -550,10 +550,11 @@ public class LoadBalancer implements Callable<Integer> {
             if (!value.equals("true") && !value.equals("false")) {
                 return "'" + String.join(", ", setting.values()) + "' is not true or false";
             }
-            if (value.equals("false")) {
+            if (value.equals("false") && !option.negatable()) {
                 return null;
             }
-            args.add(option.longestName());
+            // A switch that is on by default (http2) is turned off by its negated flag, as on the command line.
+            args.add(value.equals("false") ? "--no-" + option.longestName().substring(2) : option.longestName());
         } else {
             if (setting.values().size() != 1 && !option.isMultiValue()) {
                 return "expected a single value, got a list";

@@ -212,6 +212,10 @@ class TlsListenerTest {
         LoadBalancerProcess.Exited noH2 = LoadBalancerProcess.run("--tls", "self-signed", "--no-http2", "--check-config", "--backend", "http://127.0.0.1:9001");
         assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: off, HTTP/1.1 only)", noH2.output().lines().toList().get(1), noH2.output());
         assertTrue(noH2.output().lines().toList().get(2).startsWith("  certificate self-signed: SNI names localhost"), noH2.output());
+        Path off = Files.writeString(dir.resolve("off.yaml"), "tls: self-signed\nhttp2: false\nbackend: [\"http://127.0.0.1:9001\"]\n");
+        LoadBalancerProcess.Exited fromFile = LoadBalancerProcess.run("--config", off.toString(), "--check-config");
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: off, HTTP/1.1 only)", fromFile.output().lines().toList().get(1),
+                "the file's http2: false turns h2 off as --no-http2 does: " + fromFile.output());
     }
 
     private static void assertRefused(String file, String problem, String... args) throws Exception {
