@@ -29,7 +29,7 @@
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java proxy/Router.java proxy/Upstream.java proxy/ConfigReloader.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java proxy/RequestLineTap.java
 //SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
+//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/PlainHttpOnTlsPort.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
 //SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java proxy/ClientConnectionCap.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
@@ -104,6 +104,7 @@ import text.UnitConverters.SizeConverter;
 import text.Units;
 import tls.CertificateProblem;
 import tls.BackendTls;
+import tls.ServerCertificate;
 import tls.ServerTls;
 import tls.TlsListenerOptions;
 
@@ -374,6 +375,7 @@ public class LoadBalancer implements Callable<Integer> {
         }
         GatewayConfig fromFile = configFile == null ? null : fileConfig();
         validate();
+        checkUpstreamTrust(fromFile); // an upstream's backend-ca that is no CA is bad input, said before anything listens
         String token = adminToken();
         StrategyOptions strategyOptions = strategyOptions();
         create(strategy, strategyOptions); // a --hash-key the strategy cannot read is refused before anything listens
@@ -381,7 +383,7 @@ public class LoadBalancer implements Callable<Integer> {
         ServerTls clientTls = serverTls(); // so is a bad certificate
         ProtocolSettings protocols = new ProtocolSettings(clientTls, http2, h2c, backendTls());
         if (checkConfig) {
-            return printCheckedConfig(fromFile);
+            return printCheckedConfig(fromFile, protocols);
         }
         DemoBackends demo = DemoBackends.start(fromFile == null && backends.isEmpty() ? demoBackends : 0);
         demo.urls().forEach(url -> backends.add(Backend.of(url)));
@@ -393,7 +395,8 @@ public class LoadBalancer implements Callable<Integer> {
         server.setAllowUnderscoresInHeaders(allowUnderscoresInHeaders);
         HttpsRedirect redirect = redirectHttp == null ? null : HttpsRedirect.start(bind, redirectHttp, server.port());
         String[] args = spec.commandLine().getParseResult().originalArgs().toArray(String[]::new);
-        ConfigReloader reloader = new ConfigReloader(server, () -> reread(args), configFile);
+        boolean servingTls = server.tls() != null;
+        ConfigReloader reloader = ConfigReloader.withCertificates(server, () -> reread(args, servingTls), configFile);
         if (watchConfig) {
             try {
                 reloader.watch();
@@ -547,10 +550,11 @@ public class LoadBalancer implements Callable<Integer> {
             if (!value.equals("true") && !value.equals("false")) {
                 return "'" + String.join(", ", setting.values()) + "' is not true or false";
             }
-            if (value.equals("false")) {
+            if (value.equals("false") && !option.negatable()) {
                 return null;
             }
-            args.add(option.longestName());
+            // A switch that is on by default (http2) is turned off by its negated flag, as on the command line.
+            args.add(value.equals("false") ? "--no-" + option.longestName().substring(2) : option.longestName());
         } else {
             if (setting.values().size() != 1 && !option.isMultiValue()) {
                 return "expected a single value, got a list";
@@ -584,10 +588,10 @@ public class LoadBalancer implements Callable<Integer> {
     }
 
     /** --check-config: what would run, on standard output, and 0. */
-    private int printCheckedConfig(GatewayConfig fromFile) {
+    private int printCheckedConfig(GatewayConfig fromFile, ProtocolSettings protocols) {
         GatewayConfig config = fromFile != null ? fromFile : GatewayConfig.single(defaultUpstream());
         System.out.println("configuration " + config.source() + " is good");
-        System.out.println("listen " + bind + ":" + port);
+        listenerLines(protocols, Instant.now()).forEach(System.out::println);
         config.describe().forEach(System.out::println);
         if (fromFile == null && backends.isEmpty()) {
             System.out.println("  (no --backend: " + demoBackends + " demo backends would start)");
@@ -595,22 +599,74 @@ public class LoadBalancer implements Callable<Integer> {
         return 0;
     }
 
+    /** The listeners as --check-config prints them: TLS with each certificate's names (SNI), subject and expiry, h2, the redirect. */
+    private List<String> listenerLines(ProtocolSettings protocols, Instant now) {
+        List<String> lines = new ArrayList<>();
+        ServerTls tls = protocols.clientTls();
+        if (tls == null) {
+            lines.add("listen " + bind + ":" + port + (protocols.h2c() ? " (plain HTTP/1.1, and cleartext HTTP/2 by prior knowledge: --h2c)" : ""));
+            return lines;
+        }
+        lines.add("listen " + bind + ":" + port + " https (" + String.join(", ", ServerTls.PROTOCOLS) + "; HTTP/2 by ALPN: "
+                + (protocols.http2() ? "on" : "off, HTTP/1.1 only") + ")");
+        List<ServerCertificate> certificates = tls.certificates();
+        for (int i = 0; i < certificates.size(); i++) {
+            ServerCertificate certificate = certificates.get(i);
+            long days = Duration.between(now, certificate.notAfter()).toDays();
+            lines.add("  certificate " + certificate.source() + ": SNI names " + String.join(", ", certificate.names())
+                    + (i == 0 ? " (and the default for any other name)" : "") + "; subject " + certificate.chain().get(0).getSubjectX500Principal().getName()
+                    + "; expires " + certificate.notAfter() + " (in " + days + " days" + (days < 14 ? ": renew it soon" : "") + ")"
+                    + "; SHA-256 " + certificate.fingerprint());
+        }
+        if (redirectHttp != null) {
+            lines.add("listen " + bind + ":" + redirectHttp + " plain HTTP: 308 to https on port " + port);
+        }
+        return lines;
+    }
+
     /**
      * The configuration read again from the same command line and file, for a reload: every check a
-     * start makes, nothing started.
+     * start makes, the listener's certificate files read and checked again, nothing started.
      *
-     * @throws ConfigException with every problem, or one naming the flag
+     * @param servingTls whether the running listener speaks TLS: a reload cannot switch that
+     * @throws ConfigException with every problem, or one naming the flag or the certificate file
      */
-    static GatewayConfig reread(String[] args) {
+    static ConfigReloader.Next reread(String[] args, boolean servingTls) {
         CommandLine cli = commandLine();
         LoadBalancer fresh = cli.getCommand();
         try {
             cli.parseArgs(args);
-            GatewayConfig config = fresh.fileConfig();
+            GatewayConfig config = fresh.configFile == null ? null : fresh.fileConfig();
             fresh.validate();
-            return config;
+            fresh.checkUpstreamTrust(config);
+            return new ConfigReloader.Next(config, fresh.reloadedCertificates(servingTls));
         } catch (ParameterException e) {
             throw new ConfigException(List.of(new ConfigProblem(String.valueOf(fresh.configFile), e.getMessage())));
+        }
+    }
+
+    /** The listener's certificates read afresh for a reload; null to keep those serving (plain HTTP, or --tls self-signed). */
+    private List<ServerCertificate> reloadedCertificates(boolean servingTls) {
+        TlsListenerOptions options = tlsOptions();
+        if (options.enabled() != servingTls) {
+            throw new ConfigException(List.of(new ConfigProblem("--tls-cert", servingTls
+                    ? "the listener has spoken TLS since start and a reload cannot turn that off; restart without --tls/--tls-cert"
+                    : "the listener has spoken plain HTTP since start and a reload cannot turn TLS on; restart with --tls-cert")));
+        }
+        if (!options.problems().isEmpty()) {
+            throw new ConfigException(List.of(new ConfigProblem("--tls-cert", options.problems().get(0))));
+        }
+        if (!servingTls || TlsListenerOptions.SELF_SIGNED.equals(options.mode())) {
+            return null;
+        }
+        try {
+            return options.certificates(Instant.now());
+        } catch (CertificateProblem e) {
+            // Said as at start: "--tls-cert FILE: what is wrong with it".
+            String message = e.getMessage();
+            int colon = message.indexOf(": ");
+            throw new ConfigException(List.of(colon < 0 ? new ConfigProblem("--tls-cert", message)
+                    : new ConfigProblem("--tls-cert " + message.substring(0, colon), message.substring(colon + 2))));
         }
     }
 
@@ -659,6 +715,22 @@ public class LoadBalancer implements Callable<Integer> {
             return backendCa == null ? null : BackendTls.verifying(backendCa);
         } catch (CertificateProblem e) {
             throw badInput("--backend-ca " + e.getMessage());
+        }
+    }
+
+    /** Each upstream's own backend-ca read as the proxy will read it; bad input naming the upstream and the file otherwise. */
+    private void checkUpstreamTrust(GatewayConfig config) {
+        if (config == null) {
+            return;
+        }
+        for (UpstreamConfig upstream : config.upstreams()) {
+            if (upstream.backendTrust().ca() != null) {
+                try {
+                    BackendTls.verifying(upstream.backendTrust().ca());
+                } catch (CertificateProblem e) {
+                    throw badInput("upstream '" + upstream.name() + "': backend-ca " + e.getMessage());
+                }
+            }
         }
     }
 
@@ -739,9 +811,11 @@ public class LoadBalancer implements Callable<Integer> {
         if (admin != null) {
             String bound = adminBind();
             String adminHost = bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound.contains(":") ? "[" + bound + "]" : bound;
-            System.err.printf("Admin:    http://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminHost, admin.port());
+            String adminScheme = admin.isHttps() ? "https" : "http";
+            System.err.printf("Admin:    %s://%s:%d/ (live dashboard), /stats, /history, /metrics%n", adminScheme, adminHost, admin.port());
             if (admin.oneTimeLoginPath() != null) {
-                System.err.printf("Log in:   http://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminHost, admin.port(), admin.oneTimeLoginPath());
+                System.err.printf("Log in:   %s://%s:%d%s (works once, for 10 min), or with the token at the dashboard's form%n", adminScheme, adminHost,
+                        admin.port(), admin.oneTimeLoginPath());
             }
         }
         System.err.flush();

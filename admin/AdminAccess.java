@@ -287,7 +287,8 @@ final class AdminAccess {
         String session = randomSecret();
         sessions.put(session, now + sessionLifetimeNanos);
         exchange.getResponseHeaders().add(Headers.SET_COOKIE, COOKIE + "=" + session + "; Path=/; Max-Age="
-                + Math.max(1, TimeUnit.NANOSECONDS.toSeconds(sessionLifetimeNanos)) + "; HttpOnly; SameSite=Strict");
+                + Math.max(1, TimeUnit.NANOSECONDS.toSeconds(sessionLifetimeNanos)) + "; HttpOnly; SameSite=Strict"
+                + (exchange.getConnection().getSslSessionInfo() != null ? "; Secure" : "")); // over HTTPS, never sent back in the clear
         exchange.getResponseHeaders().put(Headers.LOCATION, "/");
         AdminServer.answer(exchange, 303, "text/plain", "logged in; the dashboard is at /\n");
     }

@@ -14,12 +14,15 @@ import model.Backend;
 import model.BackendPool;
 import model.BackendSpec;
 import model.Strategy;
+import org.xnio.Options;
+import org.xnio.Sequence;
 import config.UpstreamConfig;
 import proxy.ConfigReloader;
 import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import text.Json;
+import tls.ServerTls;
 
 /**
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
@@ -58,7 +61,7 @@ public final class AdminServer {
         proxy.addObserver(metrics);
         this.history = new History(proxy.pool(), stats);
         history.start();
-        this.undertow = Undertow.builder().setIoThreads(1).setWorkerThreads(2).addHttpListener(port, bind).setHandler(this::handle).build();
+        this.undertow = listening(Undertow.builder().setIoThreads(1).setWorkerThreads(2), proxy.tls(), bind, port).setHandler(this::handle).build();
         try {
             undertow.start();
         } catch (RuntimeException e) {
@@ -69,6 +72,25 @@ public final class AdminServer {
                     + ProxyServer.listenFix(cause, "--admin-port", "--admin-bind"), e);
         }
         this.access = new AdminAccess(new OwnAddress(bind, port()), token);
+    }
+
+    /**
+     * HTTPS when the proxy's listener speaks it, with its certificates (its SSL context: a reload's new certificates
+     * serve here too) and its protocols and suites; the admin token and session cookie then never cross the network
+     * in the clear. Plain HTTP otherwise.
+     */
+    private static Undertow.Builder listening(Undertow.Builder builder, ServerTls tls, String bind, int port) {
+        if (tls == null) {
+            return builder.addHttpListener(port, bind);
+        }
+        return builder.addHttpsListener(port, bind, tls.context())
+                .setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(ServerTls.PROTOCOLS))
+                .setSocketOption(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(tls.cipherSuites()));
+    }
+
+    /** Whether the admin port speaks HTTPS (it does when the proxy's listener does). */
+    public boolean isHttps() {
+        return proxy.tls() != null;
     }
 
     /**

@@ -42,7 +42,7 @@ public final class ConfigFile {
     /** The keys an upstream takes: the flags' names for the same settings. */
     public static final List<String> UPSTREAM_KEYS = List.of("backend", "backup", "strategy", "hash-key", "hash-balance-factor", "seed",
             "health-path", "health-interval", "health-timeout", "rise", "fall", "max-fails", "fail-timeout", "panic", "slow-start",
-            "retry-budget", "max-conns");
+            "retry-budget", "max-conns", "backend-ca", "backend-insecure");
     public static final List<String> ROUTE_KEYS = List.of("name", "host", "path", "method", "header", "upstream", "strip-prefix",
             "request-headers", "response-headers");
     private static final List<String> HEADER_CHANGE_KEYS = List.of("set", "remove");
@@ -231,9 +231,24 @@ public final class ConfigFile {
                 bool(keys.get("panic"), health.panic()));
         UpstreamConfig upstream = new UpstreamConfig(name, backends, backups, picking, health,
                 (int) number(keys.get("max-conns"), defaults.maxConns(), 0, Integer.MAX_VALUE, true),
-                (int) number(keys.get("retry-budget"), defaults.retryBudget(), 0, 100, true));
+                (int) number(keys.get("retry-budget"), defaults.retryBudget(), 0, 100, true), backendTrust(keys, name, at));
         checkStrategy(upstream, at);
         return upstream;
+    }
+
+    /** The upstream's own backend-ca / backend-insecure; the CA file's contents are read (and judged) by the proxy. */
+    private UpstreamConfig.BackendTrust backendTrust(Map<String, NodeTuple> keys, String name, String at) {
+        String ca = text(keys.get("backend-ca"), null);
+        Boolean insecure = keys.containsKey("backend-insecure") ? bool(keys.get("backend-insecure"), false) : null;
+        if (ca != null && Boolean.TRUE.equals(insecure)) {
+            problems.add(new ConfigProblem(at, "upstream '" + name + "': give backend-ca or backend-insecure, not both"));
+            return UpstreamConfig.BackendTrust.FROM_FLAGS;
+        }
+        if (ca != null && !Files.isReadable(Path.of(ca))) {
+            problems.add(new ConfigProblem(where(keys.get("backend-ca").getValueNode()), "backend-ca: cannot read " + ca + " (no such file?)"));
+            return UpstreamConfig.BackendTrust.FROM_FLAGS;
+        }
+        return new UpstreamConfig.BackendTrust(ca == null ? null : Path.of(ca), insecure);
     }
 
     /** A strategy that cannot read its options (a hash key it does not understand) is this upstream's problem. */

@@ -44,7 +44,10 @@ public record GatewayConfig(List<UpstreamConfig> upstreams, List<RouteConfig> ro
             lines.add(line.toString());
         }
         for (UpstreamConfig upstream : upstreams) {
-            lines.add("upstream " + upstream.name() + " (" + upstream.picking().strategy() + ")");
+            UpstreamConfig.BackendTrust trust = upstream.backendTrust();
+            lines.add("upstream " + upstream.name() + " (" + upstream.picking().strategy() + ")"
+                    + (Boolean.TRUE.equals(trust.insecure()) ? " https:// backends unchecked (backend-insecure)"
+                    : trust.ca() != null ? " https:// backends checked against " + trust.ca() : ""));
             upstream.backends().forEach(backend -> lines.add("  backend " + backend));
             upstream.backups().forEach(backup -> lines.add("  backup  " + backup));
         }

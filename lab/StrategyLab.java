@@ -22,7 +22,7 @@
 //SOURCES ../config/ConfigException.java ../config/ConfigFile.java ../config/ConfigProblem.java ../config/GatewayConfig.java ../config/RouteConfig.java
 //SOURCES ../config/RouteTable.java ../config/UpstreamConfig.java
 //SOURCES ../proxy/ThreadLocalBufferPool.java ../proxy/LazyReadSuspension.java ../proxy/DroppedRequestHeaders.java ../proxy/ClientConnectionCap.java
-//SOURCES ../proxy/ProtocolSettings.java ../proxy/Http2RequestGuard.java ../proxy/Http2DeclaredLength.java ../proxy/HttpsRedirect.java ../proxy/BackendRequestHead.java ../proxy/ChunkedResponseCheck.java ../proxy/TrailerFields.java
+//SOURCES ../proxy/ProtocolSettings.java ../proxy/Http2RequestGuard.java ../proxy/Http2DeclaredLength.java ../proxy/HttpsRedirect.java ../proxy/PlainHttpOnTlsPort.java ../proxy/BackendRequestHead.java ../proxy/ChunkedResponseCheck.java ../proxy/TrailerFields.java
 //SOURCES ../tls/CertificateFiles.java ../tls/CertificateProblem.java ../tls/KeyMatch.java ../tls/SelfSigned.java ../tls/ServerCertificate.java ../tls/ServerTls.java ../tls/SniKeyManager.java ../tls/TlsListenerOptions.java ../tls/BackendTls.java
 //SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java ../proxy/ParseFailureAnswer.java ../proxy/RequestLineTap.java
 //SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java

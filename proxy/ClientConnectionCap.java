@@ -6,6 +6,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.LinkedHashSet;
@@ -28,9 +29,10 @@ import org.xnio.conduits.StreamSourceConduit;
 /**
  * The client connection cap without lockout: past {@code --max-client-conns}, the connection idle longest
  * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
- * awaiting its answer or tunnelled; tunnels close after {@code --tunnel-idle-timeout} without a byte either
- * way (HAProxy's {@code timeout tunnel}). Thread-safe: a connection's state changes on its IO thread, which
- * alone closes it for room; the idle queue is locked.
+ * awaiting its answer or tunnelled; an HTTP/2 connection is idle while no stream is open on it. Tunnels close
+ * after {@code --tunnel-idle-timeout} without a byte either way (HAProxy's {@code timeout tunnel}).
+ * Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle queue
+ * is locked.
  */
 final class ClientConnectionCap {
     private enum State { IDLE, BUSY, TUNNEL }
@@ -42,6 +44,11 @@ final class ClientConnectionCap {
     private final long tunnelIdleNanos;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
+    /**
+     * The same slots by the client's address, which names one TCP connection on this listener: Undertow's HTTP/2
+     * exchanges name a multiplexed connection that keeps its socket private, but tell the peer's address.
+     */
+    private final Map<SocketAddress, Slot> byPeer = new ConcurrentHashMap<>();
     /** Idle connections, longest idle first; touched on every IO thread, so guarded by itself. */
     private final LinkedHashSet<Slot> idle = new LinkedHashSet<>();
     private final ExchangeCompletionListener onComplete = this::exchangeCompleted;
@@ -58,6 +65,9 @@ final class ClientConnectionCap {
     void accepted(StreamConnection connection) {
         Slot slot = new Slot(connection);
         slots.put(connection, slot);
+        if (connection.getPeerAddress() != null) {
+            byPeer.put(connection.getPeerAddress(), slot);
+        }
         connection.getSourceChannel().setConduit(new SourceWatch(connection.getSourceChannel().getConduit(), slot));
         connection.getSinkChannel().setConduit(new SinkWatch(connection.getSinkChannel().getConduit(), slot));
         if (open.incrementAndGet() > cap) {
@@ -75,6 +85,7 @@ final class ClientConnectionCap {
         connection.setCloseListener(closed -> {
             Slot slot = slots.remove(closed);
             if (slot != null) {
+                forget(slot);
                 slot.closed();
                 countOut(slot);
             }
@@ -82,6 +93,7 @@ final class ClientConnectionCap {
         });
         Slot early = connection.isOpen() ? null : slots.remove(connection);
         if (early != null) { // closed before the listener was in place (a parse failure on the first read)
+            forget(early);
             early.closed();
             countOut(early);
         }
@@ -92,9 +104,25 @@ final class ClientConnectionCap {
         return open.get();
     }
 
-    /** Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing. */
+    private void forget(Slot slot) {
+        SocketAddress peer = slot.connection.getPeerAddress();
+        if (peer != null) {
+            byPeer.remove(peer, slot);
+        }
+    }
+
+    /**
+     * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing;
+     * an HTTP/2 stream keeps its connection busy from its start to its end.
+     */
     HttpHandler around(HttpHandler next) {
         return exchange -> {
+            if (!(exchange.getConnection() instanceof AbstractServerConnection)) {
+                Slot slot = byPeer.get(exchange.getConnection().getPeerAddress());
+                if (slot != null) {
+                    slot.streamStarted();
+                }
+            }
             exchange.addExchangeCompleteListener(onComplete);
             next.handleRequest(exchange);
         };
@@ -103,7 +131,11 @@ final class ClientConnectionCap {
     private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
         try {
             ServerConnection connection = exchange.getConnection();
-            Slot slot = connection instanceof AbstractServerConnection server ? slots.get(server.getChannel()) : null;
+            if (!(connection instanceof AbstractServerConnection)) {
+                streamCompleted(connection);
+                return;
+            }
+            Slot slot = slots.get(((AbstractServerConnection) connection).getChannel());
             if (slot != null && connection.isOpen()) {
                 if (exchange.getStatusCode() == 101) {
                     slot.becomeTunnel();
@@ -116,6 +148,16 @@ final class ClientConnectionCap {
             }
         } finally {
             next.proceed();
+        }
+    }
+
+    /** An HTTP/2 stream ended: with none left open, its connection is idle, and the first to close when room is needed. */
+    private void streamCompleted(ServerConnection connection) {
+        Slot slot = byPeer.get(connection.getPeerAddress());
+        if (slot != null && slot.streamEnded() && connection.isOpen()) {
+            if (open.get() > cap) {
+                makeRoom(ROOM_ATTEMPTS);
+            }
         }
     }
 
@@ -181,6 +223,9 @@ final class ClientConnectionCap {
         final AtomicBoolean countedOut = new AtomicBoolean();
         volatile State state = State.BUSY;
         long lastActivity;
+        // HTTP/2: streams open now. Bytes alone say nothing there (PING, SETTINGS, WINDOW_UPDATE come between streams).
+        private final AtomicInteger streams = new AtomicInteger();
+        private volatile boolean multiplexed;
 
         Slot(StreamConnection connection) {
             this.connection = connection;
@@ -195,12 +240,29 @@ final class ClientConnectionCap {
 
         /** A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. */
         void received() {
-            if (state == State.IDLE) {
+            if (state == State.IDLE && !multiplexed) {
                 state = State.BUSY;
                 leaveIdle();
             } else if (state == State.TUNNEL) {
                 lastActivity = System.nanoTime();
             }
+        }
+
+        void streamStarted() {
+            multiplexed = true;
+            if (streams.getAndIncrement() == 0) {
+                state = State.BUSY;
+                leaveIdle();
+            }
+        }
+
+        /** Whether the connection fell idle: its last open stream ended. */
+        boolean streamEnded() {
+            if (streams.decrementAndGet() == 0) {
+                becomeIdle();
+                return true;
+            }
+            return false;
         }
 
         void sent() {

@@ -22,11 +22,12 @@ import model.Backend;
  * @param retriedFrom   the backends tried before {@code backend}, which failed it, oldest first (usually empty)
  * @param route         the route it took: its name, or "route-N" for the Nth in the configuration; null when none took it
  * @param upstream      the upstream that route sends to; null when no route took it
+ * @param tlsProtocol   the TLS version of the client's connection, such as TLSv1.3; null for plain HTTP
  */
 public record CompletedRequest(String clientAddress, String method, String path, String query, int status,
                                long bytesSent, long startNanos, long durationNanos, Backend backend, int attempts,
                                String protocol, String referer, String userAgent, List<Backend> retriedFrom,
-                               String route, String upstream) {
+                               String route, String upstream, String tlsProtocol) {
 
     /** The retries this request took: each backend tried after the first. */
     public int retries() {

@@ -15,12 +15,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import tls.ServerCertificate;
+import tls.ServerTls;
 
 /**
  * Reloads the configuration on request (SIGHUP, the admin API's POST /reload, a change to the watched
- * file): builds and validates the new one first, refuses a bad one with every problem (logged to the
- * event log) while the old one keeps serving, and otherwise has {@link ProxyServer#reload} apply the
- * difference. Thread-safe: one reload at a time.
+ * file): builds and validates the new one first, the TLS listener's certificates included, refuses a bad one
+ * with every problem (logged to the event log) while the old one keeps serving, and otherwise has
+ * {@link ProxyServer#reload} apply the difference and {@link ServerTls} serve the new certificates to new
+ * handshakes. Thread-safe: one reload at a time.
  */
 public final class ConfigReloader {
     /**
@@ -30,9 +33,19 @@ public final class ConfigReloader {
      */
     public record Result(boolean applied, List<String> lines) {}
 
+    /**
+     * What a reload read, every part checked.
+     *
+     * @param gateway      upstreams and routes, or null to keep them (the command line alone configures the proxy)
+     * @param certificates the TLS listener's certificates read afresh, or null to keep them (plain HTTP, or
+     *                     {@code --tls self-signed}, which is made once at start)
+     */
+    public record Next(GatewayConfig gateway, List<ServerCertificate> certificates) {}
+
     private final ProxyServer server;
-    private final Supplier<GatewayConfig> source;
+    private final Supplier<Next> source;
     private final Path file;
+    private final boolean readsCertificates;
     private volatile Thread watcher;
 
     /**
@@ -40,9 +53,24 @@ public final class ConfigReloader {
      * @param file   the file it reads, or null when the command line alone configures the proxy
      */
     public ConfigReloader(ProxyServer server, Supplier<GatewayConfig> source, Path file) {
+        this(server, () -> new Next(source.get(), null), file, false);
+    }
+
+    private ConfigReloader(ProxyServer server, Supplier<Next> source, Path file, boolean readsCertificates) {
         this.server = server;
         this.source = source;
         this.file = file;
+        this.readsCertificates = readsCertificates;
+    }
+
+    /**
+     * A reloader that reads the listener's certificate files again too (as nginx does on SIGHUP), with or without a
+     * configuration file: renewed certificates serve without a restart.
+     *
+     * @param source reads and validates everything again; throws {@link ConfigException} naming each bad file
+     */
+    public static ConfigReloader withCertificates(ProxyServer server, Supplier<Next> source, Path file) {
+        return new ConfigReloader(server, source, file, server.tls() != null);
     }
 
     /** The file it reloads, or null when the command line alone configures the proxy. */
@@ -52,32 +80,52 @@ public final class ConfigReloader {
 
     /** Reloads now; {@code trigger} ("SIGHUP", "POST /reload", "file changed") goes into the event log. */
     public synchronized Result reload(String trigger) {
-        if (file == null) {
+        if (file == null && !readsCertificates) {
             server.events().record(trigger + ": nothing to reload (there is no configuration file; start with --config FILE); still running");
             return new Result(false, List.of("there is no configuration file to reload; start with --config FILE"));
         }
-        GatewayConfig next;
+        Next next;
         try {
             next = source.get();
         } catch (ConfigException e) {
-            List<String> lines = e.problems().stream().map(ConfigProblem::toString).toList();
-            refused(trigger, lines);
-            return new Result(false, lines);
+            return refused(trigger, e.problems().stream().map(ConfigProblem::toString).toList());
         } catch (RuntimeException e) {
-            List<String> lines = List.of(file + ": " + e.getMessage());
-            refused(trigger, lines);
-            return new Result(false, lines);
+            return refused(trigger, List.of(what() + ": " + e.getMessage()));
         }
-        List<String> changes = new ArrayList<>(server.reload(next));
+        // Everything was read and checked above; only now does any of it serve.
+        List<String> changes;
+        try {
+            changes = new ArrayList<>(next.gateway() == null ? List.of() : server.reload(next.gateway()));
+        } catch (IllegalArgumentException e) { // an upstream's backend-ca that cannot serve: refused before anything changed
+            return refused(trigger, List.of(what() + ": " + e.getMessage()));
+        }
+        if (next.certificates() != null && server.tls() != null) {
+            List<String> before = fingerprints(server.tls().certificates());
+            server.tls().replaceCertificates(next.certificates());
+            if (!before.equals(fingerprints(next.certificates()))) {
+                next.certificates().forEach(certificate -> changes.add("certificate " + certificate.source() + " for "
+                        + String.join(", ", certificate.names()) + " serves new handshakes (SHA-256 " + certificate.fingerprint() + ", until "
+                        + certificate.notAfter() + ")"));
+            }
+        }
         if (changes.isEmpty()) {
             changes.add("no change");
         }
-        server.events().record(trigger + ": reloaded " + file + ": " + String.join("; ", changes));
+        server.events().record(trigger + ": reloaded " + what() + ": " + String.join("; ", changes));
         return new Result(true, changes);
     }
 
-    private void refused(String trigger, List<String> lines) {
-        server.events().record(trigger + ": " + file + " refused, still serving the previous configuration: " + String.join("; ", lines));
+    private static List<String> fingerprints(List<ServerCertificate> certificates) {
+        return certificates.stream().map(ServerCertificate::fingerprint).toList();
+    }
+
+    private String what() {
+        return file != null ? file.toString() : "the TLS certificates";
+    }
+
+    private Result refused(String trigger, List<String> lines) {
+        server.events().record(trigger + ": " + what() + " refused, still serving the previous configuration: " + String.join("; ", lines));
+        return new Result(false, lines);
     }
 
     /**

@@ -3,11 +3,13 @@ package proxy;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.SSLSessionInfo;
 import io.undertow.server.ResponseCommitListener;
 import io.undertow.server.handlers.HttpContinueAcceptingHandler;
 import io.undertow.util.Headers;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLSession;
 
 /**
  * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
@@ -109,6 +111,13 @@ final class GatewayHandler implements HttpHandler {
         proxy.handleRequest(exchange);
     }
 
+    /** The TLS version the client's connection negotiated (TLSv1.3, TLSv1.2), or null over plain HTTP; HTTP/2 streams name their connection's. */
+    static String tlsProtocolOf(HttpServerExchange exchange) {
+        SSLSessionInfo tls = exchange.getConnection().getSslSessionInfo();
+        SSLSession session = tls == null ? null : tls.getSSLSession();
+        return session == null ? null : session.getProtocol();
+    }
+
     /** Tells the observers about one request when its exchange completes. Confined to the exchange's IO thread. */
     private record CompletionReport(long startNanos, String target, List<TrafficObserver> observers) implements ExchangeCompletionListener {
         @Override
@@ -123,7 +132,7 @@ final class GatewayHandler implements HttpHandler {
                         attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),
                         exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
                         exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast(),
-                        chosen == null ? null : chosen.route().name(), chosen == null ? null : chosen.upstream().name);
+                        chosen == null ? null : chosen.route().name(), chosen == null ? null : chosen.upstream().name, tlsProtocolOf(exchange));
                 for (TrafficObserver observer : observers) {
                     observer.completed(request);
                 }

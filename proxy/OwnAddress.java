@@ -63,9 +63,16 @@ public final class OwnAddress {
                 || (everyInterface && (IPV4.matcher(name).matches() || (name.startsWith("[") && name.endsWith("]"))));
     }
 
-    /** Whether an {@code Origin} header value is this listener's own origin ({@code http://} one of its own hosts). */
+    /**
+     * Whether an {@code Origin} header value is this listener's own origin ({@code http://} or {@code https://} one of
+     * its own hosts): a port speaks one of the two, so either scheme with our host and port is a page we served.
+     */
     public boolean isOwnOrigin(String origin) {
-        return origin != null && origin.startsWith("http://") && isOwnHost(origin.substring("http://".length()));
+        if (origin == null) {
+            return false;
+        }
+        String scheme = origin.startsWith("https://") ? "https://" : "http://";
+        return origin.startsWith(scheme) && isOwnHost(origin.substring(scheme.length()));
     }
 
     /**

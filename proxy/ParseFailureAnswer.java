@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.xnio.ChannelListener;
 import org.xnio.StreamConnection;
+import org.xnio.ssl.SslConnection;
 import org.xnio.channels.StreamSourceChannel;
 import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.Conduits;
@@ -93,7 +94,12 @@ final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkCondu
         long start = requestLine.startNanos() == 0 ? System.nanoTime() : requestLine.startNanos();
         return new CompletedRequest(peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress(), method,
                 question < 0 ? target : target.substring(0, question), question < 0 ? "" : target.substring(question + 1),
-                400, BODY.length(), start, System.nanoTime() - start, null, 0, protocol, null, null, List.of(), null, null);
+                400, BODY.length(), start, System.nanoTime() - start, null, 0, protocol, null, null, List.of(), null, null, tlsProtocol());
+    }
+
+    /** The TLS version of the connection the refusal came on, as the access log names it; null for plain HTTP. */
+    private String tlsProtocol() {
+        return connection instanceof SslConnection tls && tls.getSslSession() != null ? tls.getSslSession().getProtocol() : null;
     }
 
     /** Whether {@code src} is Undertow's canned refusal, in the exact buffer shape its listener writes it. */

@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
@@ -41,6 +42,8 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
+import tls.BackendTls;
+import tls.CertificateProblem;
 import tls.ServerTls;
 
 /**
@@ -75,10 +78,12 @@ public final class ProxyServer {
     }
 
     private final ProxySettings settings;
-    private final BackendConnections connections;
+    private final Xnio xnio;
+    private final BackendTls flagsTrust;   // --backend-ca / --backend-insecure; null: the JDK's trust store
+    /** Connections to backends, one set per way of trusting https:// ones: the flags', and each upstream's own. */
+    private final Map<UpstreamConfig.BackendTrust, Trusted> trusted = new ConcurrentHashMap<>();
     private final Router router;
     private volatile boolean explain;
-    private final SSLContext backendTrust; // how health checks trust https:// backends; null: the JDK's default
     private final EventLog events = new EventLog();
     private final GatewayHandler gateway;
     private final GracefulShutdownHandler shutdown;
@@ -103,12 +108,12 @@ public final class ProxyServer {
         this.tls = protocols.clientTls();
         this.h2c = protocols.h2c() && tls == null;
         Xnio xnio = Xnio.getInstance(ProxyServer.class.getClassLoader());
-        this.connections = new BackendConnections(BackendSettings.DEFAULTS, xnio, protocols.backendTls());
-        this.backendTrust = protocols.backendTls() == null ? null : protocols.backendTls().context();
+        this.xnio = xnio;
+        this.flagsTrust = protocols.backendTls();
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         for (UpstreamConfig upstream : config.upstreams()) {
             BackendPool pool = givenPool != null ? givenPool : poolOf(upstream);
-            pool.addListener(connections);
+            pool.addListener(trusted(upstream).connections());
             Strategy strategy = givenStrategy != null ? givenStrategy : upstream.picking().create();
             String strategyName = givenStrategy != null ? givenStrategyName : upstream.picking().strategy();
             upstreams.put(upstream.name(), upstream(upstream, pool, strategyName, strategy, null));
@@ -189,8 +194,45 @@ public final class ProxyServer {
 
     private Upstream upstream(UpstreamConfig upstream, BackendPool pool, String strategyName, Strategy strategy, HealthMonitor health) {
         ProxySettings upstreamSettings = Upstream.settingsFor(settings, upstream);
-        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, connections,
-                health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, backendTrust));
+        Trusted trust = trusted(upstream);
+        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, trust.connections(),
+                health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, trust.context()));
+    }
+
+    /**
+     * How an upstream's https:// backends are trusted, and the connections made that way.
+     *
+     * @param tls null: the JDK's trust store, host names checked
+     */
+    private record Trusted(BackendTls tls, BackendConnections connections) {
+        SSLContext context() {
+            return tls == null ? null : tls.context();
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the upstream and its backend-ca file, when that cannot serve as trust */
+    private Trusted trusted(UpstreamConfig upstream) {
+        UpstreamConfig.BackendTrust trust = upstream.backendTrust();
+        Trusted known = trusted.get(trust);
+        if (known != null) {
+            return known;
+        }
+        BackendTls tls;
+        if (trust.equals(UpstreamConfig.BackendTrust.FROM_FLAGS)) {
+            tls = flagsTrust;
+        } else if (Boolean.TRUE.equals(trust.insecure())) {
+            tls = BackendTls.insecure();
+            events.record("upstream " + upstream.name() + ": backend-insecure: its https:// backends' certificates are not checked");
+        } else if (trust.ca() != null) {
+            try {
+                tls = BackendTls.verifying(trust.ca());
+            } catch (CertificateProblem e) {
+                throw new IllegalArgumentException("upstream " + upstream.name() + ": backend-ca " + e.getMessage(), e);
+            }
+        } else { // backend-insecure: false under a global --backend-insecure: verify after all
+            tls = flagsTrust != null && !flagsTrust.isInsecure() ? flagsTrust : null;
+        }
+        return trusted.computeIfAbsent(trust, key -> new Trusted(tls, new BackendConnections(BackendSettings.DEFAULTS, xnio, tls)));
     }
 
     private static BackendPool poolOf(UpstreamConfig upstream) {
@@ -266,12 +308,13 @@ public final class ProxyServer {
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
      * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} and {@link RequestLineTap} above it,
-     * and {@link ParseFailureAnswer} under its sink. A TLS connection is wrapped first, the way Undertow's own HTTPS
+     * and {@link ParseFailureAnswer} under its sink. A TLS connection gets {@link PlainHttpOnTlsPort} on its raw bytes,
+     * then is wrapped, the way Undertow's own HTTPS
      * listener wraps it (server mode, our protocols and suites; the handshake runs as the first bytes arrive), and
      * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
      * Undertow's exchanges name. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit suspends and
      * resumes the socket's reads itself, for handshakes and renegotiation, and must see them done. An HTTP/2
-     * connection is never closed to make room: its exchanges name the multiplexed connection, so the cap sees it busy.
+     * connection is closed to make room only while no stream is open on it.
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();
@@ -281,6 +324,7 @@ public final class ProxyServer {
                 LazyReadSuspension.install(connection);
             }
         } else {
+            PlainHttpOnTlsPort.install(connection); // under the encryption: it reads the raw first byte
             served = ssl.wrapExistingConnection(connection, sslOptions, false);
         }
         cap.accepted(served);
@@ -363,6 +407,7 @@ public final class ProxyServer {
      * a request already routed finishes on the old configuration. Returns what changed, one line each.
      */
     public synchronized List<String> reload(GatewayConfig next) {
+        next.upstreams().forEach(this::trusted); // a CA file that cannot serve refuses the reload before anything changes
         Router.Table before = router.table();
         List<String> changes = new ArrayList<>();
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
@@ -373,7 +418,7 @@ public final class ProxyServer {
             UpstreamConfig wasConfig = before.config().upstream(upstream.name());
             if (was == null || wasConfig == null) {
                 BackendPool pool = poolOf(upstream);
-                pool.addListener(connections);
+                pool.addListener(trusted(upstream).connections());
                 Upstream added = upstream(upstream, pool, upstream.picking().strategy(), upstream.picking().create(), null);
                 started.add(added.health);
                 upstreams.put(upstream.name(), added);
@@ -382,10 +427,17 @@ public final class ProxyServer {
             }
             reconcile(was.pool, upstream, changes);
             boolean samePicking = wasConfig.picking().equals(upstream.picking());
-            boolean sameHealth = wasConfig.health().equals(upstream.health());
+            boolean sameTrust = wasConfig.backendTrust().equals(upstream.backendTrust());
+            boolean sameHealth = wasConfig.health().equals(upstream.health()) && sameTrust; // health checks trust as requests do
             if (samePicking && sameHealth && wasConfig.maxConns() == upstream.maxConns() && wasConfig.retryBudget() == upstream.retryBudget()) {
                 upstreams.put(upstream.name(), was);
                 continue;
+            }
+            if (!sameTrust) { // its backends' connections are made again, trusting the new way
+                was.pool.removeListener(was.connections);
+                was.pool.all().forEach(was.connections::left);
+                was.pool.addListener(trusted(upstream).connections());
+                changes.add("upstream " + upstream.name() + ": https:// backends trusted anew");
             }
             Strategy strategy = samePicking ? was.strategy : upstream.picking().create();
             Upstream rebuilt = upstream(upstream, was.pool, upstream.picking().strategy(), strategy, sameHealth ? was.health : null);
@@ -400,8 +452,8 @@ public final class ProxyServer {
         before.upstreams().forEach((name, was) -> {
             if (!upstreams.containsKey(name)) {
                 retired.add(was.health);
-                was.pool.removeListener(connections);
-                was.pool.all().forEach(connections::left);
+                was.pool.removeListener(was.connections);
+                was.pool.all().forEach(was.connections::left);
                 changes.add("upstream " + name + " removed");
             }
         });
@@ -479,8 +531,8 @@ public final class ProxyServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        upstreams.forEach(upstream -> upstream.pool.removeListener(connections));
-        connections.closeAll();
+        upstreams.forEach(upstream -> upstream.pool.removeListener(upstream.connections));
+        trusted.values().forEach(trust -> trust.connections().closeAll());
         return drained;
     }
 }

@@ -23,6 +23,7 @@ final class Upstream {
     final Routing routing;
     final BalancingProxyClient client;
     final HttpHandler handler;
+    final BackendConnections connections;
 
     /**
      * Builds the parts over {@code pool}; the caller starts {@link #health} and adds the pool's connection listener.
@@ -33,6 +34,7 @@ final class Upstream {
              BackendConnections connections, HealthMonitor health) {
         this.name = name;
         this.pool = pool;
+        this.connections = connections;
         this.strategy = strategy;
         this.health = health != null ? health : new HealthMonitor(pool, settings.health(), events::record);
         this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),

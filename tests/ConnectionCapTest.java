@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
@@ -26,7 +28,8 @@ import strategies.RoundRobin;
  * Issue 20: at {@code --max-client-conns}, a client holding every slot with idle keep-alive connections
  * must not lock everyone out. A newcomer is answered at once, an idle connection (between requests) is
  * closed to make room, as nginx does, and one mid-request or awaiting its answer never is. An upgraded
- * tunnel closes after its own idle timeout (HAProxy's {@code timeout tunnel}), and stays while bytes flow.
+ * tunnel closes after its own idle timeout (HAProxy's {@code timeout tunnel}), and stays while bytes flow. An
+ * HTTP/2 connection is idle, and reclaimable, while no stream is open on it, whatever frames come between streams.
  */
 class ConnectionCapTest {
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -217,5 +220,105 @@ class ConnectionCapTest {
         long millis = (System.nanoTime() - silentSince) / 1_000_000;
         assertTrue(millis >= 350, "not before its idle timeout (600 ms after the last byte): " + millis + " ms");
         assertTrue(backendSawTheEnd.await(5, TimeUnit.SECONDS), "the backend's side of the tunnel is closed too");
+    }
+
+    /** An HTTP/2 connection over TLS (h2 by ALPN) that has had one answer on stream 1, then a PING: idle, with bytes after its last stream. */
+    private Socket idleHttp2(ProxyServer proxy, String path, boolean waitForAnswer, List<Http2Client> clients) throws IOException {
+        SSLSocket socket = (SSLSocket) TestSupport.trusting(proxy.tls()).getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), proxy.port());
+        socket.setSoTimeout(5_000);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setApplicationProtocols(new String[] {"h2"});
+        socket.setSSLParameters(parameters);
+        socket.startHandshake();
+        assertEquals("h2", socket.getApplicationProtocol());
+        sockets.add(socket);
+        Http2Client client = new Http2Client(socket);
+        clients.add(client);
+        client.headers(1, true, Http2Client.get(path));
+        if (waitForAnswer) {
+            assertEquals("status 200", client.outcome(1), path);
+            client.frame(Http2Client.PING, 0, 0, new byte[8]); // traffic between streams does not make it busy
+        }
+        return socket;
+    }
+
+    /** Whether the proxy closed this connection, reading and dropping whatever frames come first; false if still open after {@code waitMillis}. */
+    private static boolean drainedUntilClosed(Socket socket, int waitMillis) throws IOException {
+        socket.setSoTimeout(waitMillis);
+        byte[] buffer = new byte[4096];
+        try {
+            for (int i = 0; i < 1_000; i++) {
+                if (socket.getInputStream().read(buffer) < 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    @Test
+    void anIdleHttp2ConnectionIsReclaimedAndOneWithAStreamOpenIsNot() throws Exception {
+        RawBackend backend = backend();
+        ProxyServer proxy = support.proxy(settings(4, ProxySettings.Listener.TUNNEL_IDLE_DEFAULT), "RoundRobin", new RoundRobin(), List.of(backend.url()),
+                TestSupport.selfSignedTls());
+        List<Http2Client> clients = new ArrayList<>();
+        Socket oldestIdle = idleHttp2(proxy, "/h2-first", true, clients);
+        Socket streamOpen = idleHttp2(proxy, "/slow-h2", false, clients);
+        TestSupport.await(() -> backend.requestHeads().stream().anyMatch(head -> head.startsWith("GET /slow-h2 ")), "the slow stream reached the backend");
+        Socket nextIdle = idleHttp2(proxy, "/h2-second", true, clients);
+        Socket http1 = TestSupport.connect(proxy);
+        sockets.add(http1);
+        TestSupport.write(http1.getOutputStream(), "GET /http1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assertTrue(TestSupport.readOneResponse(http1.getInputStream()).startsWith("HTTP/1.1 200 "));
+        Thread.sleep(200); // the PINGs reach the proxy (loopback: well within this)
+
+        try (Socket fresh = TestSupport.connect(proxy)) {
+            TestSupport.write(fresh.getOutputStream(), "GET /fresh HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            assertTrue(TestSupport.readUntilClosed(fresh.getInputStream()).startsWith("HTTP/1.1 200 "), "the newcomer is served at the cap");
+        }
+        assertTrue(drainedUntilClosed(oldestIdle, 2_000), "the HTTP/2 connection idle longest made room, PING or not");
+        assertFalse(drainedUntilClosed(nextIdle, 300), "one over the cap, one closed");
+        assertFalse(drainedUntilClosed(http1, 50), "one over the cap, one closed");
+
+        releaseSlow.countDown();
+        streamOpen.setSoTimeout(5_000);
+        assertEquals("status 200", clients.get(1).outcome(1), "the HTTP/2 connection with a stream open was never the one closed");
+        List<String> paths = backend.requestHeads().stream().map(head -> head.split(" ")[1]).sorted().toList();
+        assertEquals(List.of("/fresh", "/h2-first", "/h2-second", "/http1", "/slow-h2"), paths);
+    }
+
+    @Test
+    void closedTlsConnectionsLeaveTheCountWhicheverProtocolAlpnChose() throws Exception {
+        RawBackend backend = backend();
+        ProxyServer proxy = support.proxy(settings(3, ProxySettings.Listener.TUNNEL_IDLE_DEFAULT), "RoundRobin", new RoundRobin(), List.of(backend.url()),
+                TestSupport.selfSignedTls());
+        // Six connections come and go: HTTP/1.1 (no ALPN offered, so ALPN's fallback) and h2 by ALPN, each closed after one answer.
+        for (int i = 0; i < 6; i++) {
+            if (i % 2 == 0) {
+                try (Socket gone = TestSupport.connect(proxy)) {
+                    TestSupport.write(gone.getOutputStream(), "GET /gone-" + i + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                    assertTrue(TestSupport.readUntilClosed(gone.getInputStream()).startsWith("HTTP/1.1 200 "));
+                }
+            } else {
+                idleHttp2(proxy, "/gone-h2-" + i, true, new ArrayList<>()).close();
+            }
+        }
+        Thread.sleep(300); // their closes reach the proxy (loopback: well within this)
+        List<Socket> kept = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Socket socket = TestSupport.connect(proxy);
+            sockets.add(socket);
+            TestSupport.write(socket.getOutputStream(), "GET /kept-" + i + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertTrue(TestSupport.readOneResponse(socket.getInputStream()).startsWith("HTTP/1.1 200 "));
+            kept.add(socket);
+        }
+        for (Socket socket : kept) {
+            assertFalse(closedByProxy(socket, 300), "three open connections are within a cap of three: the closed ones must have left the count");
+        }
+        assertEquals(9, backend.requestHeads().size());
     }
 }

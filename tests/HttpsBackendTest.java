@@ -175,4 +175,54 @@ class HttpsBackendTest {
             }
         }
     }
+
+    @Test
+    void eachUpstreamOfTheConfigFileTrustsItsBackendsItsOwnWay() throws Exception {
+        ServerCertificate other = SelfSigned.create("other", List.of("other.test"), List.of(), Instant.now());
+        try (RawBackend byCa = new RawBackend(RawBackend.answer(OK), new ServerTls(List.of(localhost)));
+             RawBackend lab = new RawBackend(RawBackend.answer(OK), new ServerTls(List.of(other)));
+             RawBackend strict = new RawBackend(RawBackend.answer(OK), new ServerTls(List.of(localhost)))) {
+            Path config = Files.writeString(dir.resolve("lb.yaml"), "upstreams:\n"
+                    + "  ca:\n    backend: [\"" + byCa.url() + "\"]\n    backend-ca: " + localhostCa + "\n"
+                    + "  lab:\n    backend: [\"" + lab.url() + "\"]\n    backend-insecure: true\n"
+                    + "  strict:\n    backend: [\"" + strict.url() + "\"]\n"
+                    + "routes:\n  - path: /ca\n    upstream: ca\n  - path: /lab\n    upstream: lab\n  - path: /strict\n    upstream: strict\n");
+            try (LoadBalancerProcess lb = LoadBalancerProcess.start("--config", config.toString())) {
+                for (String path : List.of("/ca", "/lab", "/strict")) {
+                    HttpResponse<String> response = support.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(lb.url() + path))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(path.equals("/strict") ? 502 : 200, response.statusCode(), path + ": " + response.body());
+                }
+                assertTrue(byCa.requestHeads().get(0).startsWith("GET /ca HTTP/1.1\r\n"), "backend-ca trusts this upstream's CA");
+                assertTrue(lab.requestHeads().get(0).startsWith("GET /lab HTTP/1.1\r\n"), "backend-insecure checks nothing, for this upstream only");
+                assertEquals(List.of(), strict.requestHeads(), "an upstream without the keys trusts as the flags say: the JDK's store, not our CA");
+                lb.awaitLine("upstream lab: backend-insecure", Duration.ofSeconds(5));
+            }
+        }
+        Path both = Files.writeString(dir.resolve("both.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + localhostCa + "\n    backend-insecure: true\n");
+        LoadBalancerProcess.Exited refused = LoadBalancerProcess.run("--config", both.toString(), "--check-config");
+        assertEquals(2, refused.code(), refused.output());
+        assertEquals("error: " + both + ":2:3: upstream 'app': give backend-ca or backend-insecure, not both", refused.output().strip());
+        Path missing = Files.writeString(dir.resolve("missing.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + dir.resolve("nope.pem") + "\n");
+        refused = LoadBalancerProcess.run("--config", missing.toString(), "--check-config");
+        assertEquals(2, refused.code(), refused.output());
+        assertEquals("error: " + missing + ":4:17: backend-ca: cannot read " + dir.resolve("nope.pem") + " (no such file?)", refused.output().strip());
+        Path notCa = Files.writeString(dir.resolve("not-a-ca.pem"), "hello\n");
+        Path garbage = Files.writeString(dir.resolve("garbage.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + notCa + "\n");
+        refused = LoadBalancerProcess.run("--config", garbage.toString(), "--check-config");
+        assertEquals(2, refused.code(), refused.output());
+        List<String> lines = refused.output().lines().filter(line -> !line.isBlank()).toList();
+        assertEquals(1, lines.size(), refused.output());
+        assertTrue(lines.get(0).startsWith("error: upstream 'app': backend-ca " + notCa), lines.get(0));
+
+        Path checked = Files.writeString(dir.resolve("checked.yaml"), "upstreams:\n  app:\n    backend: [\"https://localhost:1\"]\n    backend-ca: "
+                + localhostCa + "\n  lab:\n    backend: [\"https://localhost:2\"]\n    backend-insecure: true\nroutes:\n  - path: /\n    upstream: app\n");
+        LoadBalancerProcess.Exited good = LoadBalancerProcess.run("--config", checked.toString(), "--check-config");
+        assertEquals(0, good.code(), good.output());
+        assertTrue(good.output().contains("upstream app (round-robin) https:// backends checked against " + localhostCa), good.output());
+        assertTrue(good.output().contains("upstream lab (round-robin) https:// backends unchecked (backend-insecure)"), good.output());
+    }
 }

@@ -294,7 +294,8 @@ class ProxyForwardingTest {
         assertEquals("GET /items?id=7 HTTP/1.1", text.group(3));
         assertEquals("200", text.group(4));
         assertEquals("-", text.group(6), "no Referer");
-        assertTrue(text.group(8).matches(" backend=127\\.0\\.0\\.1:\\d+ attempts=1 request_time=\\d+\\.\\d{3} route=default upstream=default"), text.group(8));
+        assertTrue(text.group(8).matches(" backend=127\\.0\\.0\\.1:\\d+ attempts=1 request_time=\\d+\\.\\d{3} route=default upstream=default"
+                + " server_protocol=HTTP/1\\.1 ssl_protocol=-"), text.group(8));
     }
 
     @Test

@@ -49,7 +49,7 @@ import tls.ServerTls;
  * HTTPS at the front, as a user starts it and as an attacker tries it: {@code --tls self-signed} serves the
  * certificate whose fingerprint the banner prints; {@code --tls-cert}/{@code --tls-key} pairs are chosen by SNI;
  * backends hear {@code X-Forwarded-Proto: https} and {@code Forwarded: proto=https}; bad certificate files stop the
- * start in one line; TLS 1.1 and plain HTTP on the TLS port get nothing through; bodies cross the encryption byte
+ * start in one line; TLS 1.1 gets nothing through and plain HTTP on the TLS port gets nginx's 400; bodies cross the encryption byte
  * for byte both ways, and a backend's broken framing still gets its 502.
  */
 class TlsListenerTest {
@@ -184,6 +184,40 @@ class TlsListenerTest {
         }
     }
 
+    @Test
+    void checkConfigPrintsTheListenersWithTheirCertificates() throws Exception {
+        dir = Files.createTempDirectory("tls-check");
+        ServerCertificate api = SelfSigned.create("api", List.of("api.test", "*.api.test"), List.of(), Instant.now());
+        ServerCertificate soon = SelfSigned.create("www", List.of("www.test"), List.of(), Instant.now().minus(Duration.ofDays(25)));
+        Path apiCert = pem("api.pem", api.chain().get(0));
+        Path apiKey = pem("api.key", new JcaPKCS8Generator(api.key(), null));
+        Path wwwCert = pem("www.pem", soon.chain().get(0));
+        Path wwwKey = pem("www.key", new JcaPKCS8Generator(soon.key(), null));
+        Path config = Files.writeString(dir.resolve("lb.yaml"), "tls-cert: [" + apiCert + ", " + wwwCert + "]\ntls-key: [" + apiKey + ", " + wwwKey
+                + "]\nredirect-http: 8081\nupstreams:\n  app:\n    backend: [\"http://127.0.0.1:9001\"]\n");
+        LoadBalancerProcess.Exited checked = LoadBalancerProcess.run("--config", config.toString(), "--check-config");
+        assertEquals(0, checked.code(), checked.output());
+        List<String> lines = checked.output().lines().toList();
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: on)", lines.get(1), checked.output());
+        assertTrue(lines.get(2).startsWith("  certificate " + apiCert + " with " + apiKey + ": SNI names api.test, *.api.test (and the default for any other name);"
+                + " subject CN=api; expires " + api.notAfter() + " (in "), lines.get(2));
+        assertTrue(lines.get(2).endsWith("; SHA-256 " + api.fingerprint()), lines.get(2));
+        assertTrue(lines.get(3).startsWith("  certificate " + wwwCert + " with " + wwwKey + ": SNI names www.test; subject CN=www; expires "
+                + soon.notAfter()) && lines.get(3).contains(" days: renew it soon)"), "a certificate about to expire says so: " + lines.get(3));
+        assertEquals("listen 127.0.0.1:8081 plain HTTP: 308 to https on port 0", lines.get(4), checked.output());
+        assertEquals("route * -> upstream app", lines.get(5).replaceAll(" +", " ").replaceFirst("route .* -> ", "route * -> "), checked.output());
+
+        LoadBalancerProcess.Exited plain = LoadBalancerProcess.run("--h2c", "--check-config", "--backend", "http://127.0.0.1:9001");
+        assertEquals("listen 127.0.0.1:0 (plain HTTP/1.1, and cleartext HTTP/2 by prior knowledge: --h2c)", plain.output().lines().toList().get(1), plain.output());
+        LoadBalancerProcess.Exited noH2 = LoadBalancerProcess.run("--tls", "self-signed", "--no-http2", "--check-config", "--backend", "http://127.0.0.1:9001");
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: off, HTTP/1.1 only)", noH2.output().lines().toList().get(1), noH2.output());
+        assertTrue(noH2.output().lines().toList().get(2).startsWith("  certificate self-signed: SNI names localhost"), noH2.output());
+        Path off = Files.writeString(dir.resolve("off.yaml"), "tls: self-signed\nhttp2: false\nbackend: [\"http://127.0.0.1:9001\"]\n");
+        LoadBalancerProcess.Exited fromFile = LoadBalancerProcess.run("--config", off.toString(), "--check-config");
+        assertEquals("listen 127.0.0.1:0 https (TLSv1.3, TLSv1.2; HTTP/2 by ALPN: off, HTTP/1.1 only)", fromFile.output().lines().toList().get(1),
+                "the file's http2: false turns h2 off as --no-http2 does: " + fromFile.output());
+    }
+
     private static void assertRefused(String file, String problem, String... args) throws Exception {
         LoadBalancerProcess.Exited exited = LoadBalancerProcess.run(args);
         assertEquals(2, exited.code(), exited.output());
@@ -194,7 +228,7 @@ class TlsListenerTest {
     }
 
     @Test
-    void tls11AndPlainHttpOnTheTlsPortGetNothingThrough() throws Exception {
+    void tls11IsRefusedAndPlainHttpOnTheTlsPortGetsNginxs400() throws Exception {
         try (RecordingBackend backend = new RecordingBackend()) {
             ServerTls tls = TestSupport.selfSignedTls();
             ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, "RoundRobin", new RoundRobin(), List.of(backend.url()), tls);
@@ -205,13 +239,23 @@ class TlsListenerTest {
                 socket.setEnabledProtocols(new String[] {"TLSv1.1"});
                 assertThrows(SSLException.class, socket::startHandshake, "TLS 1.1 must be refused (RFC 8996)");
             }
-            try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
-                plain.setSoTimeout(5_000);
-                TestSupport.write(plain.getOutputStream(), "GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                String answer = readAll(plain.getInputStream());
-                assertFalse(answer.contains("HTTP/1.1 200"), "plain HTTP on the TLS port is never proxied: " + answer);
+            for (String request : List.of("GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                    "POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello", "GET / HTTP/1.0\r\n\r\n")) {
+                try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                    plain.setSoTimeout(5_000);
+                    TestSupport.write(plain.getOutputStream(), request);
+                    String answer = readAll(plain.getInputStream());
+                    assertTrue(answer.startsWith("HTTP/1.1 400 Bad Request\r\n") && answer.contains("\r\nConnection: close\r\n")
+                            && answer.endsWith("\r\n\r\n400 The plain HTTP request was sent to HTTPS port: this port speaks TLS, use https://\n"),
+                            "plain HTTP on the TLS port gets nginx's answer, not a silent close: " + answer);
+                }
             }
-            assertEquals("", backend.allBytes(), "nothing reaches the backend");
+            try (Socket client = TestSupport.connect(proxy)) {
+                TestSupport.write(client.getOutputStream(), "GET /tls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                assertTrue(TestSupport.readUntilClosed(client.getInputStream()).startsWith("HTTP/1.1 200 "), "TLS clients are served as before");
+            }
+            assertEquals(1, backend.completeRequests().size(), "nothing of the plain requests reaches the backend");
+            assertTrue(backend.completeRequests().get(0).head().startsWith("GET /tls HTTP/1.1\r\n"), backend.allBytes());
         }
     }
 
