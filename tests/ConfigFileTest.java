@@ -275,5 +275,17 @@ class ConfigFileTest {
         assertEquals(200, switched.statusCode(), switched.body());
         assertTrue(switched.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), switched.body());
         TestSupport.await(() -> lb.output.toString().contains("strategy changed to first (until the next reload of " + file + ")"), "the event line");
+        // So do adding and removing a backend.
+        String extra = "127.0.0.1:" + second.port();
+        HttpResponse<String> added = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/backend?url=http://" + extra))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, added.statusCode(), added.body());
+        assertTrue(added.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), added.body());
+        TestSupport.await(() -> lb.output.toString().contains("backend " + extra + " added (until the next reload of " + file + ")"), "the added line");
+        HttpResponse<String> removed = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/backend?backend=" + extra))
+                .header("X-LB-Admin", "1").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, removed.statusCode(), removed.body());
+        assertTrue(removed.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), removed.body());
+        TestSupport.await(() -> lb.output.toString().contains("backend " + extra + " removed (until the next reload of " + file + ")"), "the removed line");
     }
 }
