@@ -84,6 +84,7 @@ class ConfigFileTest {
             "missing upstream;  upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|routes:|  - path: /|    upstream: apu; 6:15: upstream: no upstream is named 'apu'; the upstreams are api",
             "empty upstream;    upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|  web: {}|routes:|  - path: /|    upstream: api; 4:3: upstream 'web' has no backend",
             "bad host pattern;  upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|routes:|  - host: \"api.*.com\"|    upstream: api; 5:11: host: 'api.*.com' is not a host name or pattern",
+            "no demo in a file;  demo-backends: 2|backend: http://127.0.0.1:9001;               1:1: unknown key 'demo-backends' in the file",
             "no is a string;    upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|    panic: no; 4:12: panic: 'no' is not true or false"})
     void eachMistakeIsOneLineWithFileLineAndColumnAndExit2(String name, String yaml, String expected) throws Exception {
         Path file = file(yaml.trim());
