@@ -96,6 +96,28 @@ class ConfigFileTest {
         assertFalse(run.err().contains("Exception"), run.err());
     }
 
+    /** Each of docs/coming-from.md's YAML files is good as it stands: --check-config exits 0 and routes to every upstream it names. */
+    @Test
+    void everyConfigOnTheComingFromPageChecksGood() throws Exception {
+        String page = Files.readString(Path.of("docs", "coming-from.md"), StandardCharsets.UTF_8);
+        java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```", java.util.regex.Pattern.DOTALL).matcher(page);
+        int checked = 0;
+        while (blocks.find()) {
+            String yaml = blocks.group(1);
+            Path file = file("");
+            Files.writeString(file, yaml, StandardCharsets.UTF_8); // as written: file() would read '|' as a line break
+            Run run = run("--config", file.toString(), "--check-config");
+            assertEquals(0, run.exit(), yaml + "\n" + run.err());
+            assertTrue(run.out().contains(" is good"), run.out());
+            java.util.regex.Matcher upstreams = java.util.regex.Pattern.compile("(?m)^  ([a-z]+):$").matcher(yaml);
+            while (upstreams.find()) {
+                assertTrue(run.out().contains(upstreams.group(1)), "upstream " + upstreams.group(1) + " in what would run:\n" + run.out());
+            }
+            checked++;
+        }
+        assertEquals(3, checked, "one config each for nginx, HAProxy and Caddy");
+    }
+
     @Test
     void checkConfigPrintsWhatWouldRunOrEveryProblem() throws Exception {
         Path good = file("""
