@@ -103,7 +103,8 @@ class FlagsTakeEffectTest {
                 new Row("--forwarded", FlagsTakeEffectTest::forwarded),
                 new Row("--trust-forwarded", FlagsTakeEffectTest::trustForwarded),
                 new Row("--admin-port/--admin-token", FlagsTakeEffectTest::adminPortAndToken),
-                new Row("--demo-backends", FlagsTakeEffectTest::demoBackends));
+                new Row("--demo-backends", FlagsTakeEffectTest::demoBackends),
+                new Row("--connect-timeout", FlagsTakeEffectTest::connectTimeout));
     }
 
     /**
@@ -119,8 +120,6 @@ class FlagsTakeEffectTest {
             Map.entry("--config", "the file rows here run through it; ConfigFileTest"),
             Map.entry("--check-config", "exits after checking; ConfigFileTest.checkConfigPrintsWhatWouldRunOrEveryProblem"),
             Map.entry("--watch-config", "reloads on a file change; ConfigFileTest.sighupPostReloadAndWatchingTheFileReloadItAndABadFileChangesNothing"),
-            Map.entry("--connect-timeout", "loopback refuses or accepts a connection at once: a connect left pending needs a packet filter, "
-                    + "which a test may not set up; BackendFailureTest's refused and reset backends cover the connect path"),
             Map.entry("--hash-balance-factor", "bounded-load hashing moves a key only when its backend is over C times the mean load: "
                     + "StrategyPicksTest pins the bound with in-flight counts no client can hold steady from outside"),
             Map.entry("--slow-start", "the ramp of a returning backend's share over the duration: HealthRulesTest and ModelTest pin it on the "
@@ -643,6 +642,27 @@ class FlagsTakeEffectTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, allowed.statusCode(), allowed.body());
         assertTrue(allowed.body().contains("127.0.0.1:" + a.port()), "the stats name the backend: " + allowed.body());
+    }
+
+    /**
+     * A backend whose connect never completes: a listening socket with a backlog of one that never accepts,
+     * its queue filled by two connections, so Linux drops the proxy's SYN. --connect-timeout 300ms gives up
+     * at once (the 5 s default would keep the client waiting past 3 s).
+     */
+    private void connectTimeout() throws Exception {
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket first = new Socket(InetAddress.getLoopbackAddress(), full.getLocalPort());
+             Socket second = new Socket(InetAddress.getLoopbackAddress(), full.getLocalPort())) {
+            try (Socket probe = new Socket()) {
+                assertThrows(SocketTimeoutException.class, () -> probe.connect(full.getLocalSocketAddress(), 300), "the queue is full: a connect hangs");
+            }
+            LoadBalancerProcess lb = start("--backend", "http://127.0.0.1:" + full.getLocalPort(), "--connect-timeout", "300ms");
+            long started = System.nanoTime();
+            HttpResponse<String> response = get(lb, "/");
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(response.statusCode() == 502 || response.statusCode() == 503 || response.statusCode() == 504, response.statusCode() + " " + response.body());
+            assertTrue(millis < 3_000, "answered " + millis + " ms after the 300 ms --connect-timeout (the default is 5 s)");
+        }
     }
 
     /** Without --backend, --demo-backends N starts N demo backends and balances over them (the default is three). */
