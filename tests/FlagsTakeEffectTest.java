@@ -104,7 +104,8 @@ class FlagsTakeEffectTest {
                 new Row("--trust-forwarded", FlagsTakeEffectTest::trustForwarded),
                 new Row("--admin-port/--admin-token", FlagsTakeEffectTest::adminPortAndToken),
                 new Row("--demo-backends", FlagsTakeEffectTest::demoBackends),
-                new Row("--connect-timeout", FlagsTakeEffectTest::connectTimeout));
+                new Row("--connect-timeout", FlagsTakeEffectTest::connectTimeout),
+                new Row("--io-threads", FlagsTakeEffectTest::ioThreads));
     }
 
     /**
@@ -124,7 +125,6 @@ class FlagsTakeEffectTest {
                     + "StrategyPicksTest pins the bound with in-flight counts no client can hold steady from outside"),
             Map.entry("--slow-start", "the ramp of a returning backend's share over the duration: HealthRulesTest and ModelTest pin it on the "
                     + "model; from outside it is a statistical trend over seconds"),
-            Map.entry("--io-threads", "how many IO threads serve: no answer, header or log line differs (ConnectionCapTest runs with it)"),
             Map.entry("--admin-bind", "a non-loopback address leaves loopback; CommandLineTest: one without --admin-token is refused"),
             Map.entry("--admin-token-file", "AdminSecurityTest starts the process with it and logs in with the file's token"),
             Map.entry("--tls", "TlsListenerTest: https:// with a self-signed certificate, end to end"),
@@ -663,6 +663,22 @@ class FlagsTakeEffectTest {
             assertTrue(response.statusCode() == 502 || response.statusCode() == 503 || response.statusCode() == 504, response.statusCode() + " " + response.body());
             assertTrue(millis < 3_000, "answered " + millis + " ms after the 300 ms --connect-timeout (the default is 5 s)");
         }
+    }
+
+    /**
+     * Backend connections are pooled per IO thread: with --io-threads 1, twelve client connections one after
+     * another all reuse one backend connection. With one thread per core (the default) they land on several
+     * threads and open several, so on a machine with two or more cores an ignored flag fails the row.
+     */
+    private void ioThreads() throws Exception {
+        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        LoadBalancerProcess lb = start("--backend", backend.url(), "--io-threads", "1");
+        for (int i = 0; i < 12; i++) {
+            String response = TestSupport.rawExchange(lb.port(), "GET /" + i + " HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n");
+            assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+        }
+        assertEquals(12, backend.requestConnections().size());
+        assertEquals(1, new HashSet<>(backend.requestConnections()).size(), "one IO thread, one pooled backend connection: " + backend.requestConnections());
     }
 
     /** Without --backend, --demo-backends N starts N demo backends and balances over them (the default is three). */
