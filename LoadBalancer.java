@@ -530,12 +530,19 @@ public class LoadBalancer implements Callable<Integer> {
         return file.gateway(defaultUpstream());
     }
 
-    /** The file's keys: every long flag name but those about the command itself and the file. */
+    /**
+     * Flags that are no file key: those about the command itself and the file, and --demo-backends, which
+     * only a command line without backends uses (a file must name its backends).
+     */
+    public static final List<String> NOT_FILE_KEYS = List.of("help", "version", "list-strategies", "config", "check-config", "watch-config",
+            "demo-backends");
+
+    /** The file's keys: every long flag name but {@link #NOT_FILE_KEYS}. */
     private Set<String> fileKeys() {
         Set<String> keys = new LinkedHashSet<>();
         for (OptionSpec option : spec.options()) {
             String name = option.longestName().substring(2);
-            if (!List.of("help", "version", "list-strategies", "config", "check-config", "watch-config").contains(name)) {
+            if (!NOT_FILE_KEYS.contains(name)) {
                 keys.add(name);
             }
         }

@@ -84,6 +84,7 @@ class ConfigFileTest {
             "missing upstream;  upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|routes:|  - path: /|    upstream: apu; 6:15: upstream: no upstream is named 'apu'; the upstreams are api",
             "empty upstream;    upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|  web: {}|routes:|  - path: /|    upstream: api; 4:3: upstream 'web' has no backend",
             "bad host pattern;  upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|routes:|  - host: \"api.*.com\"|    upstream: api; 5:11: host: 'api.*.com' is not a host name or pattern",
+            "no demo in a file;  demo-backends: 2|backend: http://127.0.0.1:9001;               1:1: unknown key 'demo-backends' in the file",
             "no is a string;    upstreams:|  api:|    backend: [\"http://127.0.0.1:9001\"]|    panic: no; 4:12: panic: 'no' is not true or false"})
     void eachMistakeIsOneLineWithFileLineAndColumnAndExit2(String name, String yaml, String expected) throws Exception {
         Path file = file(yaml.trim());
@@ -93,6 +94,28 @@ class ConfigFileTest {
         assertEquals(1, lines.size(), "one line per problem:\n" + run.err());
         assertTrue(lines.get(0).startsWith("error: " + file + ":" + expected.trim()), lines.get(0));
         assertFalse(run.err().contains("Exception"), run.err());
+    }
+
+    /** Each of docs/coming-from.md's YAML files is good as it stands: --check-config exits 0 and routes to every upstream it names. */
+    @Test
+    void everyConfigOnTheComingFromPageChecksGood() throws Exception {
+        String page = Files.readString(Path.of("docs", "coming-from.md"), StandardCharsets.UTF_8);
+        java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```", java.util.regex.Pattern.DOTALL).matcher(page);
+        int checked = 0;
+        while (blocks.find()) {
+            String yaml = blocks.group(1);
+            Path file = file("");
+            Files.writeString(file, yaml, StandardCharsets.UTF_8); // as written: file() would read '|' as a line break
+            Run run = run("--config", file.toString(), "--check-config");
+            assertEquals(0, run.exit(), yaml + "\n" + run.err());
+            assertTrue(run.out().contains(" is good"), run.out());
+            java.util.regex.Matcher upstreams = java.util.regex.Pattern.compile("(?m)^  ([a-z]+):$").matcher(yaml);
+            while (upstreams.find()) {
+                assertTrue(run.out().contains(upstreams.group(1)), "upstream " + upstreams.group(1) + " in what would run:\n" + run.out());
+            }
+            checked++;
+        }
+        assertEquals(3, checked, "one config each for nginx, HAProxy and Caddy");
     }
 
     @Test
@@ -275,5 +298,17 @@ class ConfigFileTest {
         assertEquals(200, switched.statusCode(), switched.body());
         assertTrue(switched.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), switched.body());
         TestSupport.await(() -> lb.output.toString().contains("strategy changed to first (until the next reload of " + file + ")"), "the event line");
+        // So do adding and removing a backend.
+        String extra = "127.0.0.1:" + second.port();
+        HttpResponse<String> added = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/backend?url=http://" + extra))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, added.statusCode(), added.body());
+        assertTrue(added.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), added.body());
+        TestSupport.await(() -> lb.output.toString().contains("backend " + extra + " added (until the next reload of " + file + ")"), "the added line");
+        HttpResponse<String> removed = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/backend?backend=" + extra))
+                .header("X-LB-Admin", "1").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, removed.statusCode(), removed.body());
+        assertTrue(removed.body().contains("\"note\":\"the next reload of " + file + " replaces this change\""), removed.body());
+        TestSupport.await(() -> lb.output.toString().contains("backend " + extra + " removed (until the next reload of " + file + ")"), "the removed line");
     }
 }

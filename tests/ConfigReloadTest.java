@@ -89,10 +89,12 @@ class ConfigReloadTest {
                         upstream: app
                       - path: /b
                         upstream: %s
-                      - path: /
+                    %s  - path: /
                         upstream: %s
                     """.formatted(app, strategies.get(i % strategies.size()), 3 + i % 2, demos.get(i % 4).url(),
-                    i % 2 == 0 ? "other" : "app", i % 3 == 0 ? "app" : "other"));
+                    i % 2 == 0 ? "other" : "app",
+                    i % 2 == 1 ? "  - path: /c\n    upstream: other\n" : "", // a route that comes and goes
+                    i % 3 == 0 ? "app" : "other"));
         }
         ConfigReloader reloader = start(configs.get(0));
         ProxyServer proxy = server(reloader);
@@ -141,6 +143,8 @@ class ConfigReloadTest {
             assertEquals(last.upstream("app").backends().get(i).weight(), proxy.pools().get("app").primaries().get(i).weight());
         }
         assertEquals(strategies.get(20 % strategies.size()), proxy.config().upstream("app").picking().strategy());
+        assertEquals(last.routes().stream().map(route -> route.describeMatch() + " -> " + route.upstream()).toList(),
+                proxy.config().routes().stream().map(route -> route.describeMatch() + " -> " + route.upstream()).toList(), "and its routes");
     }
 
     @Test

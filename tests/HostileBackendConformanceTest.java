@@ -40,7 +40,12 @@ class HostileBackendConformanceTest {
             new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), Duration.ofSeconds(10), ProxySettings.Timeouts.DEFAULTS.body()),
             ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);
 
-    private final TestSupport support = new TestSupport();
+    final TestSupport support = newSupport();
+
+    /** What starts the proxies: a single pool here, a routed config in {@link RoutedHostileBackendConformanceTest}. */
+    TestSupport newSupport() {
+        return new TestSupport();
+    }
 
     @AfterEach
     void stopEverything() {

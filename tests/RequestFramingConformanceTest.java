@@ -191,14 +191,18 @@ class RequestFramingConformanceTest {
     Stream<DynamicTest> everyFramingVariant() {
         List<Case> cases = cases();
         assertTrue(cases.size() >= 30, "at least 30 variants, got " + cases.size());
-        return Stream.of(false, true).flatMap(overTls -> cases.stream()
+        // Plain, over TLS, and plain on a routed config (several upstreams and routes): the same answers each way.
+        return Stream.of("", "tls: ", "routed: ").flatMap(mode -> cases.stream()
                 .filter(c -> System.getenv("CASE") == null || c.name().equals(System.getenv("CASE")))
-                .map(c -> DynamicTest.dynamicTest((overTls ? "tls: " : "") + c.name(), () -> check(c, overTls))));
+                .map(c -> DynamicTest.dynamicTest(mode + c.name(), () -> check(c, mode.equals("tls: "), mode.equals("routed: ")))));
     }
 
-    /** Runs {@code c} against a fresh proxy, over plain TCP or over TLS: the edge must hold the same behind the encryption. */
-    private static void check(Case c, boolean overTls) throws Exception {
-        try (TestSupport support = new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
+    /**
+     * Runs {@code c} against a fresh proxy, over plain TCP or over TLS, on a single pool or a routed config:
+     * the edge must hold the same behind the encryption and behind the routes.
+     */
+    private static void check(Case c, boolean overTls, boolean routed) throws Exception {
+        try (TestSupport support = routed ? TestSupport.routed() : new TestSupport(); RecordingBackend backend = new RecordingBackend()) {
             ProxySettings settings = new ProxySettings(ProxySettings.Listener.FOR_TESTS,
                     new ProxySettings.Timeouts(ProxySettings.Timeouts.DEFAULTS.connect(), ProxySettings.Timeouts.DEFAULTS.response(), Duration.ofSeconds(3)),
                     ProxySettings.Limits.DEFAULTS, ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS);

@@ -204,4 +204,70 @@ class RouteByHostAndPathTest {
         assertEquals(-1, table.match("b.test", "/", "GET", null));
         assertEquals(-1, table.match(null, "/", "GET", null));
     }
+
+    @Test
+    void manyRoutesPerHostPickTheSameRouteAsTheRuleSaysWhateverTheirOrder() {
+        // Past a handful of routes per host the table finds them by path prefix instead of scanning; this holds
+        // it to the rule itself (exact host, longest wildcard, any host; longest prefix, method, header; file
+        // order), checked here the slow way over every route, for random tables and requests from a fixed seed.
+        java.util.Random random = new java.util.Random(21);
+        List<String> hosts = List.of("api.test", "*.test", "*.b.test", "a.b.test");
+        List<String> prefixes = List.of("/", "/a", "/a/", "/a/b", "/a/b/", "/ab", "/a/bc", "/c/d/e", "/a/b/c/d/e/f");
+        List<String> paths = List.of("/", "/a", "/a/", "/ab", "/a/b", "/a/b/", "/a/bc", "/a/b/c", "/ab/c", "/c/d/e", "/c/d/e/", "/c/d/ef",
+                "/a/b/c/d/e/f", "/a/b/c/d/e/f/g", "/x", "");
+        List<String> requestHosts = List.of("api.test", "API.TEST:8080", "a.b.test", "x.a.b.test", "z.test", "other.example", "b.test.");
+        for (int table = 0; table < 200; table++) {
+            List<config.RouteConfig> routes = new ArrayList<>();
+            int size = 1 + random.nextInt(30);
+            for (int i = 0; i < size; i++) {
+                String host = random.nextInt(3) == 0 ? null : hosts.get(random.nextInt(hosts.size()));
+                String method = random.nextInt(4) == 0 ? "POST" : null;
+                String header = random.nextInt(5) == 0 ? "X-Canary" : null;
+                routes.add(new config.RouteConfig("r" + i, host, prefixes.get(random.nextInt(prefixes.size())), method, header, null, "app", null,
+                        config.RouteConfig.HeaderChanges.NONE, config.RouteConfig.HeaderChanges.NONE, "test"));
+            }
+            RouteTable routeTable = new RouteTable(routes);
+            for (int request = 0; request < 100; request++) {
+                String host = requestHosts.get(random.nextInt(requestHosts.size()));
+                String path = paths.get(random.nextInt(paths.size()));
+                String method = random.nextBoolean() ? "GET" : "POST";
+                model.RequestView view = model.RequestView.of("127.0.0.1", method, path,
+                        random.nextBoolean() ? java.util.Map.of("X-Canary", "1") : java.util.Map.of(), java.util.Map.of());
+                assertEquals(byTheRule(routes, host, path, method, view), routeTable.match(host, path, method, view),
+                        host + " " + method + " " + path + " in " + routes.stream().map(config.RouteConfig::describeMatch).toList());
+            }
+        }
+    }
+
+    /** The route the rule picks, found by ranking every route that takes the request: the reference for RouteTable. */
+    private static int byTheRule(List<config.RouteConfig> routes, String host, String path, String method, model.RequestView request) {
+        String name = host.replaceFirst(":\\d+$", "").replaceFirst("\\.$", "").toLowerCase(java.util.Locale.ROOT);
+        int best = -1;
+        long bestRank = Long.MAX_VALUE;
+        for (int i = 0; i < routes.size(); i++) {
+            config.RouteConfig route = routes.get(i);
+            long hostRank;
+            if (route.host() == null) {
+                hostRank = 1000;
+            } else if (route.isWildcardHost()) {
+                String parent = route.host().substring(1); // ".b.test"
+                hostRank = name.endsWith(parent) ? 500 - parent.length() : -1;
+            } else {
+                hostRank = route.host().equals(name) ? 0 : -1;
+            }
+            String prefix = route.pathPrefix();
+            boolean under = path.startsWith(prefix) && (prefix.endsWith("/") || path.length() == prefix.length() || path.charAt(prefix.length()) == '/');
+            if (hostRank < 0 || !under || (route.method() != null && !route.method().equals(method))
+                    || (route.headerName() != null && request.header(route.headerName()) == null)) {
+                continue;
+            }
+            long rank = ((hostRank * 1000 + (999 - prefix.length())) * 2 + (route.method() == null ? 1 : 0)) * 2 + (route.headerName() == null ? 1 : 0);
+            rank = rank * 1000 + i;
+            if (rank < bestRank) {
+                bestRank = rank;
+                best = i;
+            }
+        }
+        return best;
+    }
 }

@@ -43,6 +43,7 @@ import model.Backend;
 import model.BackendPool;
 import model.Strategy;
 import proxy.CompletedRequest;
+import proxy.ForwardedHeaders;
 import proxy.ProxyServer;
 import proxy.ProtocolSettings;
 import proxy.ProxySettings;
@@ -86,10 +87,63 @@ final class TestSupport implements AutoCloseable {
 
     /** As above, speaking TLS to clients when {@code tls} is not null (see {@link #connect(ProxyServer)}). */
     ProxyServer proxy(ProxySettings settings, String strategyName, Strategy strategy, List<String> backendUrls, ServerTls tls) {
+        if (routed) {
+            return routedProxy(settings, strategyName, strategy, backendUrls, tls);
+        }
         List<Backend> backends = backendUrls.stream().map(Backend::of).toList();
         ProxyServer server = ProxyServer.start(settings, new BackendPool(backends), strategyName, strategy, ProtocolSettings.tls(tls));
         started.add(server::stop);
         return server;
+    }
+
+    private final boolean routed;
+
+    TestSupport() {
+        this(false);
+    }
+
+    private TestSupport(boolean routed) {
+        this.routed = routed;
+    }
+
+    /**
+     * A TestSupport whose {@link #proxy} load balancers run a routed config instead of a single pool: the
+     * backends as upstream "app" behind a catch-all route, after a host route and six path routes to a
+     * decoy upstream that no request of a conformance suite takes (enough routes for the path index).
+     */
+    static TestSupport routed() {
+        return new TestSupport(true);
+    }
+
+    private ProxyServer routedProxy(ProxySettings settings, String strategyName, Strategy given, List<String> backendUrls, ServerTls tls) {
+        String strategy = strategies.Strategies.byName(strategyName).isPresent() ? strategyName : "round-robin"; // tests name RoundRobin by class
+        config.UpstreamConfig.Picking picking = new config.UpstreamConfig.Picking(strategy, null, 1.25, null);
+        config.UpstreamConfig app = new config.UpstreamConfig("app", backendUrls.stream().map(url -> new config.UpstreamConfig.Address(URI.create(url), 1)).toList(),
+                List.of(), picking, settings.health(), settings.backends().maxInFlightPerBackend(), settings.backends().retryPercent());
+        int refusing;
+        try {
+            refusing = deadPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        config.UpstreamConfig decoy = new config.UpstreamConfig("decoy", List.of(new config.UpstreamConfig.Address(URI.create("http://127.0.0.1:" + refusing), 1)),
+                List.of(), picking, settings.health(), 0, 20);
+        List<config.RouteConfig> routes = new ArrayList<>();
+        routes.add(route("decoy-host", "decoy.test", "/", "decoy"));
+        for (int i = 0; i < 6; i++) {
+            routes.add(route("decoy-" + i, null, "/decoy-" + i, "decoy"));
+        }
+        routes.add(route("app", null, "/", "app"));
+        ProxyServer server = ProxyServer.start(settings, new config.GatewayConfig(List.of(app, decoy), routes, "routed test config"),
+                new ProxyServer.Setup(false, ForwardedHeaders.REPLACE_ALL, List.of(), ProtocolSettings.tls(tls)));
+        started.add(server::stop);
+        server.setStrategy(strategyName, given); // app is the first upstream: it picks with the test's own strategy, as a single pool does
+        return server;
+    }
+
+    private static config.RouteConfig route(String name, String host, String path, String upstream) {
+        return new config.RouteConfig(name, host, path, null, null, null, upstream, null, config.RouteConfig.HeaderChanges.NONE,
+                config.RouteConfig.HeaderChanges.NONE, "test");
     }
 
     /** A listener's TLS with a fresh self-signed certificate for localhost, as {@code --tls self-signed} makes. */
