@@ -70,6 +70,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private int transferEncodings;
     private String transferEncoding;
     private boolean passing;     // the final head went out: the body passes untouched
+    private boolean readingBelow; // inside a read of the conduit below, while the head is read
     private String failure;
 
     private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
@@ -134,7 +135,16 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /** What the backend did wrong, said as "the backend ...": null while nothing went wrong. */
     String failure() {
+        if (failure == null && readingBelow) {
+            // Over TLS, Undertow's SslConduit closes the connection inside a read that fails (a reset, a broken record)
+            // before it throws, and the close fails the exchange: ProxyHandler asks why while our read is still under way.
+            return resetNow();
+        }
         return failure;
+    }
+
+    private String resetNow() {
+        return nothingYet() ? "reset the connection without answering" : "reset the connection in the middle of its response head";
     }
 
     @Override
@@ -149,9 +159,12 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
             int start = dst.position();
             int read;
             try {
+                readingBelow = true;
                 read = next.read(dst);
             } catch (IOException e) {
-                throw refuse(nothingYet() ? "reset the connection without answering" : "reset the connection in the middle of its response head", e);
+                throw refuse(resetNow(), e);
+            } finally {
+                readingBelow = false;
             }
             if (read == 0) {
                 return 0;
