@@ -39,7 +39,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * <p>Undertow has no public way to reach a client connection's socket before a request, so
  * {@link #install} calls HttpClientConnection's package-private {@code getConnection()} reflectively;
  * if a later Undertow drops it, the proxy fails at start ({@link #requireUndertowHook()}), never
- * silently unguarded. One per request, confined to the backend connection's IO thread.
+ * silently unguarded. Over an https:// backend the push-back conduit sits above Undertow's SslConduit, so the guard
+ * reads plain bytes there too; backend connections never negotiate HTTP/2 ({@link BackendConnections} does not ask
+ * for it), which this guard could not read. One per request, confined to the backend connection's IO thread.
  *
  * <p>The usual answer has its whole head in the first read: it is scanned in a per-thread scratch copy
  * and, when final, left where it lies in the parser's buffer; only the body bytes that came with it are
