@@ -307,6 +307,28 @@ class UndertowHooksContractTest {
         }
     }
 
+    @Test
+    void clientBodyAbortEdgeHoldsForAnHttp2ClientResettingItsStreamToAnHttpsBackend() throws Exception {
+        String edge = "a client's broken body (BackendConnectionAbort), HTTP/2 client to an https:// backend";
+        StringBuffer received = new StringBuffer();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        RawBackend backend = raw((connection, head) -> readToTheEnd(connection, head, received, ended), true);
+        ProxyServer proxy = start(ProxySettings.FOR_TESTS, backend.url(), new ProtocolSettings(TestSupport.selfSignedTls(), true, false, trust));
+        try (Http2Client client = new Http2Client(h2(proxy))) {
+            client.headers(1, false, ":method", "POST", ":scheme", "https", ":authority", "localhost", ":path", "/upload");
+            client.frame(Http2Client.DATA, 0, 1, "hello".getBytes(StandardCharsets.US_ASCII));
+            TestSupport.await(() -> received.toString().contains("hello"), "the body's start reaches the backend");
+            client.frame(Http2Client.RST_STREAM, 0, 1, new byte[] {0, 0, 0, 8}); // CANCEL
+            try {
+                ended.get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                fail(open(edge, "the backend connection was left open with half a request: " + received));
+            }
+        }
+        assertTrue(received.toString().toLowerCase().contains("\r\ntransfer-encoding: chunked\r\n"), received.toString());
+        assertFalse(received.toString().contains("\r\n0\r\n\r\n"), open(edge, "the backend got a completed request: " + received));
+    }
+
     /** Records the request and everything after it until the proxy closes the connection. */
     private static void readToTheEnd(Socket connection, String head, StringBuffer received, CompletableFuture<Void> ended) {
         received.append(head);
