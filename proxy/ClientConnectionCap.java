@@ -6,6 +6,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.LinkedHashSet;
@@ -29,7 +30,8 @@ import org.xnio.conduits.StreamSourceConduit;
  * The client connection cap without lockout: past {@code --max-client-conns}, the connection idle longest
  * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
  * awaiting its answer or tunnelled; tunnels close after {@code --tunnel-idle-timeout} without a byte either
- * way (HAProxy's {@code timeout tunnel}). Thread-safe: a connection's state changes on its IO thread, which
+ * way (HAProxy's {@code timeout tunnel}). An HTTP/2 connection is idle while no stream is open, as nginx makes its
+ * HTTP/2 connections reusable then. Thread-safe: a connection's state changes on its IO thread, which
  * alone closes it for room; the idle queue is locked.
  */
 final class ClientConnectionCap {
@@ -42,6 +44,8 @@ final class ClientConnectionCap {
     private final long tunnelIdleNanos;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
+    /** The same slots by client address: an HTTP/2 exchange names its multiplexed connection, not the socket. */
+    private final Map<SocketAddress, Slot> byPeer = new ConcurrentHashMap<>();
     /** Idle connections, longest idle first; touched on every IO thread, so guarded by itself. */
     private final LinkedHashSet<Slot> idle = new LinkedHashSet<>();
     private final ExchangeCompletionListener onComplete = this::exchangeCompleted;
@@ -58,6 +62,7 @@ final class ClientConnectionCap {
     void accepted(StreamConnection connection) {
         Slot slot = new Slot(connection);
         slots.put(connection, slot);
+        byPeer.put(connection.getPeerAddress(), slot);
         connection.getSourceChannel().setConduit(new SourceWatch(connection.getSourceChannel().getConduit(), slot));
         connection.getSinkChannel().setConduit(new SinkWatch(connection.getSinkChannel().getConduit(), slot));
         if (open.incrementAndGet() > cap) {
@@ -75,6 +80,7 @@ final class ClientConnectionCap {
         connection.setCloseListener(closed -> {
             Slot slot = slots.remove(closed);
             if (slot != null) {
+                byPeer.remove(closed.getPeerAddress(), slot);
                 slot.closed();
                 countOut(slot);
             }
@@ -82,6 +88,7 @@ final class ClientConnectionCap {
         });
         Slot early = connection.isOpen() ? null : slots.remove(connection);
         if (early != null) { // closed before the listener was in place (a parse failure on the first read)
+            byPeer.remove(connection.getPeerAddress(), early);
             early.closed();
             countOut(early);
         }
@@ -90,6 +97,10 @@ final class ClientConnectionCap {
     /** Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing. */
     HttpHandler around(HttpHandler next) {
         return exchange -> {
+            Slot stream = multiplexed(exchange);
+            if (stream != null) {
+                stream.streamStarted();
+            }
             exchange.addExchangeCompleteListener(onComplete);
             next.handleRequest(exchange);
         };
@@ -98,6 +109,13 @@ final class ClientConnectionCap {
     private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
         try {
             ServerConnection connection = exchange.getConnection();
+            Slot stream = multiplexed(exchange);
+            if (stream != null && stream.streamEnded() && connection.isOpen()) {
+                stream.becomeIdle(); // its last open stream ended
+                if (open.get() > cap) {
+                    makeRoom(ROOM_ATTEMPTS);
+                }
+            }
             Slot slot = connection instanceof AbstractServerConnection server ? slots.get(server.getChannel()) : null;
             if (slot != null && connection.isOpen()) {
                 if (exchange.getStatusCode() == 101) {
@@ -112,6 +130,12 @@ final class ClientConnectionCap {
         } finally {
             next.proceed();
         }
+    }
+
+    /** The slot of an HTTP/2 exchange's connection (found by the client's address), or null for an HTTP/1.1 one. */
+    private Slot multiplexed(HttpServerExchange exchange) {
+        ServerConnection connection = exchange.getConnection();
+        return connection instanceof AbstractServerConnection ? null : byPeer.get(connection.getPeerAddress());
     }
 
     /** A pipelined request already read past this one is mid-request even though no byte is still to come. */
@@ -176,6 +200,8 @@ final class ClientConnectionCap {
         final AtomicBoolean countedOut = new AtomicBoolean();
         volatile State state = State.BUSY;
         long lastActivity;
+        boolean multiplexed; // HTTP/2: busy while a stream is open, whatever frames arrive in between
+        int streams;         // HTTP/2 streams open, counted on the connection's IO thread
 
         Slot(StreamConnection connection) {
             this.connection = connection;
@@ -190,12 +216,30 @@ final class ClientConnectionCap {
 
         /** A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. */
         void received() {
+            if (multiplexed) {
+                return; // PING, SETTINGS, WINDOW_UPDATE: no stream, so not busy; a new stream's exchange says so
+            }
             if (state == State.IDLE) {
                 state = State.BUSY;
                 leaveIdle();
             } else if (state == State.TUNNEL) {
                 lastActivity = System.nanoTime();
             }
+        }
+
+        void streamStarted() {
+            multiplexed = true;
+            streams++;
+            if (state == State.IDLE) {
+                leaveIdle();
+            }
+            state = State.BUSY;
+        }
+
+        /** A stream ended: true when it was the last one open. */
+        boolean streamEnded() {
+            streams--;
+            return streams == 0;
         }
 
         void sent() {

@@ -273,7 +273,7 @@ public final class ProxyServer {
      * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
      * Undertow's exchanges name. It goes without {@link LazyReadSuspension}: Undertow's SSL conduit suspends and
      * resumes the socket's reads itself, for handshakes and renegotiation, and must see them done. An HTTP/2
-     * connection is never closed to make room: its exchanges name the multiplexed connection, so the cap sees it busy.
+     * connection counts as idle while no stream is open (ClientConnectionCap finds it by the client's address).
      */
     private void accepted(StreamConnection connection) {
         connectionsAccepted.increment();

@@ -462,6 +462,34 @@ class UndertowHooksContractTest {
         assertEquals(-1, read, open(edge, "the TLS connection idle longest was not closed to make room: its exchanges were not found"));
     }
 
+    @Test
+    void clientConnectionCapEdgeClosesAnHttp2ConnectionIdleBetweenStreamsButNeverOneWithAStreamOpen() throws Exception {
+        // Its exchanges name Undertow's multiplexed connection, not the socket: found by the client's address. Before,
+        // HTTP/2 connections counted as busy forever, and a few idle ones locked every new client out.
+        String edge = "the client connection cap (ClientConnectionCap) over HTTP/2";
+        RawBackend backend = raw((connection, head) -> {
+            pause(head.startsWith("GET /slow") ? 1_500 : 0);
+            TestSupport.write(connection.getOutputStream(), OK);
+        }, false);
+        ProxySettings d = ProxySettings.FOR_TESTS;
+        ProxySettings capOfTwo = new ProxySettings(d.listener(), d.timeouts(), new ProxySettings.Limits(d.limits().maxBodyBytes(),
+                d.limits().maxHeaderBytes(), d.limits().maxResponseHeaderBytes(), 2), d.backends(), d.health());
+        ProxyServer proxy = start(capOfTwo, backend.url(), new ProtocolSettings(null, true, true, null));
+        Http2Client idle = new Http2Client(new Socket(InetAddress.getLoopbackAddress(), proxy.port()));
+        started.add(idle);
+        idle.headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "localhost", ":path", "/once");
+        assertEquals("status 200", idle.outcome(1));
+        Http2Client busy = new Http2Client(new Socket(InetAddress.getLoopbackAddress(), proxy.port()));
+        started.add(busy);
+        busy.headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "localhost", ":path", "/slow");
+        TestSupport.await(() -> backend.requestHeads().size() == 2, "the slow stream reaches the backend");
+
+        String fresh = exchange(proxy, "GET /fresh HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertTrue(fresh.startsWith("HTTP/1.1 200 "), open(edge, "a fresh client was not served: " + fresh));
+        assertEquals("closed", idle.outcome(3), open(edge, "the HTTP/2 connection with no stream open was not closed to make room"));
+        assertEquals("status 200", busy.outcome(1), open(edge, "an HTTP/2 connection with a stream open was closed"));
+    }
+
     // --- helpers
 
     private XnioWorker worker() throws IOException {
