@@ -14,7 +14,8 @@ import org.xnio.StreamConnection;
  * head to {@code Content-Length: 0}; either way the backend receives a complete, shorter request and
  * runs it. ProxyHandler closes that way when reading the client's body fails. We detach the socket
  * from Undertow's request framing first ({@code performUpgrade} hands back the raw connection and
- * drops the framing conduits with whatever they still held) and close the socket itself. Stateless;
+ * drops the framing conduits with whatever they still held) and close the socket itself; to an https:// backend
+ * that is the SSL connection, whose close sends close_notify and still completes no request. Stateless;
  * call on the exchange's IO thread.
  */
 final class BackendConnectionAbort {

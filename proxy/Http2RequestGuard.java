@@ -50,15 +50,20 @@ final class Http2RequestGuard {
             }
         }
         HeaderValues length = headers.get(Headers.CONTENT_LENGTH);
-        if (length != null && length.size() == 1 && !exchange.isRequestComplete()) {
-            try {
-                long declared = Long.parseLong(length.getFirst());
-                if (declared > 0) {
-                    exchange.addRequestWrapper((factory, ignored) -> new Http2DeclaredLength(factory.create(), declared));
-                }
-            } catch (NumberFormatException e) {
-                return ClientFault.BAD_FRAMING; // RequestFramingGuard says the same of a length that is not all digits
+        if (length != null) {
+            // Undertow's HTTP/2 parser takes "+5" and "010" as numbers: the backend gets the proxy's canonical length, as
+            // over HTTP/1.1, never a spelling an HTTP/1.1 reader might frame differently (RFC 9110 §8.6: 1*DIGIT).
+            if (length.size() != 1 || !RequestFramingGuard.isPlainLength(length.getFirst())) {
+                return ClientFault.BAD_FRAMING;
             }
+            long declared = Long.parseLong(length.getFirst());
+            headers.put(Headers.CONTENT_LENGTH, declared);
+            if (declared > 0 && !exchange.isRequestComplete()) {
+                exchange.addRequestWrapper((factory, ignored) -> new Http2DeclaredLength(factory.create(), declared));
+            }
+        }
+        if (!exchange.isRequestComplete()) {
+            exchange.addRequestWrapper(TrailerFields::filterHttp2Request);
         }
         return null;
     }

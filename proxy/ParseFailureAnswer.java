@@ -30,7 +30,9 @@ import org.xnio.conduits.StreamSinkConduit;
  * carries a {@code Date} (Undertow's {@code ALWAYS_SET_DATE}, on by default and never turned off by
  * {@link ProxyServer}), so it cannot equal the canned bytes, and its head and proxied body bytes come in
  * the server's pooled buffers, which are direct (no backing array). The check on the normal path is one
- * length comparison per single-buffer write; nothing is allocated unless the refusal is seen.
+ * length comparison per single-buffer write; nothing is allocated unless the refusal is seen. On a TLS connection it
+ * sits above the encryption; on an HTTP/2 one under the frame layer, where the canned bytes never pass (Undertow
+ * refuses a malformed HTTP/2 request with RST_STREAM or GOAWAY), so there it only looks.
  */
 final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkConduit> {
     private static final byte[] UNDERTOW_400 =

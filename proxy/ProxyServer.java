@@ -151,12 +151,15 @@ public final class ProxyServer {
         HttpHandler root = cap.around(requestLines.around(shutdown));
         http.setRootHandler(root);
         this.http = http;
-        if (protocols.clientTls() != null && protocols.http2()) {
-            // h2 offered by ALPN, HTTP/1.1 the fallback; both end in the same handlers.
-            Http2OpenListener http2 = new Http2OpenListener(buffers, httpOptions, Http2OpenListener.HTTP2);
-            http2.setRootHandler(root);
+        if (protocols.clientTls() != null) {
+            // ALPN names http/1.1, the fallback for clients that offer nothing, and before it h2 unless --no-http2, so a
+            // client offering both learns which it got; both end in the same handlers.
             AlpnOpenListener alpn = new AlpnOpenListener(buffers, httpOptions, "http/1.1", http);
-            alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+            if (protocols.http2()) {
+                Http2OpenListener http2 = new Http2OpenListener(buffers, httpOptions, Http2OpenListener.HTTP2);
+                http2.setRootHandler(root);
+                alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+            }
             this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn, requestLines, gateway::answeredWithoutExchange);
         } else {
             this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http, requestLines, gateway::answeredWithoutExchange);

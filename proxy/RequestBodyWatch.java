@@ -134,6 +134,12 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
     @Override
     public void run() {
         timer = null;
+        if (failure == null && !ended && waiting && !exchange.getConnection().isOpen()) {
+            // An HTTP/2 client's connection closed mid-body: Undertow marks the stream's request complete and wakes no
+            // reader, so ProxyHandler's transfer would wait, the backend holding half a request, until --timeout.
+            clientFailed(new IOException("the client's connection closed before its request body was complete"));
+            return;
+        }
         if (failure != null || exchange.isComplete() || exchange.isRequestComplete()) {
             return;
         }

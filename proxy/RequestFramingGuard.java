@@ -91,7 +91,8 @@ final class RequestFramingGuard {
         return ClientFault.BAD_FRAMING; // "chunked, chunked", "chunked;q=1": chunked, but not as RFC 9112 allows
     }
 
-    private static boolean isPlainLength(String value) {
+    /** Whether {@code value} is a Content-Length as RFC 9110 §8.6 writes it (1*DIGIT), short enough to fit a long. */
+    static boolean isPlainLength(String value) {
         if (value.isEmpty() || value.length() > MAX_LENGTH_DIGITS) {
             return false;
         }

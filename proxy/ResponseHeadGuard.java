@@ -39,7 +39,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * <p>Undertow has no public way to reach a client connection's socket before a request, so
  * {@link #install} calls HttpClientConnection's package-private {@code getConnection()} reflectively;
  * if a later Undertow drops it, the proxy fails at start ({@link #requireUndertowHook()}), never
- * silently unguarded. One per request, confined to the backend connection's IO thread.
+ * silently unguarded. Over an https:// backend the push-back conduit sits above Undertow's SslConduit, so the guard
+ * reads plain bytes there too; backend connections never negotiate HTTP/2 ({@link BackendConnections} does not ask
+ * for it), which this guard could not read. One per request, confined to the backend connection's IO thread.
  *
  * <p>The usual answer has its whole head in the first read: it is scanned in a per-thread scratch copy
  * and, when final, left where it lies in the parser's buffer; only the body bytes that came with it are
@@ -70,6 +72,7 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private int transferEncodings;
     private String transferEncoding;
     private boolean passing;     // the final head went out: the body passes untouched
+    private boolean readingBelow; // inside a read of the conduit below, while the head is read
     private String failure;
 
     private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
@@ -134,7 +137,16 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /** What the backend did wrong, said as "the backend ...": null while nothing went wrong. */
     String failure() {
+        if (failure == null && readingBelow) {
+            // Over TLS, Undertow's SslConduit closes the connection inside a read that fails (a reset, a broken record)
+            // before it throws, and the close fails the exchange: ProxyHandler asks why while our read is still under way.
+            return resetNow();
+        }
         return failure;
+    }
+
+    private String resetNow() {
+        return nothingYet() ? "reset the connection without answering" : "reset the connection in the middle of its response head";
     }
 
     @Override
@@ -149,9 +161,12 @@ final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceCo
             int start = dst.position();
             int read;
             try {
+                readingBelow = true;
                 read = next.read(dst);
             } catch (IOException e) {
-                throw refuse(nothingYet() ? "reset the connection without answering" : "reset the connection in the middle of its response head", e);
+                throw refuse(resetNow(), e);
+            } finally {
+                readingBelow = false;
             }
             if (read == 0) {
                 return 0;

@@ -6,19 +6,26 @@ import io.undertow.util.ConduitFactory;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.xnio.IoUtils;
+import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSinkConduit;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.StreamSinkConduit;
+import org.xnio.conduits.StreamSourceConduit;
 
 /**
  * The fields a trailer section may not carry across the proxy, in either direction (RFC 9110 section 6.5.1):
  * framing, routing, connection management, authentication and the forwarding fields, which a peer could
- * otherwise send after the checks on the head. Requests' trailers are filtered by {@link StrictChunkedDecoder};
- * responses' here, just before Undertow writes the last chunk: ProxyHandler copies a backend's trailers to the
- * client's response as it received them. Stateless.
+ * otherwise send after the checks on the head. HTTP/1.1 requests' trailers are filtered by {@link StrictChunkedDecoder};
+ * HTTP/2 requests' and responses' here, as their body ends: ProxyHandler copies trailers from one side to the other as
+ * it received them. Stateless.
  */
 final class TrailerFields {
     static final Set<String> NEVER_FORWARDED = Set.of(
@@ -37,6 +44,14 @@ final class TrailerFields {
         return new ResponseFilter(factory.create(), exchange);
     }
 
+    /**
+     * Wraps an HTTP/2 request's body so its trailers are filtered once it ends: Undertow attaches a stream's trailing
+     * HEADERS to the exchange as they arrive, and ProxyHandler sends them on to the backend as chunked trailers.
+     */
+    static StreamSourceConduit filterHttp2Request(ConduitFactory<StreamSourceConduit> factory, HttpServerExchange exchange) {
+        return new RequestFilter(factory.create(), exchange);
+    }
+
     private static void strip(HeaderMap trailers) {
         List<String> refused = new ArrayList<>();
         for (HeaderValues field : trailers) {
@@ -45,6 +60,46 @@ final class TrailerFields {
             }
         }
         refused.forEach(trailers::remove);
+    }
+
+    /** Filters an HTTP/2 request's trailers when its body has been read to the end, before ProxyHandler forwards them. Confined to the stream's IO thread. */
+    private static final class RequestFilter extends AbstractStreamSourceConduit<StreamSourceConduit> {
+        private final HttpServerExchange exchange;
+
+        RequestFilter(StreamSourceConduit next, HttpServerExchange exchange) {
+            super(next);
+            this.exchange = exchange;
+        }
+
+        private long ended(long read) {
+            if (read == -1) {
+                HeaderMap trailers = exchange.getAttachment(HttpAttachments.REQUEST_TRAILERS);
+                if (trailers != null) {
+                    strip(trailers);
+                }
+            }
+            return read;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return (int) ended(next.read(dst));
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return ended(next.read(dsts, offset, length));
+        }
+
+        @Override
+        public long transferTo(long position, long count, FileChannel target) throws IOException {
+            return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
+        }
+
+        @Override
+        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+            return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
+        }
     }
 
     /** Filters the trailers ProxyHandler attached before the last chunk is written. Confined to the exchange's IO thread. */

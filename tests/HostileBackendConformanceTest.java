@@ -77,12 +77,12 @@ class HostileBackendConformanceTest {
 
     @Test
     void a103ArrivingAloneThenTheAnswerLaterIsConsumed() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload\r\n\r\n");
             pause(100); // the answer in a later packet: the 103 alone must not look like the end
             TestSupport.write(connection.getOutputStream(), OK_HELLO);
         });
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
 
         Answer answer = ask(proxy, "/");
 
@@ -92,9 +92,9 @@ class HostileBackendConformanceTest {
 
     @Test
     void a103WithHeadersThenAChunkedAnswer() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nX-Hint: 1\r\n\r\n"
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nX-Hint: 1\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Final: yes\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
 
         Answer answer = ask(proxy, "/");
 
@@ -107,12 +107,12 @@ class HostileBackendConformanceTest {
 
     @Test
     void aClientsExpectIsAnsweredByTheProxyAndABackend100IsConsumed() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 100 Continue\r\n\r\n");
             String body = new String(connection.getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1);
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ngot " + body);
         });
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
 
         try (Socket client = client(proxy)) {
             TestSupport.write(client.getOutputStream(), "POST /upload HTTP/1.1\r\nHost: lb.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
@@ -132,14 +132,14 @@ class HostileBackendConformanceTest {
      */
     @RepeatedTest(20)
     void earlyHintsNeverHandOneClientsAnswerToAnother() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             String path = head.split(" ")[1];
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 103 Early Hints\r\nLink: <" + path + ".css>; rel=preload\r\n\r\n");
             pause(20);
             String body = "answer to " + path;
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
         });
-        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        ProxyServer proxy = proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
 
         assertEquals("answer to /first", ask(proxy, "/first").body);
         assertEquals("answer to /second", ask(proxy, "/second").body);
@@ -158,12 +158,12 @@ class HostileBackendConformanceTest {
     /** Bytes a backend sends after its answer are not the next client's answer: that connection is closed, not pooled. */
     @RepeatedTest(5)
     void bytesAfterAnAnswerNeverReachTheNextClient() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             String body = "answer to " + head.split(" ")[1];
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
                     + "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled");
         });
-        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        ProxyServer proxy = proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
 
         assertEquals("answer to /first", ask(proxy, "/first").body);
         assertEquals("answer to /second", ask(proxy, "/second").body);
@@ -180,12 +180,12 @@ class HostileBackendConformanceTest {
 
     @Test
     void a101ToARequestThatAskedToUpgradeSwitchesProtocols() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
             String ping = new String(connection.getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1);
             TestSupport.write(connection.getOutputStream(), ping.equals("ping") ? "pong" : "what?");
         });
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
 
         try (Socket client = client(proxy)) {
             TestSupport.write(client.getOutputStream(), "GET /ws HTTP/1.1\r\nHost: lb.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
@@ -246,8 +246,8 @@ class HostileBackendConformanceTest {
 
     @Test
     void aKeptAlive502LeavesTheClientsConnectionUsable() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"));
-        ProxyServer proxy = support.proxy(backend.url());
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"));
+        ProxyServer proxy = proxy(backend.url());
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(5_000);
             for (int i = 0; i < 3; i++) {
@@ -272,14 +272,14 @@ class HostileBackendConformanceTest {
 
     @Test
     void anEmptyReasonPhraseAfterItsSpaceIsFine() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok"));
-        assertEquals("ok", ask(support.proxy(backend.url()), "/").body);
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok"));
+        assertEquals("ok", ask(proxy(backend.url()), "/").body);
     }
 
     @Test
     void transferEncodingChunkedInAnyCaseIsFine() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
-        ProxyServer proxy = support.proxy(backend.url());
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+        ProxyServer proxy = proxy(backend.url());
 
         Answer answer = ask(proxy, "/");
 
@@ -291,8 +291,8 @@ class HostileBackendConformanceTest {
 
     /** What the client reads from a raw socket when the answer's chunked body is malformed, and what the backend saw. */
     private void assertChunkedBodyAborted(String body) throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body));
-        ProxyServer proxy = support.proxy(backend.url());
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body));
+        ProxyServer proxy = proxy(backend.url());
         String raw;
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(5_000);
@@ -323,9 +323,9 @@ class HostileBackendConformanceTest {
 
     @Test
     void aSoundChunkedBodyWithExtensionsAndTrailersPassesAndTheConnectionIsReused() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n"));
-        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        ProxyServer proxy = proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
         assertEquals("hello world", ask(proxy, "/one").body);
         assertEquals("hello world", ask(proxy, "/two").body);
         assertEquals(List.of(0, 0), backend.requestConnections(), "a sound chunked answer leaves the connection reusable");
@@ -333,10 +333,10 @@ class HostileBackendConformanceTest {
 
     @Test
     void framingAndRoutingFieldsInAResponseTrailerNeverReachTheClient() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+        RawBackend backend = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
                 + "X-Checksum: 42\r\nContent-Length: 999\r\nTransfer-Encoding: gzip\r\nHost: evil.test\r\nSet-Cookie: session=stolen\r\n"
                 + "X-Forwarded-For: 6.6.6.6\r\n\r\n"));
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
         String raw;
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(5_000);
@@ -352,10 +352,10 @@ class HostileBackendConformanceTest {
 
     @Test
     void aHeadAnswerSaysChunkedButHasNoBodyAndTheNextAnswerIsNotMisread() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> TestSupport.write(connection.getOutputStream(), head.startsWith("HEAD")
+        RawBackend backend = raw((connection, head) -> TestSupport.write(connection.getOutputStream(), head.startsWith("HEAD")
                 ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        ProxyServer proxy = proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             client.setSoTimeout(5_000);
             TestSupport.write(client.getOutputStream(), "HEAD /h HTTP/1.1\r\nHost: front.test\r\n\r\n");
@@ -393,8 +393,8 @@ class HostileBackendConformanceTest {
 
     @Test
     void aLargerLimitLetsALargerHeadThrough() throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer(withHeadOf(200 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello"));
-        ProxyServer proxy = support.proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS,
+        RawBackend backend = raw(RawBackend.answer(withHeadOf(200 * 1024).replace("Content-Length: 0", "Content-Length: 5") + "hello"));
+        ProxyServer proxy = proxy(new ProxySettings(ProxySettings.Listener.FOR_TESTS, ProxySettings.Timeouts.DEFAULTS,
                 new ProxySettings.Limits(ProxySettings.Limits.DEFAULTS.maxBodyBytes(), ProxySettings.Limits.DEFAULTS.maxHeaderBytes(), 256 * 1024,
                         ProxySettings.Limits.DEFAULTS.maxClientConnections()),
                 ProxySettings.Backends.DEFAULTS, HealthSettings.DEFAULTS), new RoundRobin(), List.of(backend.url()));
@@ -419,19 +419,19 @@ class HostileBackendConformanceTest {
 
     @Test
     void aResetBeforeTheHeadIs502() throws Exception {
-        RawBackend backend = support.raw(RawBackend.RESET);
+        RawBackend backend = raw(RawBackend.RESET);
         assertBadGatewayFrom(backend, "reset the connection without answering");
     }
 
     @Test
     void aCloseBeforeTheHeadIs502() throws Exception {
-        RawBackend backend = support.raw(RawBackend.CLOSE);
+        RawBackend backend = raw(RawBackend.CLOSE);
         assertBadGatewayFrom(backend, "closed the connection without answering");
     }
 
     @Test
     void aResetInTheMiddleOfTheHeadIs502() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Le");
             pause(300); // let the proxy read the first half before the reset discards anything unread
             RawBackend.RESET.answer(connection, head);
@@ -441,7 +441,7 @@ class HostileBackendConformanceTest {
 
     @Test
     void aCloseInTheMiddleOfTheHeadIs502() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Le");
             RawBackend.CLOSE.answer(connection, head);
         });
@@ -450,7 +450,7 @@ class HostileBackendConformanceTest {
 
     @Test
     void aResetInTheMiddleOfTheBodyCutsTheClientOff() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nthe first part");
             pause(300);
             RawBackend.RESET.answer(connection, head);
@@ -460,7 +460,7 @@ class HostileBackendConformanceTest {
 
     @Test
     void aCloseInTheMiddleOfAContentLengthBodyCutsTheClientOff() throws Exception {
-        RawBackend backend = support.raw((connection, head) -> {
+        RawBackend backend = raw((connection, head) -> {
             TestSupport.write(connection.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nthe first part");
             RawBackend.CLOSE.answer(connection, head);
         });
@@ -469,7 +469,7 @@ class HostileBackendConformanceTest {
 
     /** The answer starts (the head is already sent), so no 502 is possible: the client must see a short body and a closed connection, not a hang. */
     private void assertCutOff(RawBackend backend) throws Exception {
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
         try (Socket client = client(proxy)) {
             TestSupport.write(client.getOutputStream(), "GET / HTTP/1.1\r\nHost: lb.test\r\n\r\n");
             String raw = TestSupport.readUntilClosed(client.getInputStream());
@@ -485,10 +485,10 @@ class HostileBackendConformanceTest {
 
     @Test
     void malformedAnswersEjectTheBackendThatSentThem() throws Exception {
-        RawBackend hostile = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
-        RawBackend healthy = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"));
+        RawBackend hostile = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
+        RawBackend healthy = raw(RawBackend.answer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"));
         Strategy hostileFirst = (candidates, request) -> candidates.allowed(0);
-        ProxyServer proxy = support.proxy(ProxySettings.FOR_TESTS, hostileFirst, List.of(hostile.url(), healthy.url()));
+        ProxyServer proxy = proxy(ProxySettings.FOR_TESTS, hostileFirst, List.of(hostile.url(), healthy.url()));
 
         // POSTs, so that no retry hides the failures: each one is a 502 from the hostile backend.
         for (int i = 0; i < 3; i++) {
@@ -509,9 +509,24 @@ class HostileBackendConformanceTest {
 
     // --- helpers
 
+    /** A backend that misbehaves as told: plain HTTP here, {@code https://} in {@link HostileTlsBackendConformanceTest}. */
+    RawBackend raw(RawBackend.Behaviour behaviour) throws IOException {
+        return support.raw(behaviour);
+    }
+
+    /** A load balancer over {@code backendUrls}, trusting them when they speak TLS. */
+    ProxyServer proxy(ProxySettings settings, Strategy strategy, List<String> backendUrls) {
+        return support.proxy(settings, strategy, backendUrls);
+    }
+
+    private ProxyServer proxy(String backendUrl) {
+        return proxy(ProxySettings.FOR_TESTS, new RoundRobin(), List.of(backendUrl));
+    }
+
+
     private void assertPassesAsHello(String rawAnswer) throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer(rawAnswer));
-        ProxyServer proxy = support.proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
+        RawBackend backend = raw(RawBackend.answer(rawAnswer));
+        ProxyServer proxy = proxy(ONE_IO_THREAD, new RoundRobin(), List.of(backend.url()));
 
         Answer first = ask(proxy, "/one");
         Answer second = ask(proxy, "/two");
@@ -529,14 +544,14 @@ class HostileBackendConformanceTest {
 
     /** {@link #assertBadGatewayFrom}, and the proxy closed the connection instead of pooling it. */
     private void assertBadGateway(String rawAnswer, String reason) throws Exception {
-        RawBackend backend = support.raw(RawBackend.answer(rawAnswer));
+        RawBackend backend = raw(RawBackend.answer(rawAnswer));
         assertBadGatewayFrom(backend, reason);
         await(() -> backend.connectionsClosedByProxy() == 1, "the proxy closes the backend connection instead of pooling it");
     }
 
     /** One request gets a 502 naming {@code reason}, and the backend saw exactly that request, on one connection. */
     private void assertBadGatewayFrom(RawBackend backend, String reason) throws Exception {
-        ProxyServer proxy = support.proxy(backend.url());
+        ProxyServer proxy = proxy(backend.url());
 
         Answer answer = ask(proxy, "/");
 

@@ -11,6 +11,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,10 +28,24 @@ final class RawBackend implements AutoCloseable {
         void answer(Socket connection, String requestHead) throws IOException;
     }
 
-    /** Reads the request, then resets the connection without a byte of answer (TCP RST). */
+    /** The TCP socket under each TLS connection being served, for {@link #RESET}. */
+    private static final Map<Socket, Socket> UNDER_TLS = new ConcurrentHashMap<>();
+
+    /**
+     * Reads the request, then resets the connection without a byte of answer (TCP RST). Over TLS the TCP socket
+     * underneath is reset, with no close_notify first, as a crashed server's would be: SSLSocket.close() sends one.
+     */
     static final Behaviour RESET = (connection, head) -> {
-        connection.setSoLinger(true, 0);
-        connection.close();
+        Socket tcp = UNDER_TLS.getOrDefault(connection, connection);
+        tcp.setSoLinger(true, 0);
+        tcp.close();
+        if (tcp != connection) {
+            try {
+                connection.close();
+            } catch (IOException e) {
+                // the socket under it is gone already: nothing more to send
+            }
+        }
     };
 
     /** Reads the request, then closes the connection cleanly (FIN) without answering. */
@@ -59,8 +75,7 @@ final class RawBackend implements AutoCloseable {
     RawBackend(Behaviour behaviour, ServerTls tls) throws IOException {
         this.behaviour = behaviour;
         this.tls = tls;
-        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
-                : tls.context().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress()); // TLS is layered on each accepted socket
         this.acceptor = new Thread(this::acceptLoop, "raw-backend-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
@@ -98,10 +113,18 @@ final class RawBackend implements AutoCloseable {
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
-                Socket connection = server.accept();
+                Socket tcp = server.accept();
+                Socket connection = tcp;
+                if (tls != null) {
+                    SSLSocket ssl = (SSLSocket) tls.context().getSocketFactory().createSocket(tcp, null, true);
+                    ssl.setUseClientMode(false);
+                    UNDER_TLS.put(ssl, tcp);
+                    connection = ssl;
+                }
                 connections.add(connection);
                 int number = connections.size() - 1;
-                Thread worker = new Thread(() -> serve(connection, number), acceptor.getName() + "-conn");
+                Socket served = connection;
+                Thread worker = new Thread(() -> serve(served, number), acceptor.getName() + "-conn");
                 worker.setDaemon(true);
                 worker.start();
             } catch (IOException e) {
@@ -115,6 +138,8 @@ final class RawBackend implements AutoCloseable {
             serveRequests(connection, number);
         } catch (IOException e) {
             // closing failed: nothing left to do with this connection
+        } finally {
+            UNDER_TLS.remove(connection);
         }
     }
 
@@ -139,8 +164,10 @@ final class RawBackend implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             // the proxy kept the connection idle past the read timeout: this connection is done
         } catch (IOException e) {
-            if (!connection.isClosed()) {
-                closedByProxy.incrementAndGet(); // reset or closed by the proxy while we read or wrote
+            // Reset or closed by the proxy while we read or wrote. A TLS socket closes itself on such a failure, so
+            // there only a behaviour's own close (which ends the loop before any read) tells the two apart.
+            if (!connection.isClosed() || connection instanceof SSLSocket) {
+                closedByProxy.incrementAndGet();
             }
         }
     }

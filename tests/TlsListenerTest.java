@@ -72,6 +72,7 @@ class TlsListenerTest {
         try (RecordingBackend backend = new RecordingBackend();
              LoadBalancerProcess lb = LoadBalancerProcess.start("--tls", "self-signed", "--backend", backend.url())) {
             lb.awaitLine("SHA-256 ", Duration.ofSeconds(10));
+            lb.awaitLine("curl --insecure https://", Duration.ofSeconds(10)); // the banner's last line, printed after the backends
             Matcher printed = FINGERPRINT.matcher(String.join("\n", lb.lines()));
             assertTrue(printed.find(), String.join("\n", lb.lines()));
             assertTrue(lb.url().startsWith("https://"), lb.url());
