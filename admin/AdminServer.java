@@ -16,7 +16,6 @@ import model.BackendSpec;
 import model.Strategy;
 import config.UpstreamConfig;
 import proxy.ConfigReloader;
-import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import text.Json;

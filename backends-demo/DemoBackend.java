@@ -5,7 +5,7 @@
 //JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java ../proxy/UndertowLogging.java
+//SOURCES DemoServer.java ../text/Json.java ../admin/OwnAddress.java ../proxy/DroppedRequestHeaders.java ../text/Units.java ../text/UnitConverters.java ../proxy/UndertowLogging.java
 
 package demo;
 

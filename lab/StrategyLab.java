@@ -15,7 +15,7 @@
 //SOURCES ../model/FixedRequest.java ../model/HealthChecks.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java ../model/PassiveEjection.java
 //SOURCES ../model/Failure.java ../model/FailurePolicy.java ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
 //SOURCES ../strategies/Strategies.java
-//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
+//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../admin/OwnAddress.java ../proxy/ProcessSignals.java
 //SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
 //SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
 //SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/Router.java ../proxy/Upstream.java

@@ -20,7 +20,6 @@ import model.Route;
 import model.Routing;
 import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
-import strategies.Sticky;
 
 /**
  * Undertow's {@link ProxyClient} for our pool: {@link #findTarget} asks {@link Routing} for a backend
@@ -81,10 +80,10 @@ public final class BalancingProxyClient implements ProxyClient {
         if (explain) {
             exchange.getResponseHeaders().put(EXPLAIN, route.explain(attempts.count()));
         }
-        if (route.strategy() instanceof Sticky sticky) {
+        if (route.strategy().pinsClients()) {
             // Until a backend answers, the only Set-Cookie is ours: a retry's pick replaces the last one's.
             exchange.getResponseHeaders().remove(Headers.SET_COOKIE);
-            String setCookie = sticky.setCookie(request, route.backend());
+            String setCookie = route.strategy().pinningCookie(request, route.backend());
             if (setCookie != null) {
                 exchange.getResponseHeaders().add(Headers.SET_COOKIE, setCookie);
             }

@@ -12,8 +12,14 @@ import java.util.List;
  * so a twin would let a client pick its own address (nginx drops them too: {@code underscores_in_headers
  * off}); and the demo backends' control token, which only the admin side may use. Stateless.
  */
-final class DroppedRequestHeaders {
-    private static final HttpString DEMO_TOKEN = new HttpString(OwnAddress.DEMO_TOKEN_HEADER);
+public final class DroppedRequestHeaders {
+    /**
+     * The header carrying a demo backend's control token: the load balancer drops it from every client
+     * request, so its demo backends' controls stay out of reach even of a client who learnt it.
+     */
+    public static final String DEMO_TOKEN_HEADER = "X-LB-Demo-Token";
+
+    private static final HttpString DEMO_TOKEN = new HttpString(DEMO_TOKEN_HEADER);
 
     private DroppedRequestHeaders() {}
 

@@ -188,7 +188,7 @@ public final class ProxyServer {
 
     private Upstream upstream(UpstreamConfig upstream, BackendPool pool, String strategyName, Strategy strategy, HealthMonitor health) {
         ProxySettings upstreamSettings = Upstream.settingsFor(settings, upstream);
-        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, connections,
+        return new Upstream(upstream.name(), pool, strategyName, strategy, upstream.picking().slowStartRandom(), upstreamSettings, events, explain, connections,
                 health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, backendTrust));
     }
 

@@ -3,11 +3,11 @@ package proxy;
 import config.UpstreamConfig;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
+import java.util.random.RandomGenerator;
 import model.BackendPool;
 import model.HealthMonitor;
 import model.Routing;
 import model.Strategy;
-import strategies.StrategyOptions;
 
 /**
  * One named upstream as it runs: its pool of live backends, the health monitor judging them, the
@@ -28,14 +28,15 @@ final class Upstream {
      * Builds the parts over {@code pool}; the caller starts {@link #health} and adds the pool's connection listener.
      *
      * @param health the monitor to keep (a reload that left its settings alone), or null for a new one
+     * @param random where slow start draws; shared by IO threads, so thread-safe
      */
-    Upstream(String name, BackendPool pool, String strategyName, Strategy strategy, ProxySettings settings, EventLog events, boolean explain,
-             BackendConnections connections, HealthMonitor health) {
+    Upstream(String name, BackendPool pool, String strategyName, Strategy strategy, RandomGenerator random, ProxySettings settings,
+             EventLog events, boolean explain, BackendConnections connections, HealthMonitor health) {
         this.name = name;
         this.pool = pool;
         this.strategy = strategy;
         this.health = health != null ? health : new HealthMonitor(pool, settings.health(), events::record);
-        this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), StrategyOptions.defaults().random(),
+        this.routing = new Routing(pool, settings.health(), settings.backends().maxInFlightPerBackend(), random,
                 strategyName, strategy);
         this.client = new BalancingProxyClient(pool, connections, routing, this.health, settings);
         client.setExplain(explain);

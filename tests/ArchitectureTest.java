@@ -111,6 +111,43 @@ class ArchitectureTest {
         assertTrue(sources("config").size() >= 5, "the configuration's files were found");
     }
 
+    /**
+     * Whether a strategy pins clients is asked through the contract ({@code Strategy.pinsClients}), never
+     * found out by testing its class: no file outside {@code strategies/} uses {@code instanceof} on a
+     * strategy, and the proxy imports nothing of {@code strategies/} (its random source comes in from the
+     * configuration), so a new strategy needs no change above it.
+     */
+    @Test
+    void noStrategyIsTestedByItsClassOutsideStrategies() throws Exception {
+        List<String> strategyTypes = new ArrayList<>(List.of("Strategy"));
+        for (Path file : sources("strategies")) {
+            strategyTypes.add(file.getFileName().toString().replace(".java", ""));
+        }
+        List<String> offences = new ArrayList<>();
+        List<Path> checked = new ArrayList<>();
+        for (String folder : List.of("proxy", "admin", "config", "model", "lab", "backends-demo")) {
+            try (Stream<Path> walked = Files.walk(project().resolve(folder))) {
+                walked.filter(file -> file.toString().endsWith(".java")).sorted().forEach(checked::add);
+            }
+        }
+        checked.add(project().resolve("LoadBalancer.java"));
+        for (Path file : checked) {
+            String name = project().relativize(file).toString();
+            for (String line : Files.readAllLines(file)) {
+                for (String type : strategyTypes) {
+                    if (line.matches(".*\\binstanceof\\s+(strategies\\.|model\\.)?" + type + "\\b.*")) {
+                        offences.add(name + ": " + line.trim());
+                    }
+                }
+                if (name.startsWith("proxy") && line.startsWith("import strategies.")) {
+                    offences.add(name + ": " + line.trim());
+                }
+            }
+        }
+        assertTrue(checked.size() > 40, "the sources above the strategies were found");
+        assertEquals(List.of(), offences, "ask the strategy contract (model/Strategy) instead of testing a strategy's class");
+    }
+
     private static void deleteAll(Path root) throws Exception {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {

@@ -1,4 +1,4 @@
-package proxy;
+package admin;
 
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -14,12 +14,6 @@ import java.util.regex.Pattern;
 public final class OwnAddress {
     /** The header a state-changing control request must carry: a custom header makes a request non-simple, so a cross-site form or a no-cors fetch cannot send it. */
     public static final String CONTROL_HEADER = "X-LB-Admin";
-
-    /**
-     * The header carrying a demo backend's control token. A proxy concern too: the load balancer drops it
-     * from every client request, so its demo backends' controls stay out of reach even of a client who learnt it.
-     */
-    public static final String DEMO_TOKEN_HEADER = "X-LB-Demo-Token";
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
