@@ -24,7 +24,7 @@
 //SOURCES config/ConfigException.java config/ConfigFile.java config/ConfigProblem.java config/GatewayConfig.java config/RouteConfig.java
 //SOURCES config/RouteTable.java config/UpstreamConfig.java
 //SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java admin/OwnAddress.java proxy/ProcessSignals.java
-//SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
+//SOURCES proxy/Attempts.java proxy/ProxiedRequest.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java proxy/Router.java proxy/Upstream.java proxy/ConfigReloader.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java

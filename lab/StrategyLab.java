@@ -16,7 +16,7 @@
 //SOURCES ../model/Failure.java ../model/FailurePolicy.java ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
 //SOURCES ../strategies/Strategies.java
 //SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../admin/OwnAddress.java ../proxy/ProcessSignals.java
-//SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
+//SOURCES ../proxy/Attempts.java ../proxy/ProxiedRequest.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
 //SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
 //SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/Router.java ../proxy/Upstream.java
 //SOURCES ../config/ConfigException.java ../config/ConfigFile.java ../config/ConfigProblem.java ../config/GatewayConfig.java ../config/RouteConfig.java

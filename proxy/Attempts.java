@@ -3,7 +3,6 @@ package proxy;
 import io.undertow.client.ClientConnection;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.AttachmentKey;
 import java.util.ArrayList;
 import java.util.List;
 import model.Backend;
@@ -20,8 +19,6 @@ import org.xnio.IoUtils;
  * exchange's IO thread, so unsynchronized.
  */
 final class Attempts implements ExchangeCompletionListener {
-    private static final AttachmentKey<Attempts> KEY = AttachmentKey.create(Attempts.class);
-
     private final HealthMonitor health;
     private final FailurePolicy policy;
     private final String method;
@@ -35,26 +32,11 @@ final class Attempts implements ExchangeCompletionListener {
     private long sentAtNanos;
     private boolean exchangeComplete;
 
-    private Attempts(HealthMonitor health, FailurePolicy policy, String method) {
+    /** Made by {@link ProxiedRequest#attempts}, which ties it to the exchange's completion. */
+    Attempts(HealthMonitor health, FailurePolicy policy, String method) {
         this.health = health;
         this.policy = policy;
         this.method = method;
-    }
-
-    /** The request's attempts, created and tied to the exchange's completion on first use. */
-    static Attempts of(HttpServerExchange exchange, HealthMonitor health, FailurePolicy policy) {
-        Attempts attempts = exchange.getAttachment(KEY);
-        if (attempts == null) {
-            attempts = new Attempts(health, policy, exchange.getRequestMethod().toString());
-            exchange.putAttachment(KEY, attempts);
-            exchange.addExchangeCompleteListener(attempts);
-        }
-        return attempts;
-    }
-
-    /** The request's attempts, or null when it never reached the proxy client. */
-    static Attempts peek(HttpServerExchange exchange) {
-        return exchange.getAttachment(KEY);
     }
 
     /** The backends already tried for this request, first to last: what {@link model.Routing} avoids. */
@@ -173,7 +155,8 @@ final class Attempts implements ExchangeCompletionListener {
         }
         // A failure the policy decided on was counted then; a request the client broke (bad body, body
         // timeout, abort) says nothing about the backend; otherwise the backend's own answer judges it.
-        boolean clientFault = ClientFault.of(exchange) != null;
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        boolean clientFault = request != null && request.clientFault() != null;
         if (current != null && failure == null && !clientFault) {
             int status = exchange.getStatusCode();
             if (status == 502 || status == 503 || status == 504) {

@@ -22,7 +22,8 @@ final class BackendConnectionAbort {
 
     /** Aborts the backend connection this exchange's request went out on, if any. */
     static void abort(HttpServerExchange exchange) {
-        Attempts attempts = Attempts.peek(exchange);
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        Attempts attempts = request == null ? null : request.attempts();
         ClientConnection connection = attempts == null ? null : attempts.connection();
         if (connection == null || !connection.isOpen()) {
             return;

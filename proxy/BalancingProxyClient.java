@@ -67,7 +67,7 @@ public final class BalancingProxyClient implements ProxyClient {
 
     @Override
     public ProxyTarget findTarget(HttpServerExchange exchange) {
-        Attempts attempts = Attempts.of(exchange, health, failures);
+        Attempts attempts = ProxiedRequest.of(exchange).attempts(exchange, health, failures);
         if (attempts.count() == 0) {
             failures.requestArrived(); // a retry was paid for when the FailurePolicy decided on it
         }
@@ -159,7 +159,7 @@ public final class BalancingProxyClient implements ProxyClient {
                 return;
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
-            Attempts.of(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
+            ProxiedRequest.of(exchange).attempts(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
             proxyHandler.completed(exchange, new ProxyConnection(new BackendRequestHead(connection.getConnection()), connection.getTargetPath()));
         }
 
@@ -191,7 +191,7 @@ public final class BalancingProxyClient implements ProxyClient {
 
         /** Nothing was sent: the policy decides between ProxyHandler's retry (another pick) and its 503. */
         private void connectFailed(HttpServerExchange exchange, Failure failure) {
-            FailurePolicy.Decision decision = Attempts.of(exchange, health, failures).failed(failure, backend);
+            FailurePolicy.Decision decision = ProxiedRequest.of(exchange).attempts(exchange, health, failures).failed(failure, backend);
             if (exchange.isComplete()) {
                 return; // already answered (a 504): the failure is counted, nobody is waiting
             }

@@ -1,11 +1,8 @@
 package proxy;
 
-import io.undertow.server.HttpServerExchange;
-import io.undertow.util.AttachmentKey;
-
 /**
  * Why a request failed because of its client rather than a backend: bad framing, an unsupported
- * transfer coding, a body that stopped arriving or was abandoned. Attached to the exchange by the guard
+ * transfer coding, a body that stopped arriving or was abandoned. Noted on the {@link ProxiedRequest} by the guard
  * that noticed, so the answer says what the client did ({@link ErrorResponses}) and health accounting
  * never blames the backend for it ({@link Attempts}, {@link FailureHook}). Immutable.
  */
@@ -27,8 +24,6 @@ enum ClientFault {
     /** The client closed or reset its connection before its body was complete. */
     ABORTED(400, "400 Bad Request: the client closed the connection before its request body was complete\n");
 
-    private static final AttachmentKey<ClientFault> KEY = AttachmentKey.create(ClientFault.class);
-
     private final int status;
     private final String body;
 
@@ -44,18 +39,5 @@ enum ClientFault {
     /** The short plain-text body of the proxy's answer. */
     String body() {
         return body;
-    }
-
-    /** Notes {@code fault} on the exchange unless an earlier one is there: the first cause is the one reported. */
-    static void record(HttpServerExchange exchange, ClientFault fault) {
-        if (exchange.getAttachment(KEY) == null) {
-            exchange.putAttachment(KEY, fault);
-        }
-        exchange.setPersistent(false); // what follows on this connection can no longer be framed reliably
-    }
-
-    /** The client fault noted on this exchange, or null when the client did nothing wrong. */
-    static ClientFault of(HttpServerExchange exchange) {
-        return exchange.getAttachment(KEY);
     }
 }

@@ -34,7 +34,8 @@ final class ErrorResponses implements DefaultResponseListener {
         if (!exchange.isResponseChannelAvailable()) {
             return false;
         }
-        ClientFault fault = ClientFault.of(exchange);
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        ClientFault fault = request == null ? null : request.clientFault();
         if (fault != null) {
             // Whatever ProxyHandler made of it (500 from its body transfer, 503 after the backend
             // connection we closed), the client caused it: say what it did.
@@ -45,7 +46,7 @@ final class ErrorResponses implements DefaultResponseListener {
         }
         // ProxyHandler ends every failed request with a bare 503; the FailurePolicy decided what it is
         // (502 for a backend that failed after receiving it, as nginx and HAProxy say; 503; 504).
-        Attempts attempts = Attempts.peek(exchange);
+        Attempts attempts = request == null ? null : request.attempts();
         // ProxyHandler says 500 when writing the request to the backend failed (its IoExceptionHandler):
         // the client's side is ruled out above, so the backend reset or closed while it was being sent.
         if (exchange.getStatusCode() == 500 && attempts != null && attempts.hasBackend()) {

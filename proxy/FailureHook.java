@@ -20,11 +20,12 @@ final class FailureHook implements Predicate {
 
     @Override
     public boolean resolve(HttpServerExchange exchange) {
-        Attempts attempts = Attempts.peek(exchange);
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        Attempts attempts = request == null ? null : request.attempts();
         if (attempts == null) {
             return false;
         }
-        if (ClientFault.of(exchange) != null) {
+        if (request.clientFault() != null) {
             return attempts.failed(Failure.CLIENT_FAULT, null).retry(); // the client broke it: no backend to blame, none may retry it
         }
         boolean retry = attempts.backendFailed(!exchange.isRequestComplete()).retry();

@@ -1,6 +1,5 @@
 package proxy;
 
-import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
@@ -53,10 +52,7 @@ final class GatewayHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
-        if (!observers.isEmpty()) {
-            // The target as received, before routing rewrites it or anyone decodes it: nginx's $request logs it so.
-            exchange.addExchangeCompleteListener(new CompletionReport(System.nanoTime(), exchange.getRequestURI(), observers));
-        }
+        ProxiedRequest request = ProxiedRequest.start(exchange, observers);
         exchange.addDefaultResponseListener(ErrorResponses.INSTANCE);
         // Framing first: a request whose body cannot be framed without doubt reaches no backend.
         ClientFault fault = RequestFramingGuard.check(exchange, maxHeaderBytes);
@@ -64,7 +60,7 @@ final class GatewayHandler implements HttpHandler {
             fault = AbsoluteFormTarget.toOriginForm(exchange);
         }
         if (fault != null) {
-            ClientFault.record(exchange, fault);
+            request.clientFault(exchange, fault);
             exchange.setStatusCode(fault.status());
             exchange.endExchange();
             return;
@@ -100,29 +96,5 @@ final class GatewayHandler implements HttpHandler {
     private void forward(HttpServerExchange exchange) throws Exception {
         exchange.getRequestHeaders().remove(Headers.EXPECT);
         proxy.handleRequest(exchange);
-    }
-
-    /** Tells the observers about one request when its exchange completes. Confined to the exchange's IO thread. */
-    private record CompletionReport(long startNanos, String target, List<TrafficObserver> observers) implements ExchangeCompletionListener {
-        @Override
-        public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
-            try {
-                Attempts attempts = Attempts.peek(exchange);
-                Router.Chosen chosen = exchange.getAttachment(Router.CHOSEN);
-                String client = ExchangeRequestView.clientAddressOf(exchange);
-                CompletedRequest request = new CompletedRequest(client == null ? "" : client,
-                        exchange.getRequestMethod().toString(), target, exchange.getQueryString(),
-                        exchange.getStatusCode(), exchange.getResponseBytesSent(), startNanos, System.nanoTime() - startNanos,
-                        attempts == null ? null : attempts.lastTried(), attempts == null ? 0 : attempts.count(),
-                        exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
-                        exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast(),
-                        chosen == null ? null : chosen.route().name(), chosen == null ? null : chosen.upstream().name);
-                for (TrafficObserver observer : observers) {
-                    observer.completed(request);
-                }
-            } finally {
-                next.proceed();
-            }
-        }
     }
 }

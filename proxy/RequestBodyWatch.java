@@ -2,7 +2,6 @@ package proxy;
 
 import io.undertow.server.ConduitWrapper;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.AttachmentKey;
 import io.undertow.util.ConduitFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,8 +26,6 @@ import org.xnio.conduits.StreamSourceConduit;
  * against the backend. Confined to the exchange's IO thread.
  */
 final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceConduit> implements Runnable {
-    private static final AttachmentKey<RequestBodyWatch> KEY = AttachmentKey.create(RequestBodyWatch.class);
-
     private final HttpServerExchange exchange;
     private final long timeoutNanos;
     private long lastProgressNanos = System.nanoTime();
@@ -41,12 +38,7 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
         super(next);
         this.exchange = exchange;
         this.timeoutNanos = timeoutNanos;
-        exchange.putAttachment(KEY, this);
-    }
-
-    /** The watch on this exchange's body, or null when it has none or the proxy has not started to read it. */
-    static RequestBodyWatch of(HttpServerExchange exchange) {
-        return exchange.getAttachment(KEY);
+        ProxiedRequest.of(exchange).watchingBody(this);
     }
 
     /**
@@ -121,7 +113,7 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
         if (!exchange.isResponseStarted()) {
             // Kept only when no more precise cause was noted. Once an answer is under way, the read may
             // have failed because the proxy itself ended the exchange (a 504), which is not the client's doing.
-            ClientFault.record(exchange, ClientFault.ABORTED);
+            ProxiedRequest.of(exchange).clientFault(exchange, ClientFault.ABORTED);
         }
         failure = e;
         cancelTimer();
@@ -142,7 +134,7 @@ final class RequestBodyWatch extends AbstractStreamSourceConduit<StreamSourceCon
             timer = exchange.getIoThread().executeAfter(this, waiting ? timeoutNanos - idle : timeoutNanos, TimeUnit.NANOSECONDS);
             return;
         }
-        ClientFault.record(exchange, ClientFault.BODY_TIMEOUT);
+        ProxiedRequest.of(exchange).clientFault(exchange, ClientFault.BODY_TIMEOUT);
         failure = new IOException("request body refused: nothing arrived for " + TimeUnit.NANOSECONDS.toMillis(idle) + " ms");
         BackendConnectionAbort.abort(exchange);
         // Whoever waits for the body (ProxyHandler's transfer) reads again and gets the failure.

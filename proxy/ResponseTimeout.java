@@ -63,7 +63,8 @@ final class ResponseTimeout implements ExchangeCompletionListener {
             deadlines.add(this, exchange.getIoThread());
             return;
         }
-        Attempts attempts = Attempts.peek(exchange);
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        Attempts attempts = request == null ? null : request.attempts();
         if (attempts != null) {
             attempts.failed(Failure.RESPONSE_TIMED_OUT, null); // the FailurePolicy's 504, counted against the backend
         }
@@ -80,7 +81,8 @@ final class ResponseTimeout implements ExchangeCompletionListener {
 
     /** Since when only the backend holds the request up: arrival, or the end of the client's last turn sending the body. */
     private long backendsTurnStartedNanos() {
-        RequestBodyWatch body = RequestBodyWatch.of(exchange);
+        ProxiedRequest request = ProxiedRequest.peek(exchange);
+        RequestBodyWatch body = request == null ? null : request.bodyWatch();
         return body == null ? armedNanos : Math.max(armedNanos, body.clientsTurnEndedNanos());
     }
 

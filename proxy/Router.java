@@ -6,7 +6,6 @@ import config.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
-import io.undertow.util.AttachmentKey;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -20,8 +19,6 @@ import java.util.Map;
  * with. Thread-safe: one volatile read per request.
  */
 final class Router implements HttpHandler {
-    /** The route a request took, for the access log; absent when none took it. */
-    static final AttachmentKey<Chosen> CHOSEN = AttachmentKey.create(Chosen.class);
     private static final String NO_ROUTE = "404 Not Found: no route for this host and path\n";
 
     /**
@@ -114,7 +111,7 @@ final class Router implements HttpHandler {
             return;
         }
         Chosen chosen = current.chosen()[index];
-        exchange.putAttachment(CHOSEN, chosen);
+        ProxiedRequest.of(exchange).routed(chosen);
         chosen.apply(exchange);
         chosen.upstream().handler.handleRequest(exchange);
     }

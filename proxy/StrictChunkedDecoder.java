@@ -305,7 +305,7 @@ final class StrictChunkedDecoder extends AbstractStreamSourceConduit<StreamSourc
     }
 
     private IOException fail(ClientFault fault, String why) {
-        ClientFault.record(exchange, fault);
+        ProxiedRequest.of(exchange).clientFault(exchange, fault);
         failure = new IOException("request body refused: " + why);
         if (pending != null) {
             pending.close();
