@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.IoUtils;
 import org.xnio.Options;
-import proxy.DroppedRequestHeaders;
+import proxy.request.DroppedRequestHeaders;
 import text.Json;
 import text.Units;
 

@@ -10,8 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import model.Backend;
 import org.junit.jupiter.api.Test;
-import proxy.AccessLog;
-import proxy.CompletedRequest;
+import proxy.observe.AccessLog;
+import proxy.observe.CompletedRequest;
 import proxy.ProxyServer;
 
 /**
