@@ -32,12 +32,12 @@ public enum ClientFault {
         this.body = body;
     }
 
-    int status() {
+    public int status() {
         return status;
     }
 
     /** The short plain-text body of the proxy's answer. */
-    String body() {
+    public String body() {
         return body;
     }
 }

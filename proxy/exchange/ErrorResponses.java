@@ -57,13 +57,10 @@ public final class ErrorResponses implements DefaultResponseListener {
         if (decision != null) {
             exchange.setStatusCode(decision.status());
         }
+        // Only these reach here: a client's fault was answered above, and what Undertow's parser refuses
+        // (400, 414, 431) never gets this far (ParseFailureAnswer gives it a body).
         String body = switch (exchange.getStatusCode()) {
-            case 400 -> "400 Bad Request: the request could not be parsed\n";
-            case 408 -> "408 Request Timeout: the request body stopped arriving (--body-timeout)\n";
             case 413 -> "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n";
-            case 414 -> "414 URI Too Long: the request target is over the proxy's limit (--max-header-size)\n";
-            case 431 -> "431 Request Header Fields Too Large: the headers are over the proxy's limit (--max-header-size)\n";
-            case 501 -> "501 Not Implemented: the request uses a feature the proxy does not support\n";
             case 502 -> "502 Bad Gateway: the backend " + (decision != null ? decision.reason() : Failure.CLOSED_BEFORE_ANSWER.reason()) + "\n";
             case 503 -> "503 Service Unavailable: no backend could take the request\n";
             case 504 -> "504 Gateway Timeout: the backend did not answer in time (--timeout)\n";
