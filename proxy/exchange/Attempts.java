@@ -121,13 +121,12 @@ public final class Attempts implements ExchangeCompletionListener {
         if (failure == Failure.CLOSED_BEFORE_ANSWER || failure == Failure.MALFORMED_ANSWER) {
             return decision;
         }
-        String seen = guard == null ? null : guard.failure();
-        boolean closed = seen == null || seen.startsWith("reset") || seen.startsWith("closed");
-        String reason = seen;
-        if (whileSending && (seen == null || seen.endsWith("without answering"))) {
+        ResponseHeadGuard.Refusal refusal = guard == null ? null : guard.refusal();
+        boolean closed = refusal == null || refusal.wentAway();
+        String reason = guard == null ? null : guard.failure();
+        if (whileSending && (refusal == null || refusal.whileSending() != null)) {
             // It did not fail to answer: it gave up on the request before it had all of it.
-            reason = seen == null ? "reset or closed the connection while the request was being sent"
-                    : seen.replace("without answering", "while the request was being sent");
+            reason = refusal == null ? "reset or closed the connection while the request was being sent" : refusal.whileSending();
         }
         return failed(closed ? Failure.CLOSED_BEFORE_ANSWER : Failure.MALFORMED_ANSWER, null, reason);
     }

@@ -46,6 +46,39 @@ import org.xnio.conduits.StreamSourceConduit;
  * copied, to be pushed back. A head that spans reads, or follows an interim one, is kept in a buffer of its own.
  */
 public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    /**
+     * What kind of wrong the backend did, so the request's {@link proxy.exchange.Attempts} need not read it
+     * from the wording: it went away (reset or closed), before answering or mid-head, or sent garbage.
+     */
+    public enum Refusal {
+        RESET_BEFORE_ANSWER("reset the connection without answering", "reset the connection while the request was being sent"),
+        RESET_MID_HEAD("reset the connection in the middle of its response head", null),
+        CLOSED_BEFORE_ANSWER("closed the connection without answering", "closed the connection while the request was being sent"),
+        CLOSED_MID_HEAD("closed the connection in the middle of its response head", null),
+        MALFORMED(null, null);
+
+        private final String reason;
+        private final String whileSending;
+
+        Refusal(String reason, String whileSending) {
+            this.reason = reason;
+            this.whileSending = whileSending;
+        }
+
+        /** Whether the backend went away (reset or closed) rather than answer garbage. */
+        public boolean wentAway() {
+            return this != MALFORMED;
+        }
+
+        /**
+         * The reason to give when it went away while the request body was still being sent to it: it gave up on
+         * a request it did not have whole, rather than fail to answer; null when the kind says nothing of that.
+         */
+        public String whileSending() {
+            return whileSending;
+        }
+    }
+
     private static final MethodHandle STREAM_OF_CONNECTION = streamAccessor();
     private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
@@ -70,6 +103,7 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
     private int transferEncodings;
     private String transferEncoding;
     private boolean passing;     // the final head went out: the body passes untouched
+    private Refusal refusal;
     private String failure;
 
     private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
@@ -137,6 +171,11 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         return failure;
     }
 
+    /** What kind of wrong the backend did: null while nothing went wrong. */
+    public Refusal refusal() {
+        return refusal;
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
         if (passing) {
@@ -151,13 +190,13 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
             try {
                 read = next.read(dst);
             } catch (IOException e) {
-                throw refuse(nothingYet() ? "reset the connection without answering" : "reset the connection in the middle of its response head", e);
+                throw refuse(nothingYet() ? Refusal.RESET_BEFORE_ANSWER : Refusal.RESET_MID_HEAD, e);
             }
             if (read == 0) {
                 return 0;
             }
             if (read == -1) {
-                throw refuse(nothingYet() ? "closed the connection without answering" : "closed the connection in the middle of its response head", null);
+                throw refuse(nothingYet() ? Refusal.CLOSED_BEFORE_ANSWER : Refusal.CLOSED_MID_HEAD, null);
             }
             if (nothingYet()) {
                 int whole = scanInPlace(dst, start, read);
@@ -185,6 +224,7 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
             try {
                 chunks.check(dst, start + head, read - head);
             } catch (IOException e) {
+                refusal = Refusal.MALFORMED;
                 failure = e.getMessage();
                 throw e;
             }
@@ -468,7 +508,16 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         return "sent a response head over the limit (--max-response-header-size " + maxHeadBytes + " bytes)";
     }
 
+    private IOException refuse(Refusal kind, IOException cause) {
+        return refuse(kind, kind.reason, cause);
+    }
+
     private IOException refuse(String why, IOException cause) {
+        return refuse(Refusal.MALFORMED, why, cause);
+    }
+
+    private IOException refuse(Refusal kind, String why, IOException cause) {
+        refusal = kind;
         failure = why;
         head = null;
         return new IOException("the backend " + why, cause);
