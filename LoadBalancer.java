@@ -23,14 +23,9 @@
 //SOURCES text/Json.java text/Units.java text/UnitConverters.java
 //SOURCES config/ConfigException.java config/ConfigFile.java config/ConfigProblem.java config/GatewayConfig.java config/RouteConfig.java
 //SOURCES config/RouteTable.java config/UpstreamConfig.java
-//SOURCES proxy/AccessLog.java proxy/EventLog.java proxy/ForwardedHeaders.java proxy/OwnAddress.java proxy/ProcessSignals.java
-//SOURCES proxy/Attempts.java proxy/BackendConnections.java proxy/BackendSettings.java proxy/BalancingProxyClient.java
-//SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
-//SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java proxy/Router.java proxy/Upstream.java proxy/ConfigReloader.java
-//SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java proxy/RequestLineTap.java
-//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/PlainHttpOnTlsPort.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
-//SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java proxy/ClientConnectionCap.java
+//SOURCES proxy/ProxyServer.java proxy/ProxySettings.java proxy/ConfigReloader.java proxy/ProcessSignals.java admin/OwnAddress.java
+//SOURCES proxy/listen/ClientConnectionCap.java proxy/request/RequestFramingGuard.java proxy/upstream/Upstream.java
+//SOURCES proxy/exchange/GatewayHandler.java proxy/observe/AccessLog.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java
 //SOURCES backends-demo/DemoBackends.java backends-demo/DemoControl.java backends-demo/DemoServer.java
 //JAVAC_OPTIONS -XDignore.symbol.file
@@ -87,15 +82,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
-import proxy.AccessLog;
+import proxy.observe.AccessLog;
 import proxy.ConfigReloader;
-import proxy.ForwardedHeaders;
+import proxy.request.ForwardedHeaders;
 import proxy.ProcessSignals;
 import proxy.ProxyServer;
-import proxy.HttpsRedirect;
-import proxy.ProtocolSettings;
+import proxy.listen.HttpsRedirect;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxySettings;
-import proxy.UndertowLogging;
+import proxy.observe.UndertowLogging;
 import strategies.Strategies;
 import strategies.StrategyOptions;
 import text.UnitConverters;

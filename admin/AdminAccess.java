@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import proxy.OwnAddress;
 
 /**
  * Who may use the admin API, decided in one place before any route runs. Every request needs the

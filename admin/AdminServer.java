@@ -18,7 +18,6 @@ import org.xnio.Options;
 import org.xnio.Sequence;
 import config.UpstreamConfig;
 import proxy.ConfigReloader;
-import proxy.OwnAddress;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import text.Json;

@@ -17,7 +17,7 @@ import java.util.function.ToDoubleFunction;
 import model.Backend;
 import model.BackendPool;
 import org.HdrHistogram.Histogram;
-import proxy.EventLog;
+import proxy.observe.EventLog;
 import text.Json;
 
 /**

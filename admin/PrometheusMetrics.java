@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import model.Backend;
-import proxy.CompletedRequest;
+import proxy.observe.CompletedRequest;
 import proxy.ProxyServer;
-import proxy.TrafficObserver;
+import proxy.observe.TrafficObserver;
 
 /**
  * {@code /metrics}, built with the Prometheus Java client (1.x) in a registry of its own; every backend

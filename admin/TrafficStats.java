@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import model.Backend;
-import proxy.CompletedRequest;
-import proxy.TrafficObserver;
+import proxy.observe.CompletedRequest;
+import proxy.observe.TrafficObserver;
 
 /**
  * Per-backend counters built from every completed request: requests, answers by status class,

@@ -5,7 +5,7 @@
 //JAVAC_OPTIONS -encoding UTF-8
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.undertow:undertow-core:2.4.4.Final
-//SOURCES DemoServer.java ../text/Json.java ../proxy/OwnAddress.java ../text/Units.java ../text/UnitConverters.java ../proxy/UndertowLogging.java
+//SOURCES DemoServer.java ../text/Json.java ../admin/OwnAddress.java ../proxy/request/DroppedRequestHeaders.java ../text/Units.java ../text/UnitConverters.java ../proxy/observe/UndertowLogging.java
 
 package demo;
 
@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import proxy.UndertowLogging;
+import proxy.observe.UndertowLogging;
 import sun.misc.Signal;
 import text.UnitConverters.DurationConverter;
 

@@ -1,5 +1,6 @@
 package demo;
 
+import admin.OwnAddress;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.io.IoCallback;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.IoUtils;
 import org.xnio.Options;
-import proxy.OwnAddress;
+import proxy.request.DroppedRequestHeaders;
 import text.Json;
 import text.Units;
 
@@ -83,7 +84,7 @@ public final class DemoServer {
     }
 
     /** The header that carries {@link #controlToken()}; the same name the proxy drops from client requests. */
-    public static final String TOKEN_HEADER = OwnAddress.DEMO_TOKEN_HEADER;
+    public static final String TOKEN_HEADER = DroppedRequestHeaders.DEMO_TOKEN_HEADER;
     private static final String CONTROL_TOKEN = newToken();
 
     private static String newToken() {

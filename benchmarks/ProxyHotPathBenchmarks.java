@@ -8,7 +8,7 @@
 //DEPS io.undertow:undertow-core:2.4.4.Final
 //DEPS org.bouncycastle:bcpkix-jdk18on:1.87
 //DEPS org.snakeyaml:snakeyaml-engine:3.2
-//SOURCES ../model/*.java ../proxy/*.java ../config/*.java ../strategies/Strategies.java
+//SOURCES ../model/*.java ../proxy/*.java ../proxy/*/*.java ../config/*.java ../strategies/Strategies.java
 //SOURCES ../text/Json.java ../text/Units.java ../tls/*.java
 
 // In package proxy, not benchmarks: the code measured is package-private there.
@@ -48,6 +48,11 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import proxy.listen.ThreadLocalBufferPool;
+import proxy.request.HopByHopHeaders;
+import proxy.upstream.BackendConnections;
+import proxy.upstream.BackendSettings;
+import proxy.upstream.BalancingProxyClient;
 import strategies.Strategies;
 import strategies.StrategyOptions;
 

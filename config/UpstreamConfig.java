@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
 import model.HealthSettings;
 import model.Strategy;
 import strategies.Strategies;
@@ -43,6 +44,11 @@ public record UpstreamConfig(String name, List<Address> backends, List<Address> 
             Strategies.Entry entry = Strategies.byName(strategy)
                     .orElseThrow(() -> new IllegalArgumentException("unknown strategy '" + strategy + "'; choose one of: " + Strategies.names()));
             return entry.create(options());
+        }
+
+        /** Where slow start draws: unseeded and per IO thread, whatever the strategy's seed, as before upstreams had one. */
+        public RandomGenerator slowStartRandom() {
+            return StrategyOptions.defaults().random();
         }
 
         public StrategyOptions options() {

@@ -15,17 +15,12 @@
 //SOURCES ../model/FixedRequest.java ../model/HealthChecks.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java ../model/PassiveEjection.java
 //SOURCES ../model/Failure.java ../model/FailurePolicy.java ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
 //SOURCES ../strategies/Strategies.java
-//SOURCES ../proxy/AccessLog.java ../proxy/EventLog.java ../proxy/ForwardedHeaders.java ../proxy/OwnAddress.java ../proxy/ProcessSignals.java
-//SOURCES ../proxy/Attempts.java ../proxy/BackendConnections.java ../proxy/BackendSettings.java ../proxy/BalancingProxyClient.java
-//SOURCES ../proxy/CompletedRequest.java ../proxy/ErrorResponses.java ../proxy/ExchangeRequestView.java ../proxy/GatewayHandler.java
-//SOURCES ../proxy/HopByHopHeaders.java ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/Router.java ../proxy/Upstream.java
+//SOURCES ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/ProcessSignals.java ../admin/OwnAddress.java
+//SOURCES ../proxy/listen/ClientConnectionCap.java ../proxy/request/RequestFramingGuard.java ../proxy/upstream/Upstream.java
+//SOURCES ../proxy/exchange/GatewayHandler.java ../proxy/observe/AccessLog.java
 //SOURCES ../config/ConfigException.java ../config/ConfigFile.java ../config/ConfigProblem.java ../config/GatewayConfig.java ../config/RouteConfig.java
 //SOURCES ../config/RouteTable.java ../config/UpstreamConfig.java
-//SOURCES ../proxy/ThreadLocalBufferPool.java ../proxy/LazyReadSuspension.java ../proxy/DroppedRequestHeaders.java ../proxy/ClientConnectionCap.java
-//SOURCES ../proxy/ProtocolSettings.java ../proxy/Http2RequestGuard.java ../proxy/Http2DeclaredLength.java ../proxy/HttpsRedirect.java ../proxy/PlainHttpOnTlsPort.java ../proxy/BackendRequestHead.java ../proxy/ChunkedResponseCheck.java ../proxy/TrailerFields.java
 //SOURCES ../tls/CertificateFiles.java ../tls/CertificateProblem.java ../tls/KeyMatch.java ../tls/SelfSigned.java ../tls/ServerCertificate.java ../tls/ServerTls.java ../tls/SniKeyManager.java ../tls/TlsListenerOptions.java ../tls/BackendTls.java
-//SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java ../proxy/ParseFailureAnswer.java ../proxy/RequestLineTap.java
-//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java
 //SOURCES ../text/Json.java ../text/Units.java
 //SOURCES ../backends-demo/DemoServer.java
 
@@ -43,7 +38,7 @@ import lab.sim.Simulation;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import proxy.UndertowLogging;
+import proxy.observe.UndertowLogging;
 import strategies.Strategies;
 
 /**

@@ -16,4 +16,20 @@ package model;
  */
 public interface Strategy {
     Backend pick(Candidates candidates, RequestView request);
+
+    /**
+     * Whether this strategy pins a client to a backend with a cookie of its own: then the proxy replaces
+     * any {@code Set-Cookie} a failed try added with {@link #pinningCookie} of the backend finally picked.
+     */
+    default boolean pinsClients() {
+        return false;
+    }
+
+    /**
+     * The {@code Set-Cookie} value that pins this client to {@code chosen}, or null when none is needed
+     * (the request already carries it, or the strategy pins nobody).
+     */
+    default String pinningCookie(RequestView request, Backend chosen) {
+        return null;
+    }
 }

@@ -1,5 +1,7 @@
 package proxy;
 
+import proxy.listen.RequestLineTap;
+import proxy.listen.PlainHttpOnTlsPort;
 import config.GatewayConfig;
 import config.RouteConfig;
 import config.RouteTable;
@@ -7,12 +9,12 @@ import config.UpstreamConfig;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
-import io.undertow.server.handlers.GracefulShutdownHandler;
-import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.HttpHandler;
-import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.server.protocol.http2.Http2OpenListener;
 import java.io.IOException;
 import java.net.BindException;
@@ -44,6 +46,19 @@ import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 import tls.BackendTls;
 import tls.CertificateProblem;
+import proxy.exchange.GatewayHandler;
+import proxy.exchange.Router;
+import proxy.listen.ClientConnectionCap;
+import proxy.listen.LazyReadSuspension;
+import proxy.listen.ParseFailureAnswer;
+import proxy.listen.ProtocolSettings;
+import proxy.listen.ThreadLocalBufferPool;
+import proxy.observe.EventLog;
+import proxy.observe.TrafficObserver;
+import proxy.request.ForwardedHeaders;
+import proxy.upstream.BackendConnections;
+import proxy.upstream.BackendSettings;
+import proxy.upstream.Upstream;
 import tls.ServerTls;
 
 /**
@@ -198,7 +213,7 @@ public final class ProxyServer {
     private Upstream upstream(UpstreamConfig upstream, BackendPool pool, String strategyName, Strategy strategy, HealthMonitor health) {
         ProxySettings upstreamSettings = Upstream.settingsFor(settings, upstream);
         Trusted trust = trusted(upstream);
-        return new Upstream(upstream.name(), pool, strategyName, strategy, upstreamSettings, events, explain, trust.connections(),
+        return new Upstream(upstream.name(), pool, strategyName, strategy, upstream.picking().slowStartRandom(), upstreamSettings, events, explain, trust.connections(),
                 health != null ? health : new HealthMonitor(pool, upstreamSettings.health(), events::record, trust.context()));
     }
 

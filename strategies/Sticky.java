@@ -16,7 +16,7 @@ import model.Strategy;
 
 /**
  * Sticky sessions by cookie, the whole decision in this file: a client's first request goes wherever
- * the base strategy (weighted round robin) sends it, and {@link #setCookie} gives the cookie naming that backend,
+ * the base strategy (weighted round robin) sends it, and {@link #pinningCookie} gives the cookie naming that backend,
  * which the proxy adds to the response; later requests carrying the cookie go back there for as long as
  * it is a candidate and not avoided, and fall back to the base strategy when it is not, getting a new
  * cookie (HAProxy's "cookie insert", nginx Plus's "sticky cookie", Caddy's {@code CookieHashSelection}). The cookie is an HMAC-SHA256 of the backend's name
@@ -52,12 +52,18 @@ public final class Sticky implements Strategy {
         return base.pick(candidates, request);
     }
 
+    @Override
+    public boolean pinsClients() {
+        return true;
+    }
+
     /**
      * The {@code Set-Cookie} header value that pins this client to {@code chosen}, or null when the
      * request already carries that cookie: HttpOnly, since no script needs it, and SameSite=Lax, so a
      * cross-site subrequest does not carry it.
      */
-    public String setCookie(RequestView request, Backend chosen) {
+    @Override
+    public String pinningCookie(RequestView request, Backend chosen) {
         String value = cookieValue(chosen);
         return value.equals(request.cookie(COOKIE)) ? null : COOKIE + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
     }

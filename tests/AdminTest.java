@@ -17,7 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import proxy.CompletedRequest;
+import proxy.observe.CompletedRequest;
 import proxy.ProxyServer;
 import strategies.Strategies;
 import strategies.StrategyOptions;

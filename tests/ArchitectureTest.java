@@ -111,6 +111,96 @@ class ArchitectureTest {
         assertTrue(sources("config").size() >= 5, "the configuration's files were found");
     }
 
+    /**
+     * Whether a strategy pins clients is asked through the contract ({@code Strategy.pinsClients}), never
+     * found out by testing its class: no file outside {@code strategies/} uses {@code instanceof} on a
+     * strategy, and the proxy imports nothing of {@code strategies/} (its random source comes in from the
+     * configuration), so a new strategy needs no change above it.
+     */
+    @Test
+    void noStrategyIsTestedByItsClassOutsideStrategies() throws Exception {
+        List<String> strategyTypes = new ArrayList<>(List.of("Strategy"));
+        for (Path file : sources("strategies")) {
+            strategyTypes.add(file.getFileName().toString().replace(".java", ""));
+        }
+        List<String> offences = new ArrayList<>();
+        List<Path> checked = new ArrayList<>();
+        for (String folder : List.of("proxy", "admin", "config", "model", "lab", "backends-demo")) {
+            try (Stream<Path> walked = Files.walk(project().resolve(folder))) {
+                walked.filter(file -> file.toString().endsWith(".java")).sorted().forEach(checked::add);
+            }
+        }
+        checked.add(project().resolve("LoadBalancer.java"));
+        for (Path file : checked) {
+            String name = project().relativize(file).toString();
+            for (String line : Files.readAllLines(file)) {
+                for (String type : strategyTypes) {
+                    if (line.matches(".*\\binstanceof\\s+(strategies\\.|model\\.)?" + type + "\\b.*")) {
+                        offences.add(name + ": " + line.trim());
+                    }
+                }
+                if (name.startsWith("proxy") && line.startsWith("import strategies.")) {
+                    offences.add(name + ": " + line.trim());
+                }
+            }
+        }
+        assertTrue(checked.size() > 40, "the sources above the strategies were found");
+        assertEquals(List.of(), offences, "ask the strategy contract (model/Strategy) instead of testing a strategy's class");
+    }
+
+    /**
+     * The proxy's folders ({@code proxy/listen}, {@code request}, {@code upstream}, {@code exchange},
+     * {@code observe}) import nothing above the proxy (admin, lab, demo, front door), and the two at its
+     * edges stay free of the request's pipeline: {@code listen/} (sockets, TLS, connection cap) and
+     * {@code observe/} (logs, observers) import none of {@code request}, {@code upstream} or {@code exchange}.
+     */
+    @Test
+    void proxyFoldersImportNothingAboveThemAndTheEdgesStayOutOfThePipeline() throws Exception {
+        List<String> offences = new ArrayList<>();
+        List<String> folders = List.of("listen", "request", "upstream", "exchange", "observe");
+        for (String folder : folders) {
+            for (Path file : sources("proxy/" + folder)) {
+                for (String line : Files.readAllLines(file)) {
+                    if (!line.startsWith("import ")) {
+                        continue;
+                    }
+                    String imported = line.substring("import ".length()).replace("static ", "").trim();
+                    boolean upward = Stream.of("admin.", "lab.", "demo.", "benchmarks.", "loadbalancer.").anyMatch(imported::startsWith);
+                    boolean intoPipeline = (folder.equals("listen") || folder.equals("observe"))
+                            && Stream.of("proxy.request.", "proxy.upstream.", "proxy.exchange.").anyMatch(imported::startsWith);
+                    if (upward || intoPipeline) {
+                        offences.add("proxy/" + folder + "/" + file.getFileName() + ": " + line.trim());
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), offences, "the proxy's folders must stay below admin and the front door, the edges outside the pipeline");
+    }
+
+    /** Each proxy folder names its files in one {@code //SOURCES} index, so every script that lists the index compiles them all. */
+    @Test
+    void eachProxyFolderListsEveryOneOfItsFiles() throws Exception {
+        for (String folder : List.of("listen", "request", "upstream", "exchange", "observe")) {
+            List<String> names = sources("proxy/" + folder).stream().map(file -> file.getFileName().toString()).toList();
+            List<String> indexes = new ArrayList<>();
+            List<String> listed = new ArrayList<>();
+            for (Path file : sources("proxy/" + folder)) {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.startsWith("//SOURCES ")) {
+                        indexes.add(file.getFileName().toString());
+                        listed.addAll(List.of(line.substring("//SOURCES ".length()).trim().split("\\s+")));
+                    }
+                }
+            }
+            assertEquals(1, indexes.stream().distinct().count(), "proxy/" + folder + " has one //SOURCES index: " + indexes);
+            List<String> expected = new ArrayList<>(names);
+            expected.remove(indexes.get(0));
+            assertEquals(expected, listed.stream().sorted().toList(), "proxy/" + folder + "/" + indexes.get(0) + " lists every other file of its folder");
+            assertTrue(Files.readString(project().resolve("LoadBalancer.java")).contains("proxy/" + folder + "/" + indexes.get(0)),
+                    "LoadBalancer.java lists proxy/" + folder + "/" + indexes.get(0));
+        }
+    }
+
     private static void deleteAll(Path root) throws Exception {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {

@@ -17,7 +17,7 @@ import proxy.ProxyServer;
 
 /**
  * What a client connection does while its request is at the backend. The proxy keeps such a socket
- * registered for reading (proxy/LazyReadSuspension.java, which saves two epoll_ctl calls a request),
+ * registered for reading (proxy/listen/LazyReadSuspension.java, which saves two epoll_ctl calls a request),
  * so these pin down that whatever a client sends meanwhile waits its turn and is never lost, and that a
  * client closing its side meanwhile neither loses its answer nor sets an IO thread spinning. Each
  * scenario runs on a connection's second request: Undertow reads a new connection's first request

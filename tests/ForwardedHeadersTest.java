@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import proxy.ForwardedHeaders;
+import proxy.request.ForwardedHeaders;
 import proxy.ProxyServer;
 
 /**

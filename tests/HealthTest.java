@@ -20,7 +20,7 @@ import model.HealthSettings;
 import model.PassiveEjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import proxy.CompletedRequest;
+import proxy.observe.CompletedRequest;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;

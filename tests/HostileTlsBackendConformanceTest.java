@@ -14,7 +14,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import tls.BackendTls;

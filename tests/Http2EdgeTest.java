@@ -20,7 +20,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;
@@ -131,7 +131,7 @@ class Http2EdgeTest {
         // it is cut off do reach it, as they would any backend, and must not overload it.
         try (TestSupport support = new TestSupport()) {
             ProxyServer proxy = h2Proxy(support, support.demo("behind").url());
-            List<proxy.CompletedRequest> completed = TestSupport.observe(proxy);
+            List<proxy.observe.CompletedRequest> completed = TestSupport.observe(proxy);
             int sent = 0;
             String outcome;
             try (Http2Client attacker = new Http2Client(h2(proxy))) {

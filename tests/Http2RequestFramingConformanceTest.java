@@ -20,7 +20,7 @@ import javax.net.ssl.SSLSocket;
 import model.BackendPool;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import strategies.RoundRobin;
 import tls.BackendTls;
 import tls.SelfSigned;

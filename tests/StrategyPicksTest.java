@@ -195,8 +195,8 @@ class StrategyPicksTest {
                 "an unknown cookie falls back to round robin");
         assertNotEquals(first, sticky.pick(abc.avoiding(List.of(first)), returning), "a pinned backend that is full or tried falls back too");
         assertNotEquals(sticky.cookieValue(first), new Sticky(new RoundRobin()).cookieValue(first), "each process signs with its own key");
-        assertEquals(null, sticky.setCookie(returning, first), "no new cookie while the old one holds");
-        String moved = sticky.setCookie(returning, abc.all().get(2));
+        assertEquals(null, sticky.pinningCookie(returning, first), "no new cookie while the old one holds");
+        String moved = sticky.pinningCookie(returning, abc.all().get(2));
         assertTrue(moved.startsWith(Sticky.COOKIE + "=" + sticky.cookieValue(abc.all().get(2)) + ";") && moved.contains("HttpOnly"), moved);
     }
 

@@ -42,12 +42,12 @@ import java.util.function.BooleanSupplier;
 import model.Backend;
 import model.BackendPool;
 import model.Strategy;
-import proxy.CompletedRequest;
-import proxy.ForwardedHeaders;
+import proxy.observe.CompletedRequest;
+import proxy.request.ForwardedHeaders;
 import proxy.ProxyServer;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxySettings;
-import proxy.UndertowLogging;
+import proxy.observe.UndertowLogging;
 import strategies.RoundRobin;
 
 /**

@@ -52,7 +52,7 @@ import org.xnio.channels.AcceptingChannel;
 import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.PushBackStreamSourceConduit;
 import org.xnio.conduits.StreamSinkConduit;
-import proxy.ProtocolSettings;
+import proxy.listen.ProtocolSettings;
 import proxy.ProxyServer;
 import proxy.ProxySettings;
 import strategies.RoundRobin;

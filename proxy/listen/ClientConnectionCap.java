@@ -1,0 +1,407 @@
+// Every other file of this folder: scripts list this one and JBang follows //SOURCES into it.
+//SOURCES HttpsRedirect.java LazyReadSuspension.java ParseFailureAnswer.java ProtocolSettings.java ThreadLocalBufferPool.java
+//SOURCES PlainHttpOnTlsPort.java RequestLineTap.java
+
+package proxy.listen;
+
+import io.undertow.server.AbstractServerConnection;
+import io.undertow.server.ExchangeCompletionListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.StreamConnection;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+import org.xnio.conduits.AbstractStreamSinkConduit;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.StreamSinkConduit;
+import org.xnio.conduits.StreamSourceConduit;
+
+/**
+ * The client connection cap without lockout: past {@code --max-client-conns}, the connection idle longest
+ * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
+ * awaiting its answer or tunnelled; an HTTP/2 connection is idle while no stream is open on it. Tunnels close
+ * after {@code --tunnel-idle-timeout} without a byte either way (HAProxy's {@code timeout tunnel}).
+ * Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle queue
+ * is locked.
+ */
+public final class ClientConnectionCap {
+    private enum State { IDLE, BUSY, TUNNEL }
+
+    /** Idle connections tried per connection over the cap: one may start a request as it is picked. */
+    private static final int ROOM_ATTEMPTS = 3;
+
+    private final int cap;
+    private final long tunnelIdleNanos;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
+    /**
+     * The same slots by the client's address, which names one TCP connection on this listener: Undertow's HTTP/2
+     * exchanges name a multiplexed connection that keeps its socket private, but tell the peer's address.
+     */
+    private final Map<SocketAddress, Slot> byPeer = new ConcurrentHashMap<>();
+    /** Idle connections, longest idle first; touched on every IO thread, so guarded by itself. */
+    private final LinkedHashSet<Slot> idle = new LinkedHashSet<>();
+    private final ExchangeCompletionListener onComplete = this::exchangeCompleted;
+
+    public ClientConnectionCap(int cap, long tunnelIdleMillis) {
+        this.cap = cap;
+        this.tunnelIdleNanos = TimeUnit.MILLISECONDS.toNanos(tunnelIdleMillis);
+    }
+
+    /**
+     * Tracks a newly accepted connection (before Undertow's open listener takes it, so its conduits sit under
+     * Undertow's and survive an upgrade), then makes room if it is one over the cap.
+     */
+    public void accepted(StreamConnection connection) {
+        Slot slot = new Slot(connection);
+        slots.put(connection, slot);
+        if (connection.getPeerAddress() != null) {
+            byPeer.put(connection.getPeerAddress(), slot);
+        }
+        connection.getSourceChannel().setConduit(new SourceWatch(connection.getSourceChannel().getConduit(), slot));
+        connection.getSinkChannel().setConduit(new SinkWatch(connection.getSinkChannel().getConduit(), slot));
+        if (open.incrementAndGet() > cap) {
+            makeRoom(ROOM_ATTEMPTS);
+        }
+        slot.becomeIdle(); // awaiting its first request: reusable, as nginx's are, but the newest of all
+    }
+
+    /**
+     * Counts the connection out when it closes: called once Undertow's open listener has set its own close
+     * listener (AbstractServerConnection sets it, and no other Undertow code replaces it), which still runs.
+     */
+    public void opened(StreamConnection connection) {
+        ChannelListener<? super StreamConnection> undertows = connection.getCloseListener();
+        connection.setCloseListener(closed -> {
+            Slot slot = slots.remove(closed);
+            if (slot != null) {
+                forget(slot);
+                slot.closed();
+                countOut(slot);
+            }
+            ChannelListeners.invokeChannelListener(closed, undertows);
+        });
+        Slot early = connection.isOpen() ? null : slots.remove(connection);
+        if (early != null) { // closed before the listener was in place (a parse failure on the first read)
+            forget(early);
+            early.closed();
+            countOut(early);
+        }
+    }
+
+    /** Client connections counted open now. */
+    public int open() {
+        return open.get();
+    }
+
+    private void forget(Slot slot) {
+        SocketAddress peer = slot.connection.getPeerAddress();
+        if (peer != null) {
+            byPeer.remove(peer, slot);
+        }
+    }
+
+    /**
+     * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing;
+     * an HTTP/2 stream keeps its connection busy from its start to its end.
+     */
+    public HttpHandler around(HttpHandler next) {
+        return exchange -> {
+            if (!(exchange.getConnection() instanceof AbstractServerConnection)) {
+                Slot slot = byPeer.get(exchange.getConnection().getPeerAddress());
+                if (slot != null) {
+                    slot.streamStarted();
+                }
+            }
+            exchange.addExchangeCompleteListener(onComplete);
+            next.handleRequest(exchange);
+        };
+    }
+
+    private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
+        try {
+            ServerConnection connection = exchange.getConnection();
+            if (!(connection instanceof AbstractServerConnection)) {
+                streamCompleted(connection);
+                return;
+            }
+            Slot slot = slots.get(((AbstractServerConnection) connection).getChannel());
+            if (slot != null && connection.isOpen()) {
+                if (exchange.getStatusCode() == 101) {
+                    slot.becomeTunnel();
+                } else if (exchange.isPersistent() && !hasPipelinedBytes((AbstractServerConnection) connection)) {
+                    slot.becomeIdle();
+                    if (open.get() > cap) {
+                        makeRoom(ROOM_ATTEMPTS);
+                    }
+                }
+            }
+        } finally {
+            next.proceed();
+        }
+    }
+
+    /** An HTTP/2 stream ended: with none left open, its connection is idle, and the first to close when room is needed. */
+    private void streamCompleted(ServerConnection connection) {
+        Slot slot = byPeer.get(connection.getPeerAddress());
+        if (slot != null && slot.streamEnded() && connection.isOpen()) {
+            if (open.get() > cap) {
+                makeRoom(ROOM_ATTEMPTS);
+            }
+        }
+    }
+
+    /** A pipelined request already read past this one is mid-request even though no byte is still to come. */
+    private static boolean hasPipelinedBytes(AbstractServerConnection connection) {
+        return connection.getExtraBytes() != null && connection.getExtraBytes().getBuffer().hasRemaining();
+    }
+
+    /**
+     * Closes the connection idle longest, on its own IO thread, where its state changes: if a request began
+     * on it meanwhile, it stays and the next idle one is tried. None idle: the new one is served over the
+     * cap (XNIO stops accepting one past it per IO thread), and the next connection to fall idle makes room.
+     */
+    private void makeRoom(int attemptsLeft) {
+        Slot victim;
+        synchronized (idle) {
+            var oldest = idle.iterator();
+            if (!oldest.hasNext()) {
+                return;
+            }
+            victim = oldest.next();
+            oldest.remove();
+        }
+        // Counted out now, not when its close is done on its thread: the exchange that completes next must
+        // not see the room still taken and close a second one.
+        countOut(victim);
+        victim.connection.getIoThread().execute(() -> {
+            if (victim.state == State.IDLE) {
+                close(victim.connection);
+            } else if (victim.connection.isOpen() && victim.countedOut.compareAndSet(true, false)) { // a request began on it
+                if (open.incrementAndGet() > cap && attemptsLeft > 1) {
+                    makeRoom(attemptsLeft - 1);
+                }
+            }
+        });
+    }
+
+    /** Takes the connection off the count, once: when picked to make room, or when it closes. */
+    private void countOut(Slot slot) {
+        if (slot.countedOut.compareAndSet(false, true)) {
+            open.decrementAndGet();
+        }
+    }
+
+    /**
+     * Closes the connection, then calls whoever waits to read or write on it, as Undertow's own read timeout
+     * does: a closed socket gets no more events, and a tunnel's transfer to the backend learns of the end only
+     * from a read, so without it the backend's side of the tunnel would stay open.
+     */
+    private static void close(StreamConnection connection) {
+        IoUtils.safeClose(connection);
+        if (connection.getSourceChannel().isReadResumed()) {
+            ChannelListeners.invokeChannelListener(connection.getSourceChannel(), connection.getSourceChannel().getReadListener());
+        }
+        if (connection.getSinkChannel().isWriteResumed()) {
+            ChannelListeners.invokeChannelListener(connection.getSinkChannel(), connection.getSinkChannel().getWriteListener());
+        }
+    }
+
+    /** One client connection's state, changed on its IO thread. */
+    private final class Slot {
+        final StreamConnection connection;
+        final AtomicBoolean countedOut = new AtomicBoolean();
+        volatile State state = State.BUSY;
+        long lastActivity;
+        // HTTP/2: streams open now. Bytes alone say nothing there (PING, SETTINGS, WINDOW_UPDATE come between streams).
+        private final AtomicInteger streams = new AtomicInteger();
+        private volatile boolean multiplexed;
+
+        Slot(StreamConnection connection) {
+            this.connection = connection;
+        }
+
+        void becomeIdle() {
+            state = State.IDLE;
+            synchronized (idle) {
+                idle.add(this);
+            }
+        }
+
+        /** A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. */
+        void received() {
+            if (state == State.IDLE && !multiplexed) {
+                state = State.BUSY;
+                leaveIdle();
+            } else if (state == State.TUNNEL) {
+                lastActivity = System.nanoTime();
+            }
+        }
+
+        void streamStarted() {
+            multiplexed = true;
+            if (streams.getAndIncrement() == 0) {
+                state = State.BUSY;
+                leaveIdle();
+            }
+        }
+
+        /** Whether the connection fell idle: its last open stream ended. */
+        boolean streamEnded() {
+            if (streams.decrementAndGet() == 0) {
+                becomeIdle();
+                return true;
+            }
+            return false;
+        }
+
+        void sent() {
+            if (state == State.TUNNEL) {
+                lastActivity = System.nanoTime();
+            }
+        }
+
+        void becomeTunnel() {
+            state = State.TUNNEL;
+            leaveIdle();
+            lastActivity = System.nanoTime();
+            connection.getIoThread().executeAfter(this::checkTunnel, TimeUnit.NANOSECONDS.toMillis(tunnelIdleNanos), TimeUnit.MILLISECONDS);
+        }
+
+        private void checkTunnel() {
+            if (!connection.isOpen()) {
+                return;
+            }
+            long idleFor = System.nanoTime() - lastActivity;
+            if (idleFor >= tunnelIdleNanos) {
+                close(connection);
+            } else {
+                connection.getIoThread().executeAfter(this::checkTunnel, TimeUnit.NANOSECONDS.toMillis(tunnelIdleNanos - idleFor) + 1,
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+
+        void closed() {
+            state = State.BUSY;
+            leaveIdle();
+        }
+
+        private void leaveIdle() {
+            synchronized (idle) {
+                idle.remove(this);
+            }
+        }
+    }
+
+    /** Tells the slot when bytes arrive from the client. */
+    private static final class SourceWatch extends AbstractStreamSourceConduit<StreamSourceConduit> {
+        private final Slot slot;
+
+        SourceWatch(StreamSourceConduit next, Slot slot) {
+            super(next);
+            this.slot = slot;
+        }
+
+        private int seen(int read) {
+            if (read > 0) {
+                slot.received();
+            }
+            return read;
+        }
+
+        private long seen(long read) {
+            if (read > 0) {
+                slot.received();
+            }
+            return read;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return seen(next.read(dst));
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+            return seen(next.read(dsts, offs, len));
+        }
+
+        @Override
+        public long transferTo(long position, long count, FileChannel target) throws IOException {
+            return seen(next.transferTo(position, count, target));
+        }
+
+        @Override
+        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+            return seen(next.transferTo(count, throughBuffer, target));
+        }
+    }
+
+    /** Tells the slot when bytes go to the client, so a tunnel answering in one direction only is not idle. */
+    private static final class SinkWatch extends AbstractStreamSinkConduit<StreamSinkConduit> {
+        private final Slot slot;
+
+        SinkWatch(StreamSinkConduit next, Slot slot) {
+            super(next);
+            this.slot = slot;
+        }
+
+        private int seen(int written) {
+            if (written > 0) {
+                slot.sent();
+            }
+            return written;
+        }
+
+        private long seen(long written) {
+            if (written > 0) {
+                slot.sent();
+            }
+            return written;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            return seen(next.write(src));
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offs, int len) throws IOException {
+            return seen(next.write(srcs, offs, len));
+        }
+
+        @Override
+        public int writeFinal(ByteBuffer src) throws IOException {
+            return seen(next.writeFinal(src));
+        }
+
+        @Override
+        public long writeFinal(ByteBuffer[] srcs, int offs, int len) throws IOException {
+            return seen(next.writeFinal(srcs, offs, len));
+        }
+
+        @Override
+        public long transferFrom(FileChannel src, long position, long count) throws IOException {
+            return seen(next.transferFrom(src, position, count));
+        }
+
+        @Override
+        public long transferFrom(StreamSourceChannel source, long count, ByteBuffer throughBuffer) throws IOException {
+            return seen(next.transferFrom(source, count, throughBuffer));
+        }
+    }
+}
