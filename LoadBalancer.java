@@ -28,7 +28,7 @@
 //SOURCES proxy/CompletedRequest.java proxy/ErrorResponses.java proxy/ExchangeRequestView.java proxy/GatewayHandler.java
 //SOURCES proxy/HopByHopHeaders.java proxy/ProxyServer.java proxy/ProxySettings.java proxy/Router.java proxy/Upstream.java proxy/ConfigReloader.java
 //SOURCES proxy/ClientFault.java proxy/RequestFramingGuard.java proxy/StrictChunkedDecoder.java proxy/RequestBodyWatch.java proxy/AbsoluteFormTarget.java proxy/BackendConnectionAbort.java proxy/ParseFailureAnswer.java
-//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/UndertowLogging.java
+//SOURCES proxy/ResponseHeadGuard.java proxy/ResponseTimeout.java proxy/FailureHook.java proxy/TrafficObserver.java proxy/Tunnel.java proxy/H2cUpgradedRequest.java proxy/UndertowLogging.java
 //SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/ProtocolSettings.java proxy/Http2RequestGuard.java proxy/Http2DeclaredLength.java proxy/HttpsRedirect.java proxy/BackendRequestHead.java proxy/ChunkedResponseCheck.java proxy/TrailerFields.java
 //SOURCES proxy/ThreadLocalBufferPool.java proxy/LazyReadSuspension.java proxy/DroppedRequestHeaders.java proxy/ClientConnectionCap.java
 //SOURCES admin/AdminAccess.java admin/AdminServer.java admin/Dashboard.java admin/History.java admin/LatencyRecorder.java admin/PrometheusMetrics.java admin/StatsReport.java admin/TrafficStats.java

@@ -25,7 +25,7 @@
 //SOURCES ../proxy/ProtocolSettings.java ../proxy/Http2RequestGuard.java ../proxy/Http2DeclaredLength.java ../proxy/HttpsRedirect.java ../proxy/BackendRequestHead.java ../proxy/ChunkedResponseCheck.java ../proxy/TrailerFields.java
 //SOURCES ../tls/CertificateFiles.java ../tls/CertificateProblem.java ../tls/KeyMatch.java ../tls/SelfSigned.java ../tls/ServerCertificate.java ../tls/ServerTls.java ../tls/SniKeyManager.java ../tls/TlsListenerOptions.java ../tls/BackendTls.java
 //SOURCES ../proxy/ClientFault.java ../proxy/RequestFramingGuard.java ../proxy/StrictChunkedDecoder.java ../proxy/RequestBodyWatch.java ../proxy/AbsoluteFormTarget.java ../proxy/BackendConnectionAbort.java ../proxy/ParseFailureAnswer.java
-//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/UndertowLogging.java
+//SOURCES ../proxy/ResponseHeadGuard.java ../proxy/ResponseTimeout.java ../proxy/FailureHook.java ../proxy/TrafficObserver.java ../proxy/Tunnel.java ../proxy/H2cUpgradedRequest.java ../proxy/UndertowLogging.java
 //SOURCES ../text/Json.java ../text/Units.java
 //SOURCES ../backends-demo/DemoServer.java
 

@@ -15,7 +15,7 @@ import text.Json;
  * One line per request: Apache/nginx "combined" exactly ({@code $remote_addr - $remote_user [$time_local]
  * "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"}), then our fields after it as
  * nginx's {@code log_format} lets one add them ({@code backend=}, {@code attempts=}, {@code request_time=}
- * in seconds), so GoAccess and the usual grok patterns read it; or one JSON object per line. The IO thread
+ * in seconds; a tunnel adds {@code bytes_in=}, logged when it closes), so GoAccess and the usual grok patterns read it; or one JSON object per line. The IO thread
  * only formats the line and offers it to a bounded queue; one writer thread prints it, so a slow stdout
  * never stalls the proxy. A full queue drops the line and counts it ({@link #dropped()}). Thread-safe.
  */
@@ -95,7 +95,8 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + "\" " + request.status() + " " + request.bytesSent() + " \"" + quoted(request.referer()) + "\" \"" + quoted(request.userAgent())
                 + "\" backend=" + (request.backend() == null ? "-" : request.backend().name()) + " attempts=" + request.attempts()
                 + " request_time=" + seconds(request)
-                + " route=" + (request.route() == null ? "-" : request.route()) + " upstream=" + (request.upstream() == null ? "-" : request.upstream());
+                + " route=" + (request.route() == null ? "-" : request.route()) + " upstream=" + (request.upstream() == null ? "-" : request.upstream())
+                + (request.tunnel() ? " bytes_in=" + request.bytesReceived() : "");
     }
 
     static String json(CompletedRequest request, Instant now) {
@@ -108,7 +109,8 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + ",\"backend\":" + (request.backend() == null ? "null" : Json.quote(request.backend().name()))
                 + ",\"attempts\":" + request.attempts()
                 + ",\"route\":" + (request.route() == null ? "null" : Json.quote(request.route()))
-                + ",\"upstream\":" + (request.upstream() == null ? "null" : Json.quote(request.upstream())) + "}";
+                + ",\"upstream\":" + (request.upstream() == null ? "null" : Json.quote(request.upstream()))
+                + (request.tunnel() ? ",\"bytesIn\":" + request.bytesReceived() : "") + "}";
     }
 
     /** A header's value for a quoted field: "-" when absent, as Apache and nginx write it. */

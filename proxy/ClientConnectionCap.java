@@ -29,7 +29,8 @@ import org.xnio.conduits.StreamSourceConduit;
  * The client connection cap without lockout: past {@code --max-client-conns}, the connection idle longest
  * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
  * awaiting its answer or tunnelled; tunnels close after {@code --tunnel-idle-timeout} without a byte either
- * way (HAProxy's {@code timeout tunnel}). Thread-safe: a connection's state changes on its IO thread, which
+ * way (HAProxy's {@code timeout tunnel}). It counts each connection's bytes for {@link Tunnel} and the tunnels open
+ * for the drain. Thread-safe: a connection's state changes on its IO thread, which
  * alone closes it for room; the idle queue is locked.
  */
 final class ClientConnectionCap {
@@ -41,6 +42,7 @@ final class ClientConnectionCap {
     private final int cap;
     private final long tunnelIdleNanos;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger tunnels = new AtomicInteger();
     private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
     /** Idle connections, longest idle first; touched on every IO thread, so guarded by itself. */
     private final LinkedHashSet<Slot> idle = new LinkedHashSet<>();
@@ -87,12 +89,27 @@ final class ClientConnectionCap {
         }
     }
 
-    /** Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing. */
+    /**
+     * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing;
+     * its connection carries the byte counts a {@link Tunnel} reads.
+     */
     HttpHandler around(HttpHandler next) {
         return exchange -> {
             exchange.addExchangeCompleteListener(onComplete);
+            ServerConnection connection = exchange.getConnection();
+            if (connection instanceof AbstractServerConnection server && connection.getAttachment(Tunnel.BYTES) == null) {
+                Slot slot = slots.get(server.getChannel());
+                if (slot != null) {
+                    connection.putAttachment(Tunnel.BYTES, slot.bytes);
+                }
+            }
             next.handleRequest(exchange);
         };
+    }
+
+    /** Tunnels (connections switched by a 101) open now: what a drain waits for. */
+    int openTunnels() {
+        return tunnels.get();
     }
 
     private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
@@ -174,6 +191,7 @@ final class ClientConnectionCap {
     private final class Slot {
         final StreamConnection connection;
         final AtomicBoolean countedOut = new AtomicBoolean();
+        final Tunnel.Bytes bytes = new Tunnel.Bytes();
         volatile State state = State.BUSY;
         long lastActivity;
 
@@ -205,6 +223,9 @@ final class ClientConnectionCap {
         }
 
         void becomeTunnel() {
+            if (state != State.TUNNEL) {
+                tunnels.incrementAndGet();
+            }
             state = State.TUNNEL;
             leaveIdle();
             lastActivity = System.nanoTime();
@@ -225,6 +246,9 @@ final class ClientConnectionCap {
         }
 
         void closed() {
+            if (state == State.TUNNEL) {
+                tunnels.decrementAndGet();
+            }
             state = State.BUSY;
             leaveIdle();
         }
@@ -247,6 +271,7 @@ final class ClientConnectionCap {
 
         private int seen(int read) {
             if (read > 0) {
+                slot.bytes.received += read;
                 slot.received();
             }
             return read;
@@ -254,6 +279,7 @@ final class ClientConnectionCap {
 
         private long seen(long read) {
             if (read > 0) {
+                slot.bytes.received += read;
                 slot.received();
             }
             return read;
@@ -291,6 +317,7 @@ final class ClientConnectionCap {
 
         private int seen(int written) {
             if (written > 0) {
+                slot.bytes.sent += written;
                 slot.sent();
             }
             return written;
@@ -298,6 +325,7 @@ final class ClientConnectionCap {
 
         private long seen(long written) {
             if (written > 0) {
+                slot.bytes.sent += written;
                 slot.sent();
             }
             return written;

@@ -117,11 +117,21 @@ final class GatewayHandler implements HttpHandler {
                         exchange.getProtocol().toString(), exchange.getRequestHeaders().getFirst(Headers.REFERER),
                         exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast(),
                         chosen == null ? null : chosen.route().name(), chosen == null ? null : chosen.upstream().name);
-                for (TrafficObserver observer : observers) {
-                    observer.completed(request);
+                if (Tunnel.opens(exchange)) {
+                    // Reported once, when the tunnel closes, as nginx logs a WebSocket: with its lifetime and bytes.
+                    Tunnel.whenClosed(exchange, (received, sent) ->
+                            report(request.asTunnel(System.nanoTime() - startNanos, Math.max(received, 0), Math.max(sent, 0))));
+                } else {
+                    report(request);
                 }
             } finally {
                 next.proceed();
+            }
+        }
+
+        private void report(CompletedRequest request) {
+            for (TrafficObserver observer : observers) {
+                observer.completed(request);
             }
         }
     }
