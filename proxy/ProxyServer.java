@@ -1,5 +1,6 @@
 package proxy;
 
+import proxy.listen.H2cUpgradedRequest;
 import proxy.listen.RequestLineTap;
 import proxy.listen.PlainHttpOnTlsPort;
 import config.GatewayConfig;
@@ -16,6 +17,7 @@ import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.server.protocol.http2.Http2OpenListener;
+import io.undertow.server.protocol.http2.Http2UpgradeHandler;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -164,7 +166,10 @@ public final class ProxyServer {
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
         this.cap = new ClientConnectionCap(settings.limits().maxClientConnections(), settings.listener().tunnelIdleTimeout().toMillis());
         HttpHandler root = cap.around(requestLines.around(shutdown));
-        http.setRootHandler(root);
+        // With --h2c, "Upgrade: h2c" switches the connection to HTTP/2 (RFC 7540 §3.2) as prior knowledge does; the
+        // upgrading request is then served as stream 1 through our handlers. Outside them, so the 101 itself is
+        // no tunnel. Without it, HopByHopHeaders drops the Upgrade and the request is served as HTTP/1.1.
+        http.setRootHandler(h2c ? new Http2UpgradeHandler(new H2cUpgradedRequest(root)) : root);
         this.http = http;
         if (protocols.clientTls() != null) {
             // ALPN names http/1.1, the fallback for clients that offer nothing, and before it h2 unless --no-http2, so a
@@ -528,17 +533,28 @@ public final class ProxyServer {
 
     /**
      * Stops accepting connections (new ones are refused), lets requests in flight finish up to the
-     * drain timeout while answering 503 to any new request on an already open connection, then closes
-     * everything. Returns whether every request finished in time.
+     * drain timeout while answering 503 to any new request on an already open connection, and tunnels
+     * (WebSocket) close in the same time, then closes everything. Returns whether every request and tunnel
+     * finished in time.
      */
     public boolean stop() {
         IoUtils.safeClose(listener);
         Collection<Upstream> upstreams = router.table().upstreams().values();
         upstreams.forEach(upstream -> upstream.health.stop());
         shutdown.shutdown();
+        long deadline = System.nanoTime() + settings.listener().drainTimeout().toNanos();
         boolean drained;
         try {
             drained = shutdown.awaitShutdown(settings.listener().drainTimeout().toMillis());
+            // GracefulShutdownHandler counted a tunnel out at its 101; the cap counts it until it closes.
+            while (drained && cap.openTunnels() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    drained = false;
+                    break;
+                }
+                Thread.sleep(Math.min(20, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;

@@ -1,5 +1,6 @@
 package proxy.exchange;
 
+import proxy.listen.Tunnel;
 import io.undertow.client.ClientConnection;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
@@ -16,7 +17,7 @@ import proxy.upstream.ResponseHeadGuard;
  * What happened to one client request so far: which backends were tried, which one has it now, and the
  * {@link FailurePolicy}'s decision on the last failed try, which the answer and health accounting follow.
  * Keeps the in-flight bookkeeping honest: each backend's count goes up when it is handed the request and
- * down exactly once, when the next attempt replaces it or the exchange completes. Confined to the
+ * down exactly once, when the next attempt replaces it or the exchange completes (a {@link Tunnel}: when it closes). Confined to the
  * exchange's IO thread, so unsynchronized.
  */
 public final class Attempts implements ExchangeCompletionListener {
@@ -167,7 +168,16 @@ public final class Attempts implements ExchangeCompletionListener {
         }
         // A broken answer teaches nothing about latency; a timed-out one does: the wait is the point.
         boolean learnedNothing = clientFault || failure == Failure.CLOSED_BEFORE_ANSWER || failure == Failure.MALFORMED_ANSWER;
-        finishCurrent(learnedNothing ? -1 : System.nanoTime() - sentAtNanos);
+        long latencyNanos = learnedNothing ? -1 : System.nanoTime() - sentAtNanos;
+        if (current != null && Tunnel.opens(exchange)) {
+            // The backend holds the tunnel until it closes: least-connections must see it busy till then. Its
+            // latency is the wait for the 101, not the tunnel's lifetime.
+            Backend holding = current;
+            current = null;
+            Tunnel.whenClosed(exchange, (received, sent) -> holding.requestFinished(latencyNanos));
+        } else {
+            finishCurrent(latencyNanos);
+        }
         next.proceed();
     }
 

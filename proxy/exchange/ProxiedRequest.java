@@ -1,5 +1,6 @@
 package proxy.exchange;
 
+import proxy.listen.Tunnel;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -112,11 +113,21 @@ public final class ProxiedRequest implements ExchangeCompletionListener {
                     exchange.getRequestHeaders().getFirst(Headers.USER_AGENT), attempts == null ? List.of() : attempts.triedBeforeLast(),
                     route == null ? null : route.route().name(), route == null ? null : route.upstream().name,
                     GatewayHandler.tlsProtocolOf(exchange));
-            for (TrafficObserver observer : observers) {
-                observer.completed(request);
+            if (Tunnel.opens(exchange)) {
+                // Reported once, when the tunnel closes, as nginx logs a WebSocket: with its lifetime and bytes.
+                Tunnel.whenClosed(exchange, (received, sent) ->
+                        report(request.asTunnel(System.nanoTime() - startNanos, Math.max(received, 0), Math.max(sent, 0))));
+            } else {
+                report(request);
             }
         } finally {
             next.proceed();
+        }
+    }
+
+    private void report(CompletedRequest request) {
+        for (TrafficObserver observer : observers) {
+            observer.completed(request);
         }
     }
 }

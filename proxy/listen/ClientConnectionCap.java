@@ -1,6 +1,6 @@
 // Every other file of this folder: scripts list this one and JBang follows //SOURCES into it.
 //SOURCES HttpsRedirect.java LazyReadSuspension.java ParseFailureAnswer.java ProtocolSettings.java ThreadLocalBufferPool.java
-//SOURCES PlainHttpOnTlsPort.java RequestLineTap.java
+//SOURCES PlainHttpOnTlsPort.java RequestLineTap.java Tunnel.java H2cUpgradedRequest.java
 
 package proxy.listen;
 
@@ -35,7 +35,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
  * awaiting its answer or tunnelled; an HTTP/2 connection is idle while no stream is open on it. Tunnels close
  * after {@code --tunnel-idle-timeout} without a byte either way (HAProxy's {@code timeout tunnel}).
- * Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle queue
+ * It counts each connection's bytes for {@link Tunnel} and the tunnels open for the drain. Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle queue
  * is locked.
  */
 public final class ClientConnectionCap {
@@ -47,6 +47,7 @@ public final class ClientConnectionCap {
     private final int cap;
     private final long tunnelIdleNanos;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger tunnels = new AtomicInteger();
     private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
     /**
      * The same slots by the client's address, which names one TCP connection on this listener: Undertow's HTTP/2
@@ -117,7 +118,8 @@ public final class ClientConnectionCap {
 
     /**
      * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing;
-     * an HTTP/2 stream keeps its connection busy from its start to its end.
+     * an HTTP/2 stream keeps its connection busy from its start to its end; an HTTP/1.1 connection carries the byte
+     * counts a {@link Tunnel} reads.
      */
     public HttpHandler around(HttpHandler next) {
         return exchange -> {
@@ -128,8 +130,20 @@ public final class ClientConnectionCap {
                 }
             }
             exchange.addExchangeCompleteListener(onComplete);
+            ServerConnection connection = exchange.getConnection();
+            if (connection instanceof AbstractServerConnection server && connection.getAttachment(Tunnel.BYTES) == null) {
+                Slot slot = slots.get(server.getChannel());
+                if (slot != null) {
+                    connection.putAttachment(Tunnel.BYTES, slot.bytes);
+                }
+            }
             next.handleRequest(exchange);
         };
+    }
+
+    /** Tunnels (connections switched by a 101) open now: what a drain waits for. */
+    public int openTunnels() {
+        return tunnels.get();
     }
 
     private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
@@ -225,6 +239,7 @@ public final class ClientConnectionCap {
     private final class Slot {
         final StreamConnection connection;
         final AtomicBoolean countedOut = new AtomicBoolean();
+        final Tunnel.Bytes bytes = new Tunnel.Bytes();
         volatile State state = State.BUSY;
         long lastActivity;
         // HTTP/2: streams open now. Bytes alone say nothing there (PING, SETTINGS, WINDOW_UPDATE come between streams).
@@ -276,6 +291,9 @@ public final class ClientConnectionCap {
         }
 
         void becomeTunnel() {
+            if (state != State.TUNNEL) {
+                tunnels.incrementAndGet();
+            }
             state = State.TUNNEL;
             leaveIdle();
             lastActivity = System.nanoTime();
@@ -296,6 +314,9 @@ public final class ClientConnectionCap {
         }
 
         void closed() {
+            if (state == State.TUNNEL) {
+                tunnels.decrementAndGet();
+            }
             state = State.BUSY;
             leaveIdle();
         }
@@ -318,6 +339,7 @@ public final class ClientConnectionCap {
 
         private int seen(int read) {
             if (read > 0) {
+                slot.bytes.received += read;
                 slot.received();
             }
             return read;
@@ -325,6 +347,7 @@ public final class ClientConnectionCap {
 
         private long seen(long read) {
             if (read > 0) {
+                slot.bytes.received += read;
                 slot.received();
             }
             return read;
@@ -362,6 +385,7 @@ public final class ClientConnectionCap {
 
         private int seen(int written) {
             if (written > 0) {
+                slot.bytes.sent += written;
                 slot.sent();
             }
             return written;
@@ -369,6 +393,7 @@ public final class ClientConnectionCap {
 
         private long seen(long written) {
             if (written > 0) {
+                slot.bytes.sent += written;
                 slot.sent();
             }
             return written;

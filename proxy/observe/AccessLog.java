@@ -18,7 +18,8 @@ import text.Json;
  * One line per request: Apache/nginx "combined" exactly ({@code $remote_addr - $remote_user [$time_local]
  * "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"}), then our fields after it as
  * nginx's {@code log_format} lets one add them ({@code backend=}, {@code attempts=}, {@code request_time=}
- * in seconds, {@code server_protocol=} and {@code ssl_protocol=} as nginx's variables), so GoAccess and the
+ * in seconds, {@code server_protocol=} and {@code ssl_protocol=} as nginx's variables; a tunnel adds {@code bytes_in=}, logged when
+ * it closes), so GoAccess and the
  * usual grok patterns read it; or one JSON object per line. The IO thread only formats the line and offers it
  * to a bounded queue; one writer thread prints it, so a slow stdout never stalls the proxy. A full queue drops
  * the line and counts it ({@link #dropped()}). Thread-safe.
@@ -99,7 +100,8 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + "\" backend=" + (request.backend() == null ? "-" : request.backend().name()) + " attempts=" + request.attempts()
                 + " request_time=" + seconds(request)
                 + " route=" + (request.route() == null ? "-" : request.route()) + " upstream=" + (request.upstream() == null ? "-" : request.upstream())
-                + " server_protocol=" + (request.protocol().isEmpty() ? "-" : escape(request.protocol())) + " ssl_protocol=" + (request.tlsProtocol() == null ? "-" : request.tlsProtocol());
+                + " server_protocol=" + (request.protocol().isEmpty() ? "-" : escape(request.protocol())) + " ssl_protocol=" + (request.tlsProtocol() == null ? "-" : request.tlsProtocol())
+                + (request.tunnel() ? " bytes_in=" + request.bytesReceived() : "");
     }
 
     static String json(CompletedRequest request, Instant now) {
@@ -113,7 +115,8 @@ public final class AccessLog implements TrafficObserver, AutoCloseable {
                 + ",\"attempts\":" + request.attempts()
                 + ",\"route\":" + (request.route() == null ? "null" : Json.quote(request.route()))
                 + ",\"upstream\":" + (request.upstream() == null ? "null" : Json.quote(request.upstream()))
-                + ",\"sslProtocol\":" + (request.tlsProtocol() == null ? "null" : Json.quote(request.tlsProtocol())) + "}";
+                + ",\"sslProtocol\":" + (request.tlsProtocol() == null ? "null" : Json.quote(request.tlsProtocol()))
+                + (request.tunnel() ? ",\"bytesIn\":" + request.bytesReceived() : "") + "}";
     }
 
     /** "METHOD target PROTOCOL"; a refused line without that shape is logged as it came, as nginx logs it. */
