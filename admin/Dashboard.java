@@ -93,6 +93,20 @@ final class Dashboard {
     button, select { font-size: 14px; padding: 1px 2px; }
   }
   @media (max-width: 800px) { .charts { grid-template-columns: minmax(0, 1fr); } }
+  /* 1080p: the back of the room gets bigger type too. */
+  @media (min-width: 1700px) {
+    body { font-size: 22px; }
+    h1 { font-size: 32px; }
+    .big { font-size: 28px; }
+    .explain, #events { font-size: 19px; }
+    table { font-size: 22px; }
+    th { font-size: 18px; }
+    .bar { width: 180px; height: 22px; }
+    #legend { font-size: 20px; }
+    .chart h2 { font-size: 22px; }
+    button, select { font-size: 18px; }
+    #events { max-height: 80px; }
+  }
 </style>
 </head>
 <body>
@@ -106,8 +120,8 @@ final class Dashboard {
   <span title="Answered by the load balancer itself, with no backend: none available (503) or over a limit"><span class="big" id="byProxy">-</span> answered by proxy</span>
   <span class="muted" title="1.00 when every backend got exactly its weight's share of requests; 1/n when one got them all (Jain's index)">fairness <b id="fairness">-</b></span>
 </header>
-<div class="explain"><b>retried</b>: failures hidden by sending to another backend · <b>answered by proxy</b>: no backend could take it ·
-  <b>fairness</b>: 1.00 = each backend got its weight's share</div>
+<div class="explain"><b>retried</b>: failures hidden by another backend · <b>answered by proxy</b>: no backend took it ·
+  <b>fairness</b>: 1.00 = shares match weights</div>
 <table>
   <thead><tr><th>backend</th><th class="state">state</th><th>req/s</th><th>p50</th><th>p99</th><th>5xx</th><th>retried</th>
   <th>share, 30 s (| = fair)</th><th>since start</th><th></th></tr></thead>
@@ -116,15 +130,22 @@ final class Dashboard {
 <div id="legend"></div>
 <div class="charts">
   <div class="chart"><h2>Requests per second</h2><div id="chart-rate"></div></div>
-  <div class="chart"><h2>Latency, ms: p99 solid, p50 dashed</h2><div id="chart-latency"></div></div>
-  <div class="chart"><h2>Per s: 5xx solid, retries dashed</h2><div id="chart-errors"></div></div>
+  <div class="chart"><h2>Latency: p99 solid, p50 dashed</h2><div id="chart-latency"></div></div>
+  <div class="chart"><h2>5xx solid, retries dashed</h2><div id="chart-errors"></div></div>
 </div>
 <div id="events"></div>
 <script>
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 const MARK = { ejected: '#b91c1c', down: '#b91c1c', broken: '#b91c1c', back: '#15803d', up: '#15803d', healed: '#15803d',
                drained: '#b45309', undrained: '#15803d', strategy: '#7c3aed', weight: '#7c3aed', added: '#0e7490', removed: '#0e7490' };
-const FONT = 16, LANES = 3, LANE = FONT + 8; // event labels: three rows of 16 px type above each chart
+// Chart type: 16 px, 20 px on a 1080p screen; event labels in three rows above each chart, four on a tall screen.
+let FONT = 16, LANES = 3, LANE = FONT + 8;
+function fitType() {
+  FONT = window.innerWidth >= 1700 ? 20 : 16;
+  LANES = window.innerHeight >= 1000 ? 4 : 3;
+  LANE = FONT + 8;
+  return FONT + '/' + LANES;
+}
 const dashboard = { charts: {}, markers: [], colors: {}, labelled: {}, upstream: null };
 window.dashboard = dashboard;
 let strategiesLoaded = false;
@@ -196,7 +217,7 @@ function markerLines(u) {
 
 function markerLabels(u) {
   const ctx = u.ctx, px = devicePixelRatio, right = u.bbox.left + u.bbox.width;
-  const placed = [], laneStarts = [[], [], []];
+  const placed = [], laneStarts = Array.from({ length: LANES }, () => []);
   ctx.save();
   ctx.font = `600 ${Math.round(FONT * px)}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
@@ -245,18 +266,22 @@ function chartSize(el) {
 
 function makeChart(id, series, yLabel, log) {
   const el = document.getElementById(id);
-  const opts = { ...chartSize(el), padding: [LANES * LANE + 8, 18, 0, 0], legend: { show: false }, cursor: { show: false },
+  const opts = { ...chartSize(el), padding: [LANES * LANE + 8, 2.5 * FONT, 0, 0], legend: { show: false }, cursor: { show: false },
     hooks: { drawClear: [markerLines], draw: [markerLabels] },
     scales: { x: { time: true, range: (u, min, max) => [min, Math.max(max, dashboard.now || max)] },
               y: log ? { distr: 3, log: 10 } : { range: (u, min, max) => [0, Math.max(max * 1.15, 2)] } },
-    axes: [ { font: `${FONT}px system-ui`, size: 34, space: 100, values: (u, ticks) => ticks.map(clock) },
-            { font: `${FONT}px system-ui`, size: 52, space: 40, label: yLabel, labelFont: `${FONT}px system-ui`, labelSize: 22,
+    axes: [ { font: `${FONT}px system-ui`, size: 2 * FONT + 2, space: 6.5 * FONT, values: (u, ticks) => ticks.map(clock) },
+            { font: `${FONT}px system-ui`, size: 3.5 * FONT, space: 3 * FONT, label: yLabel, labelFont: `${FONT}px system-ui`, labelSize: 22,
               values: log ? (u, ticks) => ticks.map(t => t == null || !isDecade(t) ? '' : (t >= 1 ? String(Math.round(t)) : String(+t.toPrecision(1)))) : undefined } ],
     series: [{}].concat(series) };
   return new uPlot(opts, [[]].concat(series.map(() => [])), el);
 }
 
 function resizeCharts() {
+  if (dashboard.type !== fitType()) {
+    dashboard.keys = null; // redrawn with the new type size on the next refresh
+    return;
+  }
   for (const [id, chart] of Object.entries(dashboard.charts)) chart.setSize(chartSize(document.getElementById('chart-' + id)));
 }
 
@@ -273,6 +298,7 @@ function drawHistory(h) {
     short: (e.kind === 'strategy' ? e.text.replace('strategy changed to ', '→ ').replace(/ [(].*/, '') : (e.backend ? e.backend + ' ' : '') + e.kind) }));
   const keys = dashboard.upstream + ':' + h.backends.map(b => b.label).join('|');
   if (dashboard.keys !== keys) {
+    dashboard.type = fitType();
     for (const id in dashboard.charts) dashboard.charts[id].destroy();
     document.querySelectorAll('.chart > div').forEach(d => d.innerHTML = '');
     drawLegend(h.backends);

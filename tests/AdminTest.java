@@ -11,6 +11,8 @@ import demo.DemoServer;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -244,6 +246,52 @@ class AdminTest {
         assertTrue(recentP99 >= 80 && recentP50 < 40, "p50 " + recentP50 + " ms, p99 " + recentP99 + " ms");
         assertEquals(backend[0].getAsJsonObject("latencyMs").get("p99").getAsDouble(), recentP99, recentP99 * 0.01,
                 "the same 40 requests since start and in the last 10 s");
+    }
+
+    @Test
+    void eachUpstreamHasItsStatsHistoryAndStrategy() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b"), c = support.demo("c");
+        Path file = Files.createTempFile("lb", ".yaml");
+        Files.writeString(file, String.join("\n", "upstreams:", "  api:", "    backend: [\"" + a.url() + "\"]", "  web:",
+                "    backend: [\"" + b.url() + "\", \"" + c.url() + "\"]", "routes:", "  - path: /api", "    upstream: api",
+                "  - path: /", "    upstream: web", ""));
+        try (LoadBalancerProcess lb = LoadBalancerProcess.start("--config", file.toString(), "--admin-port", "0")) {
+            lb.awaitLine("Admin:", Duration.ofSeconds(10));
+            Pattern banner = Pattern.compile("Admin: +http://[^:]+:(\\d+)/");
+            int adminPort = lb.lines().stream().map(banner::matcher).filter(Matcher::find).mapToInt(found -> Integer.parseInt(found.group(1)))
+                    .findFirst().orElseThrow();
+            HttpResponse<String> switched = adminCall(adminPort, "POST", "/strategy?name=first&upstream=web");
+            assertEquals(200, switched.statusCode(), switched.body());
+            for (int i = 0; i < 4; i++) {
+                assertEquals("b", TestSupport.json(support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/page")).build(),
+                        HttpResponse.BodyHandlers.ofString())).get("backend").getAsString(), "web picks the first of its backends now");
+                assertEquals("a", TestSupport.json(support.http.send(HttpRequest.newBuilder(URI.create(lb.url() + "/api/x")).build(),
+                        HttpResponse.BodyHandlers.ofString())).get("backend").getAsString());
+            }
+            JsonObject web = TestSupport.json(adminCall(adminPort, "GET", "/stats?upstream=web"));
+            assertEquals("web", web.get("upstream").getAsString());
+            assertEquals("first", web.get("strategy").getAsString());
+            assertEquals(2, web.getAsJsonArray("backends").size());
+            JsonObject api = TestSupport.json(adminCall(adminPort, "GET", "/stats"));
+            assertEquals("api", api.get("upstream").getAsString(), "the first upstream without ?upstream=");
+            assertEquals("round-robin", api.get("strategy").getAsString(), "the other upstream keeps its strategy");
+            assertEquals(1, api.getAsJsonArray("backends").size());
+
+            JsonObject history = TestSupport.json(adminCall(adminPort, "GET", "/history?upstream=web"));
+            assertEquals("web", history.get("upstream").getAsString());
+            assertEquals(List.of("127.0.0.1:" + b.port(), "127.0.0.1:" + c.port()),
+                    history.getAsJsonArray("backends").asList().stream().map(e -> e.getAsJsonObject().get("backend").getAsString()).toList());
+            HttpResponse<String> none = adminCall(adminPort, "GET", "/history?upstream=nope");
+            assertEquals(400, none.statusCode());
+            assertTrue(none.body().contains("no upstream nope; there are api, web"), none.body());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private HttpResponse<String> adminCall(int port, String method, String pathAndQuery) throws Exception {
+        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery)).header("X-LB-Admin", "1")
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The requests /history counted over every kept second; those of the newest closed second included. */
