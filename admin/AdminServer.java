@@ -58,7 +58,7 @@ public final class AdminServer {
         proxy.addObserver(stats);
         // Started before the access rules exist, since port 0 is only known afterwards: the rules are
         // fixed before the constructor returns, and a request that comes in earlier is refused (handle).
-        this.metrics = new PrometheusMetrics(proxy);
+        this.metrics = new PrometheusMetrics(proxy, this::label);
         proxy.addObserver(metrics);
         this.history = new History(proxy::pools, stats);
         history.start();
@@ -109,6 +109,11 @@ public final class AdminServer {
     /** Shorter lifetimes of the banner's login link (counted from start) and of each login session, for tests; by default 10 min and 12 h. */
     public void setLoginLifetimes(java.time.Duration link, java.time.Duration session) {
         access.setLifetimes(link, session);
+    }
+
+    /** Closes the history's current second now rather than at the timer's next tick: lets a test fill the 300-second ring in no time. */
+    public void closeSecondNow() {
+        history.tick();
     }
 
     /** Names to show instead of backends' addresses, such as the demo's "demo-1", by backend name (HOST:PORT). */

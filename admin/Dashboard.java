@@ -82,7 +82,9 @@ final class Dashboard {
   .charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 8px; margin-top: 4px; }
   .chart { background: white; border: 1px solid #ddd; padding: 2px 4px; min-width: 0; }
   .chart h2 { font-size: 18px; margin: 2px 4px; }
-  #events { font-size: 16px; margin-top: 4px; max-height: 66px; overflow-y: auto; }
+  #events { font-size: 16px; margin-top: 4px; max-height: 3.9em; overflow-y: auto; } /* three whole lines */
+  .line.upright { width: 0; height: 20px; border-top: 0; border-left: 3px dashed #111; margin: 0 6px 0 4px; }
+  .chart h2 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   /* A 1024-pixel projector: the same page, tighter, so nothing runs off to the right. */
   @media (max-width: 1200px) {
     body { margin: 6px 8px; }
@@ -91,6 +93,8 @@ final class Dashboard {
     th, td { padding: 2px 3px; }
     .bar { width: 70px; }
     button, select { font-size: 14px; padding: 1px 2px; }
+    .explain { font-size: 15px; }
+    .chart h2 { font-size: 16px; }
   }
   @media (max-width: 800px) { .charts { grid-template-columns: minmax(0, 1fr); } }
   /* 1080p: the back of the room gets bigger type too. */
@@ -105,7 +109,6 @@ final class Dashboard {
     #legend { font-size: 20px; }
     .chart h2 { font-size: 22px; }
     button, select { font-size: 18px; }
-    #events { max-height: 80px; }
   }
 </style>
 </head>
@@ -259,7 +262,7 @@ function clock(t) {
 
 // The charts take the height the table and the header leave: a 1080p screen is filled, a 720p one still shows all three.
 function chartSize(el) {
-  const fixed = document.getElementById('events').offsetHeight + 12 + el.previousElementSibling.offsetHeight + 10;
+  const fixed = document.getElementById('events').offsetHeight + 18 + el.previousElementSibling.offsetHeight + 10;
   return { width: el.parentElement.clientWidth - 10,
            height: Math.max(240, window.innerHeight - el.parentElement.getBoundingClientRect().top - window.scrollY - fixed) };
 }
@@ -270,7 +273,7 @@ function makeChart(id, series, yLabel, log) {
     hooks: { drawClear: [markerLines], draw: [markerLabels] },
     scales: { x: { time: true, range: (u, min, max) => [min, Math.max(max, dashboard.now || max)] },
               y: log ? { distr: 3, log: 10 } : { range: (u, min, max) => [0, Math.max(max * 1.15, 2)] } },
-    axes: [ { font: `${FONT}px system-ui`, size: 2 * FONT + 2, space: 6.5 * FONT, values: (u, ticks) => ticks.map(clock) },
+    axes: [ { font: `${FONT}px system-ui`, size: 2 * FONT + 2, space: 5 * FONT, values: (u, ticks) => ticks.map(clock) },
             { font: `${FONT}px system-ui`, size: 3.5 * FONT, space: 3 * FONT, label: yLabel, labelFont: `${FONT}px system-ui`, labelSize: 22,
               values: log ? (u, ticks) => ticks.map(t => t == null || !isDecade(t) ? '' : (t >= 1 ? String(Math.round(t)) : String(+t.toPrecision(1)))) : undefined } ],
     series: [{}].concat(series) };
@@ -288,8 +291,9 @@ function resizeCharts() {
 function drawLegend(backends) {
   document.getElementById('legend').innerHTML = backends.map(b =>
       `<span class="key"><span class="line" style="border-color:${colorOf(b.label)}"></span>${b.label}</span>`).join('')
-    + '<span class="key muted"><span class="line"></span>solid: requests, p99, 5xx</span>'
-    + '<span class="key muted"><span class="line dashed"></span>dashed: p50, retries; dashed upright: events</span>';
+    + '<span class="key muted"><span class="line"></span>requests, p99, 5xx</span>'
+    + '<span class="key muted"><span class="line dashed"></span>p50, retries</span>'
+    + '<span class="key muted"><span class="line upright"></span>events</span>';
 }
 
 function drawHistory(h) {

@@ -101,9 +101,9 @@ class AdminTest {
             samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)), Double.parseDouble(sample.group(3)));
         }
         String aName = "127.0.0.1:" + a.port();
-        assertEquals((double) a.requestCount(), samples.get("lb_requests_total{backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}"));
-        assertEquals(1.0, samples.get("lb_backend_up{backend=\"" + aName + "\",upstream=\"default\"}"));
-        assertEquals(0.0, samples.get("lb_backend_in_flight{backend=\"" + aName + "\",upstream=\"default\"}"));
+        assertEquals((double) a.requestCount(), samples.get("lb_requests_total{address=\"" + aName + "\",backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}"));
+        assertEquals(1.0, samples.get("lb_backend_up{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}"));
+        assertEquals(0.0, samples.get("lb_backend_in_flight{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}"));
     }
 
     @Test
@@ -177,6 +177,8 @@ class AdminTest {
         assertEquals("demo-1", drainEvent.get("backend").getAsString());
         assertEquals(aAddress, drainEvent.get("address").getAsString());
         assertEquals("backend demo-1 draining", drainEvent.get("text").getAsString());
+        String metrics = call("GET", "/metrics").body();
+        assertTrue(metrics.contains("lb_backend_up{address=\"" + aAddress + "\",backend=\"demo-1\",upstream=\"default\"} 1"), metrics);
     }
 
     @Test
@@ -219,8 +221,8 @@ class AdminTest {
         assertEquals(2, seen.get(0).retries());
 
         String metrics = call("GET", "/metrics").body();
-        assertTrue(metrics.contains("lb_retries_total{backend=\"127.0.0.1:" + deadA + "\",upstream=\"default\"} 1.0"), metrics);
-        assertTrue(metrics.contains("lb_retries_total{backend=\"127.0.0.1:" + deadB + "\",upstream=\"default\"} 1.0"), metrics);
+        assertTrue(metrics.contains("lb_retries_total{address=\"127.0.0.1:" + deadA + "\",backend=\"127.0.0.1:" + deadA + "\",upstream=\"default\"} 1.0"), metrics);
+        assertTrue(metrics.contains("lb_retries_total{address=\"127.0.0.1:" + deadB + "\",backend=\"127.0.0.1:" + deadB + "\",upstream=\"default\"} 1.0"), metrics);
         assertEquals(2, TestSupport.json(call("GET", "/stats")).get("retries").getAsLong(), "one request, two retries");
     }
 
@@ -292,6 +294,24 @@ class AdminTest {
     private HttpResponse<String> adminCall(int port, String method, String pathAndQuery) throws Exception {
         return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery)).header("X-LB-Admin", "1")
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aFullHistoryRingDropsTheOldestSecondNotTheNewest() throws Exception {
+        DemoServer a = support.demo("a");
+        ProxyServer proxy = withAdmin(a.url());
+        for (int i = 0; i < 300; i++) {
+            admin.closeSecondNow(); // 300 empty seconds: the ring is full
+        }
+        List<CompletedRequest> seen = TestSupport.observe(proxy);
+        for (int i = 0; i < 3; i++) {
+            support.get(proxy, "/");
+        }
+        TestSupport.await(() -> seen.size() == 3, "every completion reported");
+        admin.closeSecondNow();
+        JsonObject history = TestSupport.json(call("GET", "/history"));
+        assertEquals(300, history.getAsJsonArray("seconds").size(), "five minutes kept");
+        assertEquals(3, historyRequests(history), "the second just closed, with the 3 requests, is kept");
     }
 
     /** The requests /history counted over every kept second; those of the newest closed second included. */

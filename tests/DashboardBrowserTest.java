@@ -252,7 +252,7 @@ class DashboardBrowserTest {
                      smallestAxisFont: Math.min(...Object.values(d.charts).flatMap(u => u.axes.map(a => a.font[2]))),
                      smallestEventFont: Math.min(...Object.values(d.labelled).flat().map(l => l.fontPx)),
                      timeLabelOverlaps: overlaps, timeLabels: labels, timeLabelsCut: cut,
-                     legend: ['demo-1', 'demo-2', 'demo-3', 'p99', 'p50'].every(word => legend.includes(word)),
+                     legend: ['demo-1', 'demo-2', 'demo-3', 'p99', 'p50', 'events'].every(word => legend.includes(word)),
                      chartsBottom: document.querySelector('.charts').getBoundingClientRect().bottom };""";
 
     private HttpResponse<String> adminCall(String pathAndQuery) throws Exception {
