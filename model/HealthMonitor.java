@@ -125,7 +125,8 @@ public final class HealthMonitor {
                     + count(ejection.maxFails(), "failure", "failures in a row") + " (last: " + why + ")");
             pool.refresh();
             long ejection = backend.health().ejectionsTotal();
-            timer.schedule(() -> readmit(backend, ejection, ""), millis, TimeUnit.MILLISECONDS);
+            Runnable readmission = () -> readmit(backend, ejection, ""); // a Runnable, not a Callable: schedule(Runnable) as before
+            timer.schedule(readmission, millis, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -228,12 +228,12 @@ class AdminTest {
 
     @Test
     void recentLatencyAndHistoryKeepTheNewestSecondAndTheRealP99() throws Exception {
-        // Half the answers at once, half after 80 ms: p50 and p99 are far apart, so reporting one for the other shows.
+        // Three answers in four at once, one after 80 ms: p50 and p99 are far apart, so reporting one for the other shows.
         DemoServer slow = support.demo("slow");
         ProxyServer proxy = withAdmin(slow.url());
         List<CompletedRequest> seen = TestSupport.observe(proxy);
         for (int i = 0; i < 40; i++) {
-            slow.setFaults(new DemoServer.Faults(Duration.ofMillis(i % 2 == 0 ? 0 : 80), 0));
+            slow.setFaults(new DemoServer.Faults(Duration.ofMillis(i % 4 == 3 ? 80 : 0), 0));
             support.get(proxy, "/");
         }
         TestSupport.await(() -> seen.size() == 40, "every completion reported");
@@ -245,9 +245,8 @@ class AdminTest {
         }, "the seconds with the requests closed");
         double recentP50 = backend[0].getAsJsonObject("recentLatencyMs").get("p50").getAsDouble();
         double recentP99 = backend[0].getAsJsonObject("recentLatencyMs").get("p99").getAsDouble();
-        assertTrue(recentP99 >= 80 && recentP50 < 40, "p50 " + recentP50 + " ms, p99 " + recentP99 + " ms");
-        assertEquals(backend[0].getAsJsonObject("latencyMs").get("p99").getAsDouble(), recentP99, recentP99 * 0.01,
-                "the same 40 requests since start and in the last 10 s");
+        // Not compared with the since-start p99: on a loaded machine the first requests may be 10 s old already.
+        assertTrue(recentP99 >= 80 && recentP50 < recentP99 / 2, "p50 " + recentP50 + " ms, p99 " + recentP99 + " ms");
     }
 
     @Test
