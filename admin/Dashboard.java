@@ -142,12 +142,14 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
 const MARK = { ejected: '#b91c1c', down: '#b91c1c', broken: '#b91c1c', back: '#15803d', up: '#15803d', healed: '#15803d',
                drained: '#b45309', undrained: '#15803d', strategy: '#7c3aed', weight: '#7c3aed', added: '#0e7490', removed: '#0e7490' };
 // Chart type: 16 px, 20 px on a 1080p screen; event labels in three rows above each chart, four on a tall screen.
-let FONT = 16, LANES = 3, LANE = FONT + 8;
+// Below 1400 pixels the time axis shows minutes and seconds only, so at least two labels fit a narrow chart.
+let FONT = 16, LANES = 3, LANE = FONT + 8, SHORT_TIMES = false;
 function fitType() {
   FONT = window.innerWidth >= 1700 ? 20 : 16;
   LANES = window.innerHeight >= 1000 ? 4 : 3;
   LANE = FONT + 8;
-  return FONT + '/' + LANES;
+  SHORT_TIMES = window.innerWidth < 1400;
+  return FONT + '/' + LANES + '/' + SHORT_TIMES;
 }
 const dashboard = { charts: {}, markers: [], colors: {}, labelled: {}, upstream: null };
 window.dashboard = dashboard;
@@ -273,7 +275,8 @@ function makeChart(id, series, yLabel, log) {
     hooks: { drawClear: [markerLines], draw: [markerLabels] },
     scales: { x: { time: true, range: (u, min, max) => [min, Math.max(max, dashboard.now || max)] },
               y: log ? { distr: 3, log: 10 } : { range: (u, min, max) => [0, Math.max(max * 1.15, 2)] } },
-    axes: [ { font: `${FONT}px system-ui`, size: 2 * FONT + 2, space: 5 * FONT, values: (u, ticks) => ticks.map(clock) },
+    axes: [ { font: `${FONT}px system-ui`, size: 2 * FONT + 2, space: (SHORT_TIMES ? 3.3 : 5) * FONT,
+              values: (u, ticks) => ticks.map(t => SHORT_TIMES ? clock(t).substring(3) : clock(t)) },
             { font: `${FONT}px system-ui`, size: 3.5 * FONT, space: 3 * FONT, label: yLabel, labelFont: `${FONT}px system-ui`, labelSize: 22,
               values: log ? (u, ticks) => ticks.map(t => t == null || !isDecade(t) ? '' : (t >= 1 ? String(Math.round(t)) : String(+t.toPrecision(1)))) : undefined } ],
     series: [{}].concat(series) };
