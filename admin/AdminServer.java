@@ -5,10 +5,12 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import demo.DemoControl;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import model.Backend;
 import model.BackendPool;
@@ -27,9 +29,10 @@ import tls.ServerTls;
  * The admin listener, on its own port: {@code GET /} (the live dashboard), {@code GET /stats} (JSON),
  * {@code GET /history} (the last minutes, per second, JSON), {@code GET /metrics} (Prometheus text or
  * OpenMetrics), {@code GET /events}, and run-time changes: {@code POST
- * /break} and {@code /heal ?backend=HOST:PORT} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=HOST:PORT}
- * ({@code &off} to undo), {@code POST /backend?url=http://HOST:PORT}, {@code DELETE /backend?backend=HOST:PORT},
- * {@code POST /weight?backend=HOST:PORT&weight=N}. Bad changes get 400 with the
+ * /break} and {@code /heal ?backend=B} (demo backends only), {@code POST /strategy?name=NAME}, {@code POST /drain?backend=B}
+ * ({@code &off} to undo), {@code POST /backend?backend=http://HOST:PORT}, {@code DELETE /backend?backend=B},
+ * {@code POST /weight?backend=B&weight=N}, where B is a backend's name or address; each takes {@code &upstream=NAME}
+ * (the first upstream without it), as {@code /stats} and {@code /history} do. Bad changes get 400 with the
  * reason. Who may call it is {@link AdminAccess}'s decision, taken before any route runs.
  * Thread-safe: each call reads or swaps thread-safe state.
  */
@@ -43,7 +46,8 @@ public final class AdminServer {
     private final DemoControl demos;
     private final Undertow undertow;
     private final AdminAccess access;
-    private volatile String strategyName;
+    private final String strategyName; // the first upstream's at start
+    private final Map<String, String> switchedStrategies = new ConcurrentHashMap<>(); // by upstream, as switched here
     private volatile ConfigReloader reloader;
 
     private AdminServer(ProxyServer proxy, String strategyName, Function<String, Strategy> strategies, String bind, int port, String token,
@@ -56,9 +60,9 @@ public final class AdminServer {
         proxy.addObserver(stats);
         // Started before the access rules exist, since port 0 is only known afterwards: the rules are
         // fixed before the constructor returns, and a request that comes in earlier is refused (handle).
-        this.metrics = new PrometheusMetrics(proxy);
+        this.metrics = new PrometheusMetrics(proxy, this::label);
         proxy.addObserver(metrics);
-        this.history = new History(proxy.pool(), stats);
+        this.history = new History(proxy::pools, stats);
         history.start();
         this.undertow = listening(Undertow.builder().setIoThreads(1).setWorkerThreads(2), proxy.tls(), bind, port).setHandler(this::handle).build();
         try {
@@ -128,6 +132,11 @@ public final class AdminServer {
         access.setLifetimes(link, session);
     }
 
+    /** Closes the history's current second now rather than at the timer's next tick: lets a test fill the 300-second ring in no time. */
+    public void closeSecondNow() {
+        history.tick();
+    }
+
     /** Names to show instead of backends' addresses, such as the demo's "demo-1", by backend name (HOST:PORT). */
     public void setLabels(Map<String, String> labels) {
         this.labels = Map.copyOf(labels);
@@ -167,17 +176,39 @@ public final class AdminServer {
                 + String.join(",", result.lines().stream().map(Json::quote).toList()) + "]}\n");
     }
 
-    /** An upstream's strategy as configured; the first upstream's as switched here, if it was. */
+    /** An upstream's strategy as switched here, if it was; else as configured (the first upstream's as given at start). */
     private String strategyOf(String upstream) {
-        if (proxy.pools().keySet().iterator().next().equals(upstream)) {
+        String switched = switchedStrategies.get(upstream);
+        if (switched != null) {
+            return switched;
+        }
+        if (firstUpstream().equals(upstream)) {
             return strategyName;
         }
         UpstreamConfig config = proxy.config().upstream(upstream);
         return config == null ? "" : config.picking().strategy();
     }
 
-    private String label(String backendName) {
-        return labels.getOrDefault(backendName, backendName);
+    private String firstUpstream() {
+        return proxy.pools().keySet().iterator().next();
+    }
+
+    /** The upstream {@code ?upstream=} names, or the first one without it. */
+    private String upstreamOf(HttpServerExchange exchange) {
+        Deque<String> values = exchange.getQueryParameters().get("upstream");
+        if (values == null || values.getFirst().isBlank()) {
+            return firstUpstream();
+        }
+        String name = values.getFirst().trim();
+        if (!proxy.pools().containsKey(name)) {
+            throw new IllegalArgumentException("no upstream " + name + "; there are " + String.join(", ", proxy.pools().keySet()));
+        }
+        return name;
+    }
+
+    /** A backend's name where it has one (the demo's "demo-1"), else its address. */
+    private String label(String address) {
+        return labels.getOrDefault(address, address);
     }
 
     private void handle(HttpServerExchange exchange) {
@@ -197,9 +228,12 @@ public final class AdminServer {
                 case "GET /strategies" -> answer(exchange, 200, "application/json",
                         "[" + String.join(",", Strategies.ALL.stream().map(entry -> Json.quote(entry.name())).toList()) + "]");
                 case "POST /break", "POST /heal" -> breakOrHeal(exchange, route.endsWith("break"));
-                case "GET /stats" -> answer(exchange, 200, "application/json", StatsReport.json(proxy.pool(), stats, history, strategyName, this::label,
-                        proxy.pools(), this::strategyOf));
-                case "GET /history" -> answer(exchange, 200, "application/json", history.json(this::label, proxy.events().recent()));
+                case "GET /stats" -> {
+                    String upstream = upstreamOf(exchange);
+                    answer(exchange, 200, "application/json", StatsReport.json(upstream, proxy.pools().get(upstream), stats, history,
+                            strategyOf(upstream), this::label, proxy.pools(), this::strategyOf));
+                }
+                case "GET /history" -> answer(exchange, 200, "application/json", history.json(upstreamOf(exchange), this::label, proxy.events().recent()));
                 case "GET /uplot.js", "GET /uplot.css" -> answer(exchange, 200,
                         route.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8", Dashboard.uplot(route.endsWith(".js")));
                 case "GET /metrics" -> {
@@ -221,35 +255,51 @@ public final class AdminServer {
 
     private void switchStrategy(HttpServerExchange exchange) {
         String name = parameter(exchange, "name");
-        proxy.setStrategy(name, strategies.apply(name));
-        strategyName = name;
-        proxy.events().record("strategy changed to " + name + untilReload());
-        answer(exchange, 200, "application/json", noted("{\"strategy\":" + Json.quote(name) + "}\n"));
+        String upstream = upstreamOf(exchange);
+        proxy.setStrategy(upstream, name, strategies.apply(name));
+        switchedStrategies.put(upstream, name);
+        boolean single = proxy.pools().size() == 1;
+        proxy.events().record("strategy changed to " + name + (single ? "" : " for upstream " + upstream) + untilReload());
+        answer(exchange, 200, "application/json", noted("{\"strategy\":" + Json.quote(name) + ",\"upstream\":" + Json.quote(upstream) + "}\n"));
     }
 
+    /** The events, each naming its backend as the dashboard does, with the address as a field of its own. */
     private String events() {
         return "[" + String.join(",", proxy.events().recent().stream()
-                .map(event -> "{\"time\":" + Json.quote(event.time().toString()) + ",\"text\":" + Json.quote(event.text()) + "}").toList()) + "]";
+                .map(event -> "{\"time\":" + Json.quote(event.time().toString())
+                        + ",\"kind\":" + Json.quote(event.kind().name().toLowerCase(Locale.ROOT))
+                        + ",\"backend\":" + (event.backend() == null ? "null" : Json.quote(label(event.backend())))
+                        + ",\"address\":" + (event.backend() == null ? "null" : Json.quote(event.backend()))
+                        + ",\"text\":" + Json.quote(History.labelled(event.text(), event.backend(), this::label)) + "}").toList()) + "]";
+    }
+
+    /** {@code "backend":NAME,"address":HOST:PORT}: how an answer names the backend it changed. */
+    private String named(Backend backend) {
+        return "\"backend\":" + Json.quote(label(backend.name())) + ",\"address\":" + Json.quote(backend.name());
     }
 
     /** Makes a demo backend this process started reset every connection (break), or behave again (heal). */
     private void breakOrHeal(HttpServerExchange exchange, boolean breakIt) {
-        Backend backend = backendNamed(parameter(exchange, "backend"));
+        Backend backend = backendNamed(exchange).backend();
         if (breakIt) {
             demos.breakBackend(backend.name());
         } else {
             demos.heal(backend.name());
         }
         proxy.events().record("demo backend " + backend.name() + (breakIt ? " broken: it resets every connection" : " healed"));
-        answer(exchange, 200, "application/json", "{\"backend\":" + Json.quote(backend.name()) + ",\"broken\":" + breakIt + "}\n");
+        // What the break caused ends with it: waiting out the ejection would punish a backend that is fine again.
+        boolean readmitted = !breakIt && proxy.readmitNow(backend, "healed");
+        answer(exchange, 200, "application/json", "{" + named(backend) + ",\"broken\":" + breakIt
+                + (breakIt ? "" : ",\"readmitted\":" + readmitted) + "}\n");
     }
 
     private void drain(HttpServerExchange exchange) {
-        Backend backend = backendNamed(parameter(exchange, "backend"));
+        Found found = backendNamed(exchange);
+        Backend backend = found.backend();
         boolean draining = !exchange.getQueryParameters().containsKey("off");
-        proxy.pool().drain(backend, draining);
+        found.pool().drain(backend, draining);
         proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining") + untilReload());
-        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"draining\":" + draining + "}\n"));
+        answer(exchange, 200, "application/json", noted("{" + named(backend) + ",\"draining\":" + draining + "}\n"));
     }
 
     private void add(HttpServerExchange exchange) {
@@ -257,39 +307,63 @@ public final class AdminServer {
             exchange.dispatch(this::handle); // the backend's host name is resolved, which may wait on DNS: not on the IO thread
             return;
         }
-        Backend backend = BackendSpec.parse(exchange.getQueryParameters().containsKey("url") ? exchange.getQueryParameters().get("url").getFirst() : "");
-        if (proxy.pool().all().stream().anyMatch(existing -> existing.name().equals(backend.name()))) {
+        // ?backend=, as removing one is asked; ?url= is the older spelling, still understood.
+        Map<String, Deque<String>> query = exchange.getQueryParameters();
+        String spec = query.containsKey("backend") ? query.get("backend").getFirst() : query.containsKey("url") ? query.get("url").getFirst() : "";
+        Backend backend = BackendSpec.parse(spec);
+        BackendPool pool = proxy.pools().get(upstreamOf(exchange));
+        if (pool.all().stream().anyMatch(existing -> existing.name().equals(backend.name()))) {
             throw new IllegalArgumentException(backend.name() + " is in the pool already");
         }
-        proxy.pool().add(backend);
+        pool.add(backend);
         proxy.events().record("backend " + backend.name() + " added" + untilReload());
         answer(exchange, 200, "application/json", noted("{\"added\":" + Json.quote(backend.name()) + "}\n"));
     }
 
     private void reweigh(HttpServerExchange exchange) {
-        Backend backend = backendNamed(parameter(exchange, "backend"));
+        Found found = backendNamed(exchange);
+        Backend backend = found.backend();
         String value = parameter(exchange, "weight");
         int weight = BackendSpec.parseWeight(value, "weight=" + value);
-        proxy.pool().reweigh(backend, weight);
+        found.pool().reweigh(backend, weight);
         proxy.events().record("backend " + backend.name() + " weight set to " + weight + untilReload());
-        answer(exchange, 200, "application/json", noted("{\"backend\":" + Json.quote(backend.name()) + ",\"weight\":" + weight + "}\n"));
+        answer(exchange, 200, "application/json", noted("{" + named(backend) + ",\"weight\":" + weight + "}\n"));
     }
 
     private void remove(HttpServerExchange exchange) {
-        Backend backend = backendNamed(parameter(exchange, "backend"));
-        if (proxy.pool().primaries().size() == 1 && proxy.pool().primaries().contains(backend)) {
+        Found found = backendNamed(exchange);
+        Backend backend = found.backend();
+        BackendPool pool = found.pool();
+        if (pool.primaries().size() == 1 && pool.primaries().contains(backend)) {
             throw new IllegalArgumentException("cannot remove the last backend; add another first");
         }
-        proxy.pool().remove(backend);
+        pool.remove(backend);
         proxy.events().record("backend " + backend.name() + " removed" + untilReload());
-        answer(exchange, 200, "application/json", noted("{\"removed\":" + Json.quote(backend.name()) + "}\n"));
+        answer(exchange, 200, "application/json", noted("{\"removed\":" + Json.quote(label(backend.name())) + ",\"address\":"
+                + Json.quote(backend.name()) + "}\n"));
     }
 
-    private Backend backendNamed(String name) {
-        BackendPool pool = proxy.pool();
-        Optional<Backend> found = pool.all().stream().filter(backend -> backend.name().equals(name)).findFirst();
-        return found.orElseThrow(() -> new IllegalArgumentException("no backend " + name + "; the pool has "
-                + String.join(", ", pool.all().stream().map(Backend::name).toList())));
+    /** A backend and the pool it was found in. */
+    private record Found(BackendPool pool, Backend backend) {}
+
+    /**
+     * The backend {@code ?backend=} names, by its name (the demo's "demo-1") or its address (HOST:PORT), in
+     * the upstream {@code ?upstream=} names, or without it in the first upstream that has it.
+     */
+    private Found backendNamed(HttpServerExchange exchange) {
+        String name = parameter(exchange, "backend");
+        boolean anyUpstream = !exchange.getQueryParameters().containsKey("upstream");
+        Map<String, BackendPool> pools = anyUpstream ? proxy.pools() : Map.of("", proxy.pools().get(upstreamOf(exchange)));
+        List<String> known = new ArrayList<>();
+        for (BackendPool pool : pools.values()) {
+            for (Backend backend : pool.all()) {
+                if (backend.name().equals(name) || label(backend.name()).equals(name)) {
+                    return new Found(pool, backend);
+                }
+                known.add(label(backend.name()).equals(backend.name()) ? backend.name() : label(backend.name()) + " (" + backend.name() + ")");
+            }
+        }
+        throw new IllegalArgumentException("no backend " + name + "; the pool has " + String.join(", ", known));
     }
 
     private static String parameter(HttpServerExchange exchange, String name) {

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import model.Backend;
 import model.BackendPool;
@@ -35,13 +36,18 @@ final class History {
     /** One backend in one second; p50 and p99 are NaN when it answered nothing that second. */
     record Point(long requests, long errors, long retries, double p50Millis, double p99Millis) {}
 
-    /** One second: its start in epoch seconds, and each backend's point, by backend name. */
-    record Second(long epochSecond, Map<String, Point> points) {}
+    /** One second: its start in epoch seconds, and each backend's point, by upstream and then by backend name. */
+    record Second(long epochSecond, Map<String, Map<String, Point>> points) {
+        Point point(String upstream, String backend) {
+            Map<String, Point> ofUpstream = points.get(upstream);
+            return ofUpstream == null ? null : ofUpstream.get(backend);
+        }
+    }
 
     /** What was counted so far, to turn running totals into per-second counts. */
     private record Totals(long requests, long errors, long retries) {}
 
-    private final BackendPool pool;
+    private final Supplier<Map<String, BackendPool>> pools;
     private final TrafficStats stats;
     private final Deque<Second> seconds = new ArrayDeque<>();
     private final Map<Backend, Totals> previous = new HashMap<>();
@@ -52,8 +58,9 @@ final class History {
         return thread;
     });
 
-    History(BackendPool pool, TrafficStats stats) {
-        this.pool = pool;
+    /** @param pools every upstream's pool by name, in configuration order, as it is now */
+    History(Supplier<Map<String, BackendPool>> pools, TrafficStats stats) {
+        this.pools = pools;
         this.stats = stats;
     }
 
@@ -69,30 +76,39 @@ final class History {
 
     /** Closes the second that just ended. Package-private so a test can close seconds without waiting. */
     synchronized void tick() {
-        List<Backend> backends = pool.all();
-        stats.retain(backends);
-        previous.keySet().retainAll(backends);
-        recentLatency.keySet().retainAll(backends);
-        Map<String, Point> points = new LinkedHashMap<>();
-        for (Backend backend : backends) {
-            TrafficStats.Counters counters = stats.of(backend);
-            Totals now = new Totals(counters.requests.sum(), counters.byClass[4].sum(), counters.retriedAway.sum());
-            Totals before = previous.getOrDefault(backend, new Totals(0, 0, 0));
-            previous.put(backend, now);
-            Histogram second = counters.latency.closeSecond();
-            Deque<Histogram> recent = recentLatency.computeIfAbsent(backend, b -> new ArrayDeque<>());
-            recent.addLast(second);
-            if (recent.size() > RECENT_SECONDS) {
-                recent.removeFirst();
-            }
-            boolean any = second.getTotalCount() > 0;
-            points.put(backend.name(), new Point(now.requests - before.requests, now.errors - before.errors, now.retries - before.retries,
-                    any ? second.getValueAtPercentile(50) / 1e3 : Double.NaN, any ? second.getValueAtPercentile(99) / 1e3 : Double.NaN));
-        }
+        Map<String, BackendPool> upstreams = pools.get();
+        List<Backend> all = new ArrayList<>();
+        upstreams.values().forEach(pool -> all.addAll(pool.all()));
+        stats.retain(all);
+        previous.keySet().retainAll(all);
+        recentLatency.keySet().retainAll(all);
+        Map<String, Map<String, Point>> points = new LinkedHashMap<>();
+        upstreams.forEach((upstream, pool) -> {
+            Map<String, Point> ofUpstream = new LinkedHashMap<>();
+            pool.all().forEach(backend -> ofUpstream.put(backend.name(), sample(backend)));
+            points.put(upstream, ofUpstream);
+        });
         seconds.addLast(new Second(System.currentTimeMillis() / 1_000 - 1, points));
         if (seconds.size() > KEPT_SECONDS) {
             seconds.removeFirst();
         }
+    }
+
+    /** {@code backend}'s point for the second that just ended. */
+    private Point sample(Backend backend) {
+        TrafficStats.Counters counters = stats.of(backend);
+        Totals now = new Totals(counters.requests.sum(), counters.byClass[4].sum(), counters.retriedAway.sum());
+        Totals before = previous.getOrDefault(backend, new Totals(0, 0, 0));
+        previous.put(backend, now);
+        Histogram second = counters.latency.closeSecond();
+        Deque<Histogram> recent = recentLatency.computeIfAbsent(backend, b -> new ArrayDeque<>());
+        recent.addLast(second);
+        if (recent.size() > RECENT_SECONDS) {
+            recent.removeFirst();
+        }
+        boolean any = second.getTotalCount() > 0;
+        return new Point(now.requests - before.requests, now.errors - before.errors, now.retries - before.retries,
+                any ? second.getValueAtPercentile(50) / 1e3 : Double.NaN, any ? second.getValueAtPercentile(99) / 1e3 : Double.NaN);
     }
 
     /** A copy of the kept seconds, oldest first. */
@@ -101,16 +117,16 @@ final class History {
     }
 
     /** Requests per second through {@code backend}, averaged over the last {@value #RATE_SECONDS} whole seconds. */
-    synchronized double rate(Backend backend) {
-        return requestsInLast(backend, RATE_SECONDS) / (double) Math.max(1, Math.min(RATE_SECONDS, seconds.size()));
+    synchronized double rate(String upstream, Backend backend) {
+        return requestsInLast(upstream, backend, RATE_SECONDS) / (double) Math.max(1, Math.min(RATE_SECONDS, seconds.size()));
     }
 
     /** Requests through {@code backend} in the last {@code count} whole seconds. */
-    synchronized long requestsInLast(Backend backend, int count) {
+    synchronized long requestsInLast(String upstream, Backend backend, int count) {
         long sum = 0;
         var newestFirst = seconds.descendingIterator();
         for (int i = 0; i < count && newestFirst.hasNext(); i++) {
-            Point point = newestFirst.next().points().get(backend.name());
+            Point point = newestFirst.next().point(upstream, backend.name());
             sum += point == null ? 0 : point.requests();
         }
         return sum;
@@ -132,16 +148,19 @@ final class History {
      * ({@code requests}, {@code errors}, {@code retries} per second; {@code p50Ms}, {@code p99Ms}, null
      * where it answered nothing), and the events as markers ({@code t} in epoch seconds).
      */
-    String json(Function<String, String> label, List<EventLog.Event> events) {
+    String json(String upstream, Function<String, String> label, List<EventLog.Event> events) {
         List<Second> kept = seconds();
         List<String> names = new ArrayList<>();
-        kept.forEach(second -> second.points().keySet().forEach(name -> {
+        kept.forEach(second -> second.points().getOrDefault(upstream, Map.of()).keySet().forEach(name -> {
             if (!names.contains(name)) names.add(name);
         }));
-        pool.all().forEach(backend -> {
-            if (!names.contains(backend.name())) names.add(backend.name());
-        });
-        StringBuilder json = new StringBuilder("{\"seconds\":[");
+        BackendPool pool = pools.get().get(upstream);
+        if (pool != null) {
+            pool.all().forEach(backend -> {
+                if (!names.contains(backend.name())) names.add(backend.name());
+            });
+        }
+        StringBuilder json = new StringBuilder("{\"upstream\":").append(Json.quote(upstream)).append(",\"seconds\":[");
         for (int i = 0; i < kept.size(); i++) {
             json.append(i == 0 ? "" : ",").append(kept.get(i).epochSecond());
         }
@@ -149,11 +168,11 @@ final class History {
         for (int b = 0; b < names.size(); b++) {
             String name = names.get(b);
             json.append(b == 0 ? "" : ",").append("{\"backend\":").append(Json.quote(name)).append(",\"label\":").append(Json.quote(label.apply(name)));
-            series(json, "requests", kept, name, point -> (double) point.requests());
-            series(json, "errors", kept, name, point -> (double) point.errors());
-            series(json, "retries", kept, name, point -> (double) point.retries());
-            series(json, "p50Ms", kept, name, Point::p50Millis);
-            series(json, "p99Ms", kept, name, Point::p99Millis);
+            series(json, "requests", kept, upstream, name, point -> (double) point.requests());
+            series(json, "errors", kept, upstream, name, point -> (double) point.errors());
+            series(json, "retries", kept, upstream, name, point -> (double) point.retries());
+            series(json, "p50Ms", kept, upstream, name, Point::p50Millis);
+            series(json, "p99Ms", kept, upstream, name, Point::p99Millis);
             json.append('}');
         }
         json.append("],\"events\":[");
@@ -173,10 +192,10 @@ final class History {
         return text.replace(backend, label.apply(backend));
     }
 
-    private static void series(StringBuilder json, String field, List<Second> kept, String name, ToDoubleFunction<Point> value) {
+    private static void series(StringBuilder json, String field, List<Second> kept, String upstream, String name, ToDoubleFunction<Point> value) {
         json.append(",\"").append(field).append("\":[");
         for (int i = 0; i < kept.size(); i++) {
-            Point point = kept.get(i).points().get(name);
+            Point point = kept.get(i).point(upstream, name);
             json.append(i == 0 ? "" : ",").append(point == null ? "null" : number(value.applyAsDouble(point)));
         }
         json.append(']');

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import model.Backend;
 import proxy.observe.CompletedRequest;
 import proxy.ProxyServer;
@@ -24,7 +25,8 @@ import proxy.observe.TrafficObserver;
 
 /**
  * {@code /metrics}, built with the Prometheus Java client (1.x) in a registry of its own; every backend
- * series carries the labels {@code upstream} and {@code backend} (the same address may serve two upstreams):
+ * series carries the labels {@code upstream}, {@code backend} (its name, as the dashboard shows it: the
+ * address when it has none) and {@code address} (the same address may serve two upstreams):
  * {@code lb_requests_total} (by backend and status class), {@code lb_request_duration_seconds} (a
  * histogram with classic buckets, so instances aggregate), {@code lb_retries_total} (by the backend
  * retried away from), {@code lb_response_bytes_total}, {@code lb_proxy_answered_total}; from the pool at
@@ -41,40 +43,43 @@ final class PrometheusMetrics implements TrafficObserver {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final ProxyServer proxy;
+    private final Function<String, String> label;
     private final Set<Series> seen = ConcurrentHashMap.newKeySet();
     private final Counter requests = Counter.builder().name("lb_requests_total")
-            .help("Requests answered through each backend, by status class").labelNames("upstream", "backend", "code").register(registry);
+            .help("Requests answered through each backend, by status class").labelNames("upstream", "backend", "address", "code").register(registry);
     private final Histogram durations = Histogram.builder().name("lb_request_duration_seconds")
             .help("Time from a request's arrival to the end of its answer, through each backend")
             .classicOnly().classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-            .labelNames("upstream", "backend").register(registry);
+            .labelNames("upstream", "backend", "address").register(registry);
     private final Counter retries = Counter.builder().name("lb_retries_total")
             .help("Requests a backend failed that the proxy then sent to another backend, by the backend that failed")
-            .labelNames("upstream", "backend").register(registry);
+            .labelNames("upstream", "backend", "address").register(registry);
     private final Counter responseBytes = Counter.builder().name("lb_response_bytes_total")
-            .help("Response body bytes sent to clients, by the backend that answered").labelNames("upstream", "backend").register(registry);
+            .help("Response body bytes sent to clients, by the backend that answered").labelNames("upstream", "backend", "address").register(registry);
     private final Counter answeredByProxy = Counter.builder().name("lb_proxy_answered_total")
             .help("Requests the proxy answered itself: no backend could take them, or they were over a limit").register(registry);
 
-    PrometheusMetrics(ProxyServer proxy) {
+    /** @param label a backend's name (the demo's "demo-1") by its address, or the address itself when it has none */
+    PrometheusMetrics(ProxyServer proxy, Function<String, String> label) {
         this.proxy = proxy;
+        this.label = label;
         CounterWithCallback.builder().name("lb_ejections_total").help("Times each backend was ejected after failing requests in a row")
-                .labelNames("upstream", "backend").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
-                        callback.call(backend.health().ejectionsTotal(), upstream, backend.name())))).register(registry);
+                .labelNames("upstream", "backend", "address").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
+                        callback.call(backend.health().ejectionsTotal(), upstream, label.apply(backend.name()), backend.name())))).register(registry);
         CounterWithCallback.builder().name("lb_health_checks_total").help("Active health checks of each backend, by result")
-                .labelNames("upstream", "backend", "result").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> {
-                    callback.call(backend.health().checksGood(), upstream, backend.name(), "good");
-                    callback.call(backend.health().checksFailed(), upstream, backend.name(), "failed");
+                .labelNames("upstream", "backend", "address", "result").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> {
+                    callback.call(backend.health().checksGood(), upstream, label.apply(backend.name()), backend.name(), "good");
+                    callback.call(backend.health().checksFailed(), upstream, label.apply(backend.name()), backend.name(), "failed");
                 }))).register(registry);
         GaugeWithCallback.builder().name("lb_backend_up").help("Whether each backend takes requests (1) or not (0)")
-                .labelNames("upstream", "backend").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
-                        callback.call(backend.health().isAvailable() ? 1 : 0, upstream, backend.name())))).register(registry);
+                .labelNames("upstream", "backend", "address").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
+                        callback.call(backend.health().isAvailable() ? 1 : 0, upstream, label.apply(backend.name()), backend.name())))).register(registry);
         GaugeWithCallback.builder().name("lb_backend_in_flight").help("Requests sent to each backend and not answered yet")
-                .labelNames("upstream", "backend").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
-                        callback.call(backend.inFlight(), upstream, backend.name())))).register(registry);
+                .labelNames("upstream", "backend", "address").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
+                        callback.call(backend.inFlight(), upstream, label.apply(backend.name()), backend.name())))).register(registry);
         GaugeWithCallback.builder().name("lb_backend_weight").help("Each backend's weight")
-                .labelNames("upstream", "backend").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
-                        callback.call(backend.weight(), upstream, backend.name())))).register(registry);
+                .labelNames("upstream", "backend", "address").callback(callback -> proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend ->
+                        callback.call(backend.weight(), upstream, label.apply(backend.name()), backend.name())))).register(registry);
         CounterWithCallback.builder().name("lb_client_connections_total").help("Client connections accepted")
                 .callback(callback -> callback.call(proxy.connectionsAccepted())).register(registry);
         GaugeWithCallback.builder().name("lb_client_connections_open").help("Client connections open now")
@@ -93,19 +98,25 @@ final class PrometheusMetrics implements TrafficObserver {
     public void completed(CompletedRequest request) {
         String upstream = request.upstream() == null ? "" : request.upstream();
         for (Backend failed : request.retriedFrom()) {
-            seen.add(new Series(upstream, failed.name()));
-            retries.labelValues(upstream, failed.name()).inc();
+            Series series = seriesOf(upstream, failed);
+            retries.labelValues(series.labels()).inc();
         }
         Backend backend = request.backend();
         if (backend == null) {
             answeredByProxy.inc();
             return;
         }
-        seen.add(new Series(upstream, backend.name()));
+        Series series = seriesOf(upstream, backend);
         int statusClass = Math.max(1, Math.min(5, request.status() / 100));
-        requests.labelValues(upstream, backend.name(), TrafficStats.STATUS_CLASSES[statusClass - 1]).inc();
-        durations.labelValues(upstream, backend.name()).observe(request.durationNanos() / 1e9);
-        responseBytes.labelValues(upstream, backend.name()).inc(request.bytesSent());
+        requests.labelValues(series.upstream(), series.backend(), series.address(), TrafficStats.STATUS_CLASSES[statusClass - 1]).inc();
+        durations.labelValues(series.labels()).observe(request.durationNanos() / 1e9);
+        responseBytes.labelValues(series.labels()).inc(request.bytesSent());
+    }
+
+    private Series seriesOf(String upstream, Backend backend) {
+        Series series = new Series(upstream, label.apply(backend.name()), backend.name());
+        seen.add(series);
+        return series;
     }
 
     /** The content type of the format {@code accept} asks for: OpenMetrics if it names it, else Prometheus text 0.0.4. */
@@ -128,22 +139,26 @@ final class PrometheusMetrics implements TrafficObserver {
     /** Drops every series of a backend that left the pool (a request finishing after it left may have re-created one). */
     private void forgetRemovedBackends() {
         Set<Series> current = new HashSet<>();
-        proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> current.add(new Series(upstream, backend.name()))));
+        proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> current.add(new Series(upstream, label.apply(backend.name()), backend.name()))));
         for (Series series : List.copyOf(seen)) {
             if (!current.contains(series)) {
                 seen.remove(series);
                 for (String code : TrafficStats.STATUS_CLASSES) {
-                    requests.remove(series.upstream(), series.backend(), code);
+                    requests.remove(series.upstream(), series.backend(), series.address(), code);
                 }
-                durations.remove(series.upstream(), series.backend());
-                retries.remove(series.upstream(), series.backend());
-                responseBytes.remove(series.upstream(), series.backend());
+                durations.remove(series.labels());
+                retries.remove(series.labels());
+                responseBytes.remove(series.labels());
             }
         }
     }
 
-    /** One backend of one upstream: the labels its series carry. */
-    private record Series(String upstream, String backend) {}
+    /** One backend of one upstream: the labels its series carry, its name and its address. */
+    private record Series(String upstream, String backend, String address) {
+        String[] labels() {
+            return new String[] {upstream, backend, address};
+        }
+    }
 
     private static ExpositionFormatWriter writer(String accept) {
         ExpositionFormatWriter writer = FORMATS.findWriter(accept == null ? "" : accept);

@@ -21,17 +21,18 @@ final class StatsReport {
     private StatsReport() {}
 
     /**
-     * @param upstreams every upstream's pool by name, with its configured strategy: the first one is
-     *                  {@code pool}, which the fields before {@code upstreams} describe in detail
+     * @param upstream  the upstream whose pool, {@code pool}, the fields before {@code upstreams} describe in detail
+     * @param upstreams every upstream's pool by name, with its configured strategy
      */
-    static String json(BackendPool pool, TrafficStats stats, History history, String strategy, Function<String, String> label,
+    static String json(String upstream, BackendPool pool, TrafficStats stats, History history, String strategy, Function<String, String> label,
                        Map<String, BackendPool> upstreams, Function<String, String> strategyOf) {
         List<Backend> backends = pool.all();
         long total = backends.stream().mapToLong(backend -> stats.of(backend).requests.sum()).sum();
-        long recentTotal = backends.stream().mapToLong(backend -> history.requestsInLast(backend, SHARE_SECONDS)).sum();
+        long recentTotal = backends.stream().mapToLong(backend -> history.requestsInLast(upstream, backend, SHARE_SECONDS)).sum();
         long totalWeight = backends.stream().mapToLong(Backend::weight).sum();
         long now = System.currentTimeMillis();
-        StringBuilder json = new StringBuilder("{\"strategy\":").append(Json.quote(strategy)).append(",\"backends\":[");
+        StringBuilder json = new StringBuilder("{\"upstream\":").append(Json.quote(upstream))
+                .append(",\"strategy\":").append(Json.quote(strategy)).append(",\"backends\":[");
         for (int i = 0; i < backends.size(); i++) {
             Backend backend = backends.get(i);
             TrafficStats.Counters counters = stats.of(backend);
@@ -46,7 +47,7 @@ final class StatsReport {
                 .append(",\"weight\":").append(backend.weight())
                 .append(",\"inFlight\":").append(backend.inFlight())
                 .append(",\"requests\":").append(requests)
-                .append(",\"ratePerSecond\":").append(format(history.rate(backend)))
+                .append(",\"ratePerSecond\":").append(format(history.rate(upstream, backend)))
                 .append(",\"errors\":").append(counters.byClass[4].sum())
                 .append(",\"retriedAway\":").append(counters.retriedAway.sum())
                 .append(",\"status\":{");
@@ -61,7 +62,7 @@ final class StatsReport {
                 .append("\"p50\":").append(History.number(history.recentMillis(backend, 50)))
                 .append(",\"p99\":").append(History.number(history.recentMillis(backend, 99)))
                 .append("},\"share\":").append(format(total == 0 ? 0 : (double) requests / total))
-                .append(",\"recentShare\":").append(format(recentTotal == 0 ? 0 : (double) history.requestsInLast(backend, SHARE_SECONDS) / recentTotal))
+                .append(",\"recentShare\":").append(format(recentTotal == 0 ? 0 : (double) history.requestsInLast(upstream, backend, SHARE_SECONDS) / recentTotal))
                 .append(",\"expectedShare\":").append(format((double) backend.weight() / totalWeight))
                 .append('}');
         }

@@ -124,15 +124,31 @@ public final class HealthMonitor {
             log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after "
                     + count(ejection.maxFails(), "failure", "failures in a row") + " (last: " + why + ")");
             pool.refresh();
-            timer.schedule(() -> readmit(backend), millis, TimeUnit.MILLISECONDS);
+            long ejection = backend.health().ejectionsTotal();
+            Runnable readmission = () -> readmit(backend, ejection, ""); // a Runnable, not a Callable: schedule(Runnable) as before
+            timer.schedule(readmission, millis, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void readmit(Backend backend) {
+    /**
+     * Ends {@code backend}'s ejection now, when what caused it was fixed (the dashboard's Heal), instead of
+     * waiting out its timer; its next failure counts from zero. Returns false when it was not ejected.
+     */
+    public boolean readmitNow(Backend backend, String why) {
+        backend.health().succeeded();
+        return backend.health().isEjected() && readmit(backend, backend.health().ejectionsTotal(), " (" + why + ")");
+    }
+
+    /** Readmits {@code backend} if it is still out for the ejection numbered {@code ejection}: an earlier timer does not end a later ejection. */
+    private synchronized boolean readmit(Backend backend, long ejection, String why) {
+        if (!backend.health().isEjected() || backend.health().ejectionsTotal() != ejection) {
+            return false;
+        }
         backend.health().readmit();
         backend.health().startWarming(System.nanoTime());
-        log.accept("backend " + backend.name() + " back in rotation after its ejection");
+        log.accept("backend " + backend.name() + " back in rotation after its ejection" + why);
         pool.refresh();
+        return true;
     }
 
     private void checkAll() {

@@ -416,6 +416,27 @@ public final class ProxyServer {
         first().routing.setStrategy(name, strategy);
     }
 
+    /** As {@link #setStrategy(String, Strategy)}, for the upstream named {@code upstream}; false when there is none. */
+    public boolean setStrategy(String upstream, String name, Strategy strategy) {
+        Upstream found = router.table().upstreams().get(upstream);
+        if (found == null) {
+            return false;
+        }
+        found.routing.setStrategy(name, strategy);
+        return true;
+    }
+
+    /** Ends {@code backend}'s ejection now in every upstream it serves, because {@code why} fixed its cause; false when it was not ejected. */
+    public boolean readmitNow(Backend backend, String why) {
+        boolean readmitted = false;
+        for (Upstream upstream : router.table().upstreams().values()) {
+            if (upstream.pool.all().contains(backend)) {
+                readmitted |= upstream.health.readmitNow(backend, why);
+            }
+        }
+        return readmitted;
+    }
+
     /** Adds an {@code X-LB-Explain} header to every response, saying which strategy picked which backend, of which. */
     public void setExplain(boolean explain) {
         this.explain = explain;

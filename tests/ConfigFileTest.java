@@ -229,10 +229,10 @@ class ConfigFileTest {
         String shared127 = "127.0.0.1:" + shared.port();
         String metrics = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("lb_requests_total{backend=\"" + shared127 + "\",code=\"2xx\",upstream=\"api\"} 2.0"), metrics);
-        assertTrue(metrics.contains("lb_backend_up{backend=\"" + shared127 + "\",upstream=\"api\"} 1"), metrics);
-        assertTrue(metrics.contains("lb_backend_up{backend=\"" + shared127 + "\",upstream=\"web\"} 1"), metrics);
-        assertTrue(metrics.contains("lb_backend_up{backend=\"127.0.0.1:" + other.port() + "\",upstream=\"web\"} 1"), metrics);
+        assertTrue(metrics.contains("lb_requests_total{address=\"" + shared127 + "\",backend=\"" + shared127 + "\",code=\"2xx\",upstream=\"api\"} 2.0"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{address=\"" + shared127 + "\",backend=\"" + shared127 + "\",upstream=\"api\"} 1"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{address=\"" + shared127 + "\",backend=\"" + shared127 + "\",upstream=\"web\"} 1"), metrics);
+        assertTrue(metrics.contains("lb_backend_up{address=\"127.0.0.1:" + other.port() + "\",backend=\"127.0.0.1:" + other.port() + "\",upstream=\"web\"} 1"), metrics);
 
         String stats = support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/stats")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();

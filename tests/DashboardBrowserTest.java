@@ -47,7 +47,7 @@ import strategies.StrategyOptions;
  * The dashboard in a real browser (Debian's headless Chromium, driven by Selenium) while traffic flows:
  * the numbers move, the strategy switcher switches, and a drained backend stops receiving requests.
  * Skipped, with the reason, where Chromium or its driver is not installed ({@code .ci/run} installs them).
- * Saves a screenshot to target/dashboard.png.
+ * At 1024x768, 1280x720 and 1920x1080 it checks what a projector needs and saves target/dashboard-WxH.png.
  */
 class DashboardBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium"), DRIVER = Path.of("/usr/bin/chromedriver");
@@ -138,13 +138,42 @@ class DashboardBrowserTest {
                         + " && m.t >= u.scales.x.min && m.t <= u.scales.x.max);")); // the ejection is a marker inside the chart's time axis
         Thread.sleep(2_000); // the retried requests and the others' rise, on the charts
 
-        Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
-        Files.createDirectories(screenshot.getParent());
-        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-        Files.copy(shot.toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
-        System.out.println("dashboard screenshot: " + screenshot);
-        support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + "/heal?backend=" + bName))
-                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        // The newest events get a label on every chart, above the plot, never over the data lines.
+        assertEquals(200, adminCall("/strategy?name=round-robin").statusCode());
+        assertEquals(200, adminCall("/drain?backend=demo-3").statusCode(), "a backend by the name the dashboard shows");
+        wait.until(driver -> (Boolean) js.executeScript("return window.dashboard.markers.some(m => m.kind === 'drained' && m.short === 'demo-3 drained');"));
+        wait.until(driver -> (Boolean) js.executeScript(NEWEST_LABELLED));
+        String ejectedState = rowOf(wait, bName).findElement(By.className("state")).getText();
+        assertTrue(ejectedState.startsWith("ejected, back in"), ejectedState);
+        assertEquals(200, adminCall("/heal?backend=demo-2").statusCode());
+        new WebDriverWait(browser, Duration.ofSeconds(3)).ignoring(StaleElementReferenceException.class)
+                .until(driver -> rowOf(wait, bName).findElement(By.className("state")).getText().equals("up")); // not in the 10 s the ejection had left
+        assertEquals(200, adminCall("/drain?backend=demo-3&off").statusCode());
+        Thread.sleep(3_000); // demo-2 back on the charts
+
+        for (int[] size : new int[][] {{1024, 768}, {1280, 720}, {1920, 1080}}) {
+            fitViewport(size[0], size[1]);
+            Thread.sleep(1_500); // redrawn at the new size
+            wait.until(driver -> (Boolean) js.executeScript(NEWEST_LABELLED));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> layout = (Map<String, Object>) js.executeScript(LAYOUT);
+            String at = size[0] + "x" + size[1] + ": " + layout;
+            assertEquals(((Number) layout.get("innerWidth")).longValue(), ((Number) layout.get("scrollWidth")).longValue(), "no horizontal scroll at " + at);
+            assertTrue(((Number) layout.get("headerRight")).doubleValue() <= size[0] && ((Number) layout.get("headerTop")).doubleValue() >= 0,
+                    "the header whole at " + at);
+            assertTrue(((Number) layout.get("smallestAxisFont")).doubleValue() >= 16, "axis labels of 16 px or more at " + at);
+            assertTrue(((Number) layout.get("smallestEventFont")).doubleValue() >= 16, "event labels of 16 px or more at " + at);
+            assertEquals(0L, ((Number) layout.get("timeLabelOverlaps")).longValue(), "time labels apart at " + at);
+            assertEquals(0L, ((Number) layout.get("timeLabelsCut")).longValue(), "no time label cut at the chart's edge at " + at);
+            assertTrue(((Number) layout.get("timeLabels")).longValue() >= 6, "at least two time labels per chart at " + at);
+            assertTrue((Boolean) layout.get("legend"), "a legend naming every backend at " + at);
+            assertTrue(((Number) layout.get("scrollHeight")).longValue() <= size[1], "everything on one screen at " + at);
+            assertTrue(((Number) layout.get("chartsBottom")).doubleValue() >= 0.8 * size[1], "the charts use the height at " + at);
+            Path screenshot = Path.of("target", "dashboard-" + size[0] + "x" + size[1] + ".png").toAbsolutePath();
+            Files.createDirectories(screenshot.getParent());
+            Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
+            System.out.println("dashboard screenshot: " + screenshot);
+        }
         trafficOn.set(false);
         for (CompletableFuture<Void> client : traffic) {
             client.get();
@@ -187,6 +216,48 @@ class DashboardBrowserTest {
         Path screenshot = Path.of("target", "lab-report.png").toAbsolutePath();
         Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
         System.out.println("lab report screenshot: " + screenshot);
+    }
+
+    /** True when, on every chart, the newest event in view has a label, drawn above the plot area. */
+    private static final String NEWEST_LABELLED = """
+            const d = window.dashboard;
+            return Object.entries(d.charts).every(([id, u]) => {
+              const shown = d.markers.filter(m => m.t >= u.scales.x.min && m.t <= u.scales.x.max);
+              if (shown.length === 0) return false;
+              const newest = Math.max(...shown.map(m => m.t));
+              const labels = d.labelled['chart-' + id] || [];
+              return labels.some(l => l.t === newest) && labels.every(l => l.bottom <= l.plotTop);
+            });""";
+
+    /** What a person at the back of the room would check: widths, the header, type sizes, time labels apart, the legend, the height used. */
+    private static final String LAYOUT = """
+            const d = window.dashboard, header = document.querySelector('header');
+            const measure = document.createElement('canvas').getContext('2d');
+            let overlaps = 0, labels = 0, cut = 0;
+            for (const u of Object.values(d.charts)) {
+              const axis = u.axes[0];
+              measure.font = axis.font[2] + 'px system-ui';
+              const spans = axis._splits.map((t, i) => [u.valToPos(t, 'x'), measure.measureText(axis._values[i] || '').width])
+                  .filter(([x, w]) => w > 0 && x >= 0 && x <= u.bbox.width / devicePixelRatio).map(([x, w]) => [x - w / 2, x + w / 2]);
+              labels += spans.length;
+              for (let i = 1; i < spans.length; i++) if (spans[i][0] < spans[i - 1][1] + 4) overlaps++;
+              cut += spans.filter(([left, right]) => left + u.bbox.left / devicePixelRatio < 0
+                  || right + u.bbox.left / devicePixelRatio > u.width).length;
+            }
+            const legend = document.getElementById('legend').textContent;
+            return { innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+                     scrollHeight: document.documentElement.scrollHeight,
+                     headerTop: header.getBoundingClientRect().top,
+                     headerRight: Math.max(...[...header.children].map(c => c.getBoundingClientRect().right)),
+                     smallestAxisFont: Math.min(...Object.values(d.charts).flatMap(u => u.axes.map(a => a.font[2]))),
+                     smallestEventFont: Math.min(...Object.values(d.labelled).flat().map(l => l.fontPx)),
+                     timeLabelOverlaps: overlaps, timeLabels: labels, timeLabelsCut: cut,
+                     legend: ['demo-1', 'demo-2', 'demo-3', 'p99', 'p50', 'events'].every(word => legend.includes(word)),
+                     chartsBottom: document.querySelector('.charts').getBoundingClientRect().bottom };""";
+
+    private HttpResponse<String> adminCall(String pathAndQuery) throws Exception {
+        return support.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + pathAndQuery))
+                .header("X-LB-Admin", "1").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Sizes the window so the page itself (not the window with its frame) is width x height, as on a projector. */

@@ -129,8 +129,8 @@ class ObservabilityTest {
             assertEquals(200, support.get(proxy, "/").statusCode(), "a refused connection is retried on the next backend");
         }
         String aName = "127.0.0.1:" + a.port();
-        String aServed = "lb_requests_total{backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}";
-        String bServed = "lb_requests_total{backend=\"127.0.0.1:" + b.port() + "\",code=\"2xx\",upstream=\"default\"}";
+        String aServed = "lb_requests_total{address=\"" + aName + "\",backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}";
+        String bServed = "lb_requests_total{address=\"127.0.0.1:" + b.port() + "\",backend=\"127.0.0.1:" + b.port() + "\",code=\"2xx\",upstream=\"default\"}";
         // The client has its answer a moment before the proxy reports the exchange complete (the report
         // runs when Undertow ends the exchange, after the last byte went out): wait, bounded, until the
         // last request is counted, or the comparison below races it (13 against 14, once in 17 runs).
@@ -146,17 +146,17 @@ class ObservabilityTest {
         assertTrue(text.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
         Map<String, Double> samples = ExpositionParser.parse(text.body());
         assertEquals((double) a.requestCount(), samples.get(aServed));
-        assertEquals((double) a.requestCount(), samples.get("lb_request_duration_seconds_count{backend=\"" + aName + "\",upstream=\"default\"}"));
-        assertEquals((double) a.requestCount(), samples.get("lb_request_duration_seconds_bucket{backend=\"" + aName + "\",upstream=\"default\",le=\"+Inf\"}"));
-        assertNotNull(samples.get("lb_request_duration_seconds_bucket{backend=\"" + aName + "\",upstream=\"default\",le=\"0.005\"}"), "classic buckets");
+        assertEquals((double) a.requestCount(), samples.get("lb_request_duration_seconds_count{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}"));
+        assertEquals((double) a.requestCount(), samples.get("lb_request_duration_seconds_bucket{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\",le=\"+Inf\"}"));
+        assertNotNull(samples.get("lb_request_duration_seconds_bucket{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\",le=\"0.005\"}"), "classic buckets");
         assertTrue(retried >= 1);
-        assertEquals((double) retried, samples.get("lb_retries_total{backend=\"" + dead + "\",upstream=\"default\"}"));
-        assertEquals(1.0, samples.get("lb_ejections_total{backend=\"" + dead + "\",upstream=\"default\"}"), "ejected after --max-fails 3 refusals");
-        assertEquals(0.0, samples.get("lb_backend_up{backend=\"" + dead + "\",upstream=\"default\"}"));
-        assertEquals(0.0, samples.get("lb_health_checks_total{backend=\"" + aName + "\",result=\"failed\",upstream=\"default\"}"));
+        assertEquals((double) retried, samples.get("lb_retries_total{address=\"" + dead + "\",backend=\"" + dead + "\",upstream=\"default\"}"));
+        assertEquals(1.0, samples.get("lb_ejections_total{address=\"" + dead + "\",backend=\"" + dead + "\",upstream=\"default\"}"), "ejected after --max-fails 3 refusals");
+        assertEquals(0.0, samples.get("lb_backend_up{address=\"" + dead + "\",backend=\"" + dead + "\",upstream=\"default\"}"));
+        assertEquals(0.0, samples.get("lb_health_checks_total{address=\"" + aName + "\",backend=\"" + aName + "\",result=\"failed\",upstream=\"default\"}"));
         assertTrue(samples.get("lb_client_connections_total") >= 1);
         assertTrue(samples.get("lb_client_sent_bytes_total") > 0 && samples.get("lb_client_received_bytes_total") > 0);
-        assertTrue(samples.get("lb_response_bytes_total{backend=\"" + aName + "\",upstream=\"default\"}") > 0);
+        assertTrue(samples.get("lb_response_bytes_total{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}") > 0);
         assertTrue(samples.keySet().stream().anyMatch(key -> key.startsWith("lb_build_info{")), "build info");
         assertTrue(samples.keySet().stream().anyMatch(key -> key.startsWith("jvm_memory_used_bytes{")), "JVM metrics");
         assertTrue(samples.containsKey("process_cpu_seconds_total"), "process metrics");

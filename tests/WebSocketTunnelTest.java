@@ -98,7 +98,7 @@ class WebSocketTunnelTest {
 
                 assertEquals(1, held.inFlight(), "an open tunnel keeps its backend busy for least-connections");
                 String metrics = metrics(admin, serverTls);
-                assertTrue(metrics.contains("lb_backend_in_flight{backend=\"" + held.name() + "\",upstream=\"default\"} 1.0"), metrics);
+                assertTrue(metrics.contains("lb_backend_in_flight{address=\"" + held.name() + "\",backend=\"" + held.name() + "\",upstream=\"default\"} 1.0"), metrics);
                 assertTrue(seen.isEmpty(), "not reported at the 101: " + seen);
 
                 // Pings every half second for 5 s keep a tunnel alive whose idle timeout is 2 s: the pongs are traffic.
