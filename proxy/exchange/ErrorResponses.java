@@ -8,9 +8,9 @@ import model.Failure;
 import model.FailurePolicy;
 
 /**
- * The short plain-text bodies the proxy answers with when it, not a backend, ends a request: the status
+ * Gives the proxy's own answers (their rows in {@link ProxyAnswer}) when it, not a backend, ends a request: the status
  * and reason the {@link FailurePolicy} decided on a backend's failure (502, 503, 504), 503 when no
- * backend could take it, 413 and 431/400 for requests over the limits, and the status of a
+ * backend could take it, 413 for a body over the limit, and the status of a
  * {@link ClientFault} (400, 408, 413, 501) when the client caused the failure. Undertow's ProxyHandler
  * ends such requests with a bare status; this listener runs just before that empty response is sent.
  * What Undertow's parser refuses before any handler of ours runs gets its body from
@@ -59,13 +59,10 @@ public final class ErrorResponses implements DefaultResponseListener {
         }
         // Only these reach here: a client's fault was answered above, and what Undertow's parser refuses
         // (400, 414, 431) never gets this far (ParseFailureAnswer gives it a body).
-        String body = switch (exchange.getStatusCode()) {
-            case 413 -> "413 Content Too Large: the request body is over the proxy's limit (--max-body-size)\n";
-            case 502 -> "502 Bad Gateway: the backend " + (decision != null ? decision.reason() : Failure.CLOSED_BEFORE_ANSWER.reason()) + "\n";
-            case 503 -> "503 Service Unavailable: no backend could take the request\n";
-            case 504 -> "504 Gateway Timeout: the backend did not answer in time (--timeout)\n";
-            default -> null;
-        };
+        ProxyAnswer answer = ProxyAnswer.forStatus(exchange.getStatusCode());
+        String body = answer == null ? null
+                : answer == ProxyAnswer.BACKEND_FAILED ? answer.body(decision != null ? decision.reason() : Failure.CLOSED_BEFORE_ANSWER.reason())
+                : answer.body();
         if (body == null) {
             return false;
         }

@@ -1,5 +1,5 @@
 // Every other file of this folder: scripts list this one and JBang follows //SOURCES into it.
-//SOURCES Attempts.java ClientFault.java ErrorResponses.java FailureHook.java ProxiedRequest.java Router.java
+//SOURCES Attempts.java ClientFault.java ErrorResponses.java FailureHook.java ProxiedRequest.java ProxyAnswer.java Router.java
 
 package proxy.exchange;
 

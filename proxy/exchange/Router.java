@@ -21,7 +21,6 @@ import proxy.upstream.Upstream;
  * with. Thread-safe: one volatile read per request.
  */
 public final class Router implements HttpHandler {
-    private static final String NO_ROUTE = "404 Not Found: no route for this host and path\n";
 
     /**
      * One configuration as it runs: the routes to match and, for each in file order, what taking it does.
@@ -107,9 +106,9 @@ public final class Router implements HttpHandler {
         int index = current.routes().match(exchange.getRequestHeaders().getFirst(Headers.HOST), exchange.getRequestPath(),
                 exchange.getRequestMethod().toString(), current.routes().readsHeaders() ? new ExchangeRequestView(exchange) : null);
         if (index < 0) {
-            exchange.setStatusCode(404);
+            exchange.setStatusCode(ProxyAnswer.NO_ROUTE.status());
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
-            exchange.getResponseSender().send(NO_ROUTE);
+            exchange.getResponseSender().send(ProxyAnswer.NO_ROUTE.body());
             return;
         }
         Chosen chosen = current.chosen()[index];

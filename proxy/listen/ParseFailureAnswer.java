@@ -39,7 +39,8 @@ import org.xnio.conduits.StreamSinkConduit;
 public final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSinkConduit> {
     private static final byte[] UNDERTOW_400 =
             "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final String BODY =
+    /** The body of our answer; {@code proxy.exchange.ProxyAnswer.UNPARSEABLE} lists it with the proxy's other answers. */
+    public static final String BODY =
             "400 Bad Request: the request could not be parsed (malformed, or its head is over --max-header-size)\n";
     private static final byte[] ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
             + BODY.length() + "\r\nConnection: close\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII);
