@@ -16,7 +16,7 @@
 // Listed one by one, not as proxy/*.java: a script run from a remote catalog alias cannot expand globs.
 // The strategies' registry lists the strategies' files in turn, so a new strategy touches only its folder.
 //SOURCES model/Backend.java model/BackendHealth.java model/BackendPool.java model/BackendSpec.java model/Candidates.java
-//SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
+//SOURCES model/FixedRequest.java model/HealthChecks.java model/HealthMonitor.java model/PoolEvent.java model/HealthSettings.java model/LatencyTracker.java model/PassiveEjection.java
 //SOURCES model/Failure.java model/FailurePolicy.java model/RequestView.java model/RetryBudget.java model/Route.java model/Routing.java model/Strategy.java
 //SOURCES strategies/Strategies.java
 //SOURCES tls/CertificateFiles.java tls/CertificateProblem.java tls/KeyMatch.java tls/SelfSigned.java tls/ServerCertificate.java tls/ServerTls.java tls/SniKeyManager.java tls/TlsListenerOptions.java tls/BackendTls.java

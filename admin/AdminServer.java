@@ -1,5 +1,6 @@
 package admin;
 
+import model.PoolEvent;
 import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -259,7 +260,7 @@ public final class AdminServer {
         proxy.setStrategy(upstream, name, strategies.apply(name));
         switchedStrategies.put(upstream, name);
         boolean single = proxy.pools().size() == 1;
-        proxy.events().record("strategy changed to " + name + (single ? "" : " for upstream " + upstream) + untilReload());
+        proxy.events().record(PoolEvent.of(PoolEvent.Kind.STRATEGY, "strategy changed to " + name + (single ? "" : " for upstream " + upstream) + untilReload()));
         answer(exchange, 200, "application/json", noted("{\"strategy\":" + Json.quote(name) + ",\"upstream\":" + Json.quote(upstream) + "}\n"));
     }
 
@@ -286,7 +287,8 @@ public final class AdminServer {
         } else {
             demos.heal(backend.name());
         }
-        proxy.events().record("demo backend " + backend.name() + (breakIt ? " broken: it resets every connection" : " healed"));
+        proxy.events().record(new PoolEvent(breakIt ? PoolEvent.Kind.BROKEN : PoolEvent.Kind.HEALED, backend.name(),
+                "demo backend " + backend.name() + (breakIt ? " broken: it resets every connection" : " healed")));
         // What the break caused ends with it: waiting out the ejection would punish a backend that is fine again.
         boolean readmitted = !breakIt && proxy.readmitNow(backend, "healed");
         answer(exchange, 200, "application/json", "{" + named(backend) + ",\"broken\":" + breakIt
@@ -298,7 +300,8 @@ public final class AdminServer {
         Backend backend = found.backend();
         boolean draining = !exchange.getQueryParameters().containsKey("off");
         found.pool().drain(backend, draining);
-        proxy.events().record("backend " + backend.name() + (draining ? " draining" : " back in rotation after draining") + untilReload());
+        proxy.events().record(new PoolEvent(draining ? PoolEvent.Kind.DRAINED : PoolEvent.Kind.UNDRAINED, backend.name(),
+                "backend " + backend.name() + (draining ? " draining" : " back in rotation after draining") + untilReload()));
         answer(exchange, 200, "application/json", noted("{" + named(backend) + ",\"draining\":" + draining + "}\n"));
     }
 
@@ -316,7 +319,7 @@ public final class AdminServer {
             throw new IllegalArgumentException(backend.name() + " is in the pool already");
         }
         pool.add(backend);
-        proxy.events().record("backend " + backend.name() + " added" + untilReload());
+        proxy.events().record(new PoolEvent(PoolEvent.Kind.ADDED, backend.name(), "backend " + backend.name() + " added" + untilReload()));
         answer(exchange, 200, "application/json", noted("{\"added\":" + Json.quote(backend.name()) + "}\n"));
     }
 
@@ -326,7 +329,7 @@ public final class AdminServer {
         String value = parameter(exchange, "weight");
         int weight = BackendSpec.parseWeight(value, "weight=" + value);
         found.pool().reweigh(backend, weight);
-        proxy.events().record("backend " + backend.name() + " weight set to " + weight + untilReload());
+        proxy.events().record(new PoolEvent(PoolEvent.Kind.WEIGHT, backend.name(), "backend " + backend.name() + " weight set to " + weight + untilReload()));
         answer(exchange, 200, "application/json", noted("{" + named(backend) + ",\"weight\":" + weight + "}\n"));
     }
 
@@ -338,7 +341,7 @@ public final class AdminServer {
             throw new IllegalArgumentException("cannot remove the last backend; add another first");
         }
         pool.remove(backend);
-        proxy.events().record("backend " + backend.name() + " removed" + untilReload());
+        proxy.events().record(new PoolEvent(PoolEvent.Kind.REMOVED, backend.name(), "backend " + backend.name() + " removed" + untilReload()));
         answer(exchange, 200, "application/json", noted("{\"removed\":" + Json.quote(label(backend.name())) + ",\"address\":"
                 + Json.quote(backend.name()) + "}\n"));
     }

@@ -12,7 +12,7 @@
 // Listed by name (a script run from a remote catalog alias cannot expand globs); the strategies' registry
 // lists its own folder. Not ../LoadBalancer.java: the lab needs neither the admin port nor its JVM options.
 //SOURCES ../model/Backend.java ../model/BackendHealth.java ../model/BackendPool.java ../model/BackendSpec.java ../model/Candidates.java
-//SOURCES ../model/FixedRequest.java ../model/HealthChecks.java ../model/HealthMonitor.java ../model/HealthSettings.java ../model/LatencyTracker.java ../model/PassiveEjection.java
+//SOURCES ../model/FixedRequest.java ../model/HealthChecks.java ../model/HealthMonitor.java ../model/PoolEvent.java ../model/HealthSettings.java ../model/LatencyTracker.java ../model/PassiveEjection.java
 //SOURCES ../model/Failure.java ../model/FailurePolicy.java ../model/RequestView.java ../model/RetryBudget.java ../model/Route.java ../model/Routing.java ../model/Strategy.java
 //SOURCES ../strategies/Strategies.java
 //SOURCES ../proxy/ProxyServer.java ../proxy/ProxySettings.java ../proxy/ProcessSignals.java ../admin/OwnAddress.java

@@ -25,21 +25,21 @@ public final class HealthMonitor {
     private final BackendPool pool;
     private final HealthChecks checks;
     private final PassiveEjection ejection;
-    private final Consumer<String> log;
+    private final Consumer<PoolEvent> log;
     private final ScheduledExecutorService timer;
     private final HttpClient checker; // null when no health path is set
 
-    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log) {
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<PoolEvent> log) {
         this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon), null);
     }
 
     /** As above; {@code https} (null: the JDK's default) is how checks of https:// backends trust their certificates. */
-    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, SSLContext https) {
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<PoolEvent> log, SSLContext https) {
         this(pool, settings, log, Executors.newSingleThreadScheduledExecutor(HealthMonitor::daemon), https);
     }
 
     /** As above, on {@code timer}: tests pass one that holds readmissions until they release them. */
-    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer) {
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<PoolEvent> log, ScheduledExecutorService timer) {
         this(pool, settings, log, timer, null);
     }
 
@@ -48,7 +48,7 @@ public final class HealthMonitor {
      *     one-off {@code schedule}); tests pass one that holds readmissions until they release them
      * @param https how checks of https:// backends trust their certificates; null: the JDK's default
      */
-    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<String> log, ScheduledExecutorService timer, SSLContext https) {
+    public HealthMonitor(BackendPool pool, HealthSettings settings, Consumer<PoolEvent> log, ScheduledExecutorService timer, SSLContext https) {
         this.timer = timer;
         this.pool = pool;
         this.checks = settings.checks();
@@ -121,8 +121,8 @@ public final class HealthMonitor {
             int times = backend.health().eject();
             long millis = ejection.failTimeout().toMillis() * Math.min(times, 10);
             backend.health().ejectedUntil(System.currentTimeMillis() + millis);
-            log.accept("backend " + backend.name() + " ejected for " + seconds(millis) + " after "
-                    + count(ejection.maxFails(), "failure", "failures in a row") + " (last: " + why + ")");
+            log.accept(new PoolEvent(PoolEvent.Kind.EJECTED, backend.name(), "backend " + backend.name() + " ejected for " + seconds(millis)
+                    + " after " + count(ejection.maxFails(), "failure", "failures in a row") + " (last: " + why + ")"));
             pool.refresh();
             long ejection = backend.health().ejectionsTotal();
             Runnable readmission = () -> readmit(backend, ejection, ""); // a Runnable, not a Callable: schedule(Runnable) as before
@@ -146,7 +146,7 @@ public final class HealthMonitor {
         }
         backend.health().readmit();
         backend.health().startWarming(System.nanoTime());
-        log.accept("backend " + backend.name() + " back in rotation after its ejection" + why);
+        log.accept(new PoolEvent(PoolEvent.Kind.BACK, backend.name(), "backend " + backend.name() + " back in rotation after its ejection" + why));
         pool.refresh();
         return true;
     }
@@ -163,9 +163,9 @@ public final class HealthMonitor {
                     backend.health().startWarming(System.nanoTime());
                 }
                 if (change != null) {
-                    log.accept("backend " + backend.name() + (change
+                    log.accept(new PoolEvent(change ? PoolEvent.Kind.UP : PoolEvent.Kind.DOWN, backend.name(), "backend " + backend.name() + (change
                             ? " UP after " + count(checks.rise(), "good health check", "good health checks")
-                            : " DOWN after " + count(checks.fall(), "failed health check", "failed health checks") + " (" + detail + ")"));
+                            : " DOWN after " + count(checks.fall(), "failed health check", "failed health checks") + " (" + detail + ")")));
                     pool.refresh();
                 }
             }, timer);

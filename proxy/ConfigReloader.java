@@ -1,5 +1,6 @@
 package proxy;
 
+import model.PoolEvent;
 import config.ConfigException;
 import config.ConfigProblem;
 import config.GatewayConfig;
@@ -81,7 +82,7 @@ public final class ConfigReloader {
     /** Reloads now; {@code trigger} ("SIGHUP", "POST /reload", "file changed") goes into the event log. */
     public synchronized Result reload(String trigger) {
         if (file == null && !readsCertificates) {
-            server.events().record(trigger + ": nothing to reload (there is no configuration file; start with --config FILE); still running");
+            server.events().record(PoolEvent.of(PoolEvent.Kind.OTHER, trigger + ": nothing to reload (there is no configuration file; start with --config FILE); still running"));
             return new Result(false, List.of("there is no configuration file to reload; start with --config FILE"));
         }
         Next next;
@@ -111,7 +112,7 @@ public final class ConfigReloader {
         if (changes.isEmpty()) {
             changes.add("no change");
         }
-        server.events().record(trigger + ": reloaded " + what() + ": " + String.join("; ", changes));
+        server.events().record(PoolEvent.of(PoolEvent.Kind.RELOADED, trigger + ": reloaded " + what() + ": " + String.join("; ", changes)));
         return new Result(true, changes);
     }
 
@@ -124,7 +125,7 @@ public final class ConfigReloader {
     }
 
     private Result refused(String trigger, List<String> lines) {
-        server.events().record(trigger + ": " + what() + " refused, still serving the previous configuration: " + String.join("; ", lines));
+        server.events().record(PoolEvent.of(PoolEvent.Kind.OTHER, trigger + ": " + what() + " refused, still serving the previous configuration: " + String.join("; ", lines)));
         return new Result(false, lines);
     }
 

@@ -1,5 +1,6 @@
 package proxy;
 
+import model.PoolEvent;
 import proxy.listen.H2cUpgradedRequest;
 import proxy.listen.RequestLineTap;
 import proxy.listen.PlainHttpOnTlsPort;
@@ -245,7 +246,7 @@ public final class ProxyServer {
             tls = flagsTrust;
         } else if (Boolean.TRUE.equals(trust.insecure())) {
             tls = BackendTls.insecure();
-            events.record("upstream " + upstream.name() + ": backend-insecure: its https:// backends' certificates are not checked");
+            events.record(PoolEvent.of(PoolEvent.Kind.OTHER, "upstream " + upstream.name() + ": backend-insecure: its https:// backends' certificates are not checked"));
         } else if (trust.ca() != null) {
             try {
                 tls = BackendTls.verifying(trust.ca());

@@ -111,7 +111,7 @@ class ModelTest {
     }
 
     private HealthMonitor monitor(BackendPool pool, HealthSettings settings) {
-        HealthMonitor monitor = new HealthMonitor(pool, settings, events::add, timer);
+        HealthMonitor monitor = new HealthMonitor(pool, settings, event -> events.add(event.text()), timer);
         monitors.add(monitor);
         monitor.start();
         return monitor;
