@@ -338,10 +338,7 @@ public final class ClientConnectionCap {
         }
 
         private int seen(int read) {
-            if (read > 0) {
-                slot.bytes.received += read;
-                slot.received();
-            }
+            seen((long) read);
             return read;
         }
 
@@ -384,10 +381,7 @@ public final class ClientConnectionCap {
         }
 
         private int seen(int written) {
-            if (written > 0) {
-                slot.bytes.sent += written;
-                slot.sent();
-            }
+            seen((long) written);
             return written;
         }
 
