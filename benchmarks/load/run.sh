@@ -19,6 +19,7 @@
 #                                                 #   forwarding with no checks on Undertow's server; CPU per request
 #   benchmarks/load/run.sh --floor --before REV   # the same, with ours as of git revision REV beside ours as checked
 #                                                 #   out (one run, interleaved): CPU per request after / before
+#   benchmarks/load/run.sh --profile --before REV # flame graphs of both, the same load on each in turn
 #
 # --quick combines with each; --rounds N sets the number of interleaved rounds (3; 1 with --quick).
 # Installs nginx, haproxy, wrk, h2load (nghttp2-client) and strace from Debian if they are missing (as
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ -n "$before" ]; then
-    [ "$mode" = floor ] || { echo "benchmark: --before compares CPU per request in the floor table: use it with --floor" >&2; exit 2; }
+    [ "$mode" = floor ] || [ "$mode" = profile ] || { echo "benchmark: --before goes with --floor (CPU per request, after / before) or --profile (a flame graph of each)" >&2; exit 2; }
     before_commit=$(git rev-parse --verify --quiet "$before^{commit}") \
         || { echo "benchmark: --before $before: not a git revision here (try a commit id from git log)" >&2; exit 2; }
 fi
@@ -228,6 +229,21 @@ ours_pid=$!
 wait_for_200 "$ours_url/small" 60
 startup_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 
+if [ -n "$before" ]; then
+    # Ours as of REV, from its own files (git archive, not a worktree: nothing to clean up in .git),
+    # built by its own ./jbang and started with the same options (and profiler) as ours.
+    mkdir -p "$work/before"
+    git archive "$before_commit" | tar -x -C "$work/before"
+    echo "building ours as of $before (${before_commit:0:10})..." >&2
+    (cd "$work/before" && ./jbang LoadBalancer.java --help > "$work/before-build.log" 2>&1) \
+        || { echo "benchmark: ours as of $before did not build:" >&2; tail -20 "$work/before-build.log" >&2; exit 1; }
+    ours_before=$(free_port)
+    (cd "$work/before" && JAVA_TOOL_OPTIONS="$profiler_options" exec ./jbang LoadBalancer.java --bind 127.0.0.1 --port "$ours_before" \
+        --backend "http://127.0.0.1:$backend1" --backend "http://127.0.0.1:$backend2") > "$work/ours-before.log" 2>&1 &
+    pids+=($!); before_pid=$!
+    wait_for_200 "http://127.0.0.1:$ours_before/small" 60
+fi
+
 wait_for_200 "http://127.0.0.1:$backend1/small" 10
 wait_for_200 "http://127.0.0.1:$nginx_proxy/small" 10
 wait_for_200 "http://127.0.0.1:$haproxy_proxy/small" 10
@@ -262,6 +278,7 @@ port[direct]=$backend1;     pid[direct]=${pids[0]}
 port[nginx]=$nginx_proxy;   pid[nginx]=${pids[1]}
 port[haproxy]=$haproxy_proxy; pid[haproxy]=${pids[2]}
 port[ours]=$ours;           pid[ours]=$ours_pid
+if [ -n "$before" ]; then port[before]=$ours_before; pid[before]=$before_pid; fi
 
 if [ "$mode" = floor ]; then
     # The floors: nginx and Undertow answering "ok" themselves, one worker or IO thread per core each.
@@ -288,20 +305,7 @@ CONF
     pids+=($!); port[bare-forward]=$bare_forward; pid[bare-forward]=$!
     wait_for_200 "http://127.0.0.1:$nginx_server/small" 10
     floor_targets=(undertow-server undertow-proxy bare-forward)
-    if [ -n "$before" ]; then
-        # Ours as of REV, from its own files (git archive, not a worktree: nothing to clean up in .git),
-        # built by its own ./jbang and started with the same options as ours.
-        mkdir -p "$work/before"
-        git archive "$before_commit" | tar -x -C "$work/before"
-        echo "building ours as of $before (${before_commit:0:10})..." >&2
-        (cd "$work/before" && ./jbang LoadBalancer.java --help >/dev/null 2>&1) \
-            || { echo "benchmark: ours as of $before did not build; see: (cd \$(mktemp -d) && git -C $PWD archive $before | tar -x && ./jbang LoadBalancer.java --help)" >&2; exit 1; }
-        ours_before=$(free_port)
-        (cd "$work/before" && exec ./jbang LoadBalancer.java --bind 127.0.0.1 --port "$ours_before" \
-            --backend "http://127.0.0.1:$backend1" --backend "http://127.0.0.1:$backend2") > "$work/ours-before.log" 2>&1 &
-        pids+=($!); port[before]=$ours_before; pid[before]=$!
-        floor_targets+=(before)
-    fi
+    [ -n "$before" ] && floor_targets+=(before)
     for target in "${floor_targets[@]}"; do
         wait_for_200 "http://127.0.0.1:${port[$target]}/small" 60
         wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:${port[$target]}/small" >/dev/null
@@ -549,25 +553,31 @@ if before:
                                 for r in sorted({k[2] for k in by_round}, key=int))
         print(f"| {conns} | {after:.1f} | {earlier:.1f} | {after / earlier:.3f} | {rounds_text} |")
     ratio = statistics.median(cpu[("64", "ours")]) / statistics.median(cpu[("64", "before")])
-    verdict = "within" if ratio <= 1.05 else f"over, by {100 * (ratio - 1.05):.1f} points"
-    print(f"\nAt 64 connections after / before = {ratio:.3f}: {verdict} the 5% allowance (issue 21).")
-PY
+    verdict = "within the 5% allowance" if ratio <= 1.05 else f"{100 * (ratio - 1):.1f}% more CPU per request, over the 5% allowance"
+    print(f"\nAt 64 connections after / before = {ratio:.3f}: {verdict} (issue 21).")
 PY
     exit 0
 fi
 
 if [ "$mode" = profile ]; then
     length=$(( seconds * 4 ))
-    echo "profiling ours under 64 connections for $length s..." >&2
-    wrk -t1 -c64 -d"${length}s" "http://127.0.0.1:$ours/small" | sed -n 's/Requests\/sec:/ours requests\/s under the profiler:/p'
-    kill "$ours_pid"
-    for _ in $(seq 300); do kill -0 "$ours_pid" 2>/dev/null || break; sleep 0.1; done
-    if [ -f "$work/flame-$ours_pid.html" ]; then
-        cp "$work/flame-$ours_pid.html" "$out_dir/flame-ours.html"
-        echo "flame graph of ours (whole run, warm-up included): $out_dir/flame-ours.html"
-    else
-        echo "benchmark: the profiler wrote no flame graph (see $work/ours.log)" >&2; cat "$work/ours.log" >&2; exit 1
-    fi
+    profiled=(ours); [ -n "$before" ] && profiled+=(before)
+    if [ -n "$before" ]; then wrk -t1 -c64 -d"${warmup}s" "http://127.0.0.1:$ours_before/small" >/dev/null; fi
+    for target in "${profiled[@]}"; do
+        echo "profiling $target under 64 connections for $length s..." >&2
+        wrk -t1 -c64 -d"${length}s" "http://127.0.0.1:${port[$target]}/small" | sed -n "s/Requests\/sec:/$target requests\/s under the profiler:/p"
+    done
+    for target in "${profiled[@]}"; do
+        kill "${pid[$target]}"
+        for _ in $(seq 300); do kill -0 "${pid[$target]}" 2>/dev/null || break; sleep 0.1; done
+        if [ -f "$work/flame-${pid[$target]}.html" ]; then
+            cp "$work/flame-${pid[$target]}.html" "$out_dir/flame-$target.html"
+            echo "flame graph of $target (whole run, warm-up included): $out_dir/flame-$target.html"
+        else
+            log="$work/ours.log"; [ "$target" = before ] && log="$work/ours-before.log"
+            echo "benchmark: the profiler wrote no flame graph for $target (see $log)" >&2; cat "$log" >&2; exit 1
+        fi
+    done
     exit 0
 fi
 
