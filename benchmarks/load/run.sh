@@ -30,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 usage() {
-    echo "usage: $0 [--quick] [--rounds N] [--backend-workers 1|2 | --syscalls | --tls | --profile | --floor [--before REV]]" >&2
+    echo "usage: $0 [--quick] [--rounds N] [--backend-workers 1|2 | --syscalls | --tls | --profile | --floor] [--before REV]" >&2
     exit 2
 }
 quick= mode=all workers=1 before= rounds=
