@@ -470,7 +470,7 @@ cells, tls = {}, {}
 for line in open(path):
     part, target, conns, body, ticks, done, rps, p50, p99, errors, info = line.rstrip("\n").split("\t")
     cpu = int(ticks) / hz * 1e6 / max(int(done), 1)
-    cells.setdefault((part, conns, body), {}).setdefault(target, []).append((float(rps), float(p50), float(p99), int(errors), cpu))
+    cells.setdefault((part, conns, body), {}).setdefault(target, []).append((float(rps), float(p50), float(p99), int(errors), cpu, int(done)))
     if info:
         tls.setdefault(part, {})[target] = info
 def ms(value):
@@ -488,7 +488,7 @@ for key in sorted(cells, key=lambda k: (list(parts).index(k[0]), k[1].zfill(4), 
     part, conns, body = key
     med = {t: [statistics.median(v) for v in zip(*cells[key][t])] for t in ("nginx", "haproxy", "ours")}
     for target in ("nginx", "haproxy", "ours"):
-        rps, p50, p99, errors, cpu = med[target]
+        rps, p50, p99, errors, cpu, done = med[target]
         print(f"| {parts[part]} | {conns} | {body} | {names[target]} | {rps:,.0f} | {ms(p50)} | {ms(p99)} | {errors:.0f} | {cpu:.1f} | "
               f"{rps / med['nginx'][0]:.2f} | {rps / med['haproxy'][0]:.2f} |")
     summary.append((parts[part], conns, body, med))
@@ -498,6 +498,14 @@ print("|---|---:|---|---:|---:|---:|---:|")
 for part, conns, body, med in summary:
     print(f"| {part} | {conns} | {body} | {med['ours'][0] / med['nginx'][0]:.2f} | {med['ours'][0] / med['haproxy'][0]:.2f} | "
           f"{med['ours'][4] / med['nginx'][4]:.2f} | {med['ours'][4] / med['haproxy'][4]:.2f} |")
+# wrk has no warm-up: each https cell starts with a full handshake per connection, in its CPU above.
+handshake = {t: statistics.median(v[4] for v in cells[("handshakes", clients, "small")][t]) for t in ("nginx", "haproxy", "ours")}
+print("\nOf the CPU per request in the https rows, the full handshakes that open each cell's connections (CPU per full handshake")
+print("above × connections ÷ requests): " + "; ".join(
+    f"{conns} connections /{body}: " + ", ".join(
+        f"{names[t].strip('*')} {handshake[t] * int(conns) / statistics.median(v[5] for v in cells[('https', conns, body)][t]):.1f}"
+        for t in ("nginx", "haproxy", "ours"))
+    for (part, conns, body) in sorted(cells, key=lambda k: (k[1].zfill(4), k[2] != "small")) if part == "https") + " µs.")
 print("\nWhat h2load negotiated (wrk and s_time: the same OpenSSL client defaults, without ALPN):")
 for part in ("h2", "h2c"):
     for target in ("nginx", "haproxy", "ours"):
