@@ -6,7 +6,7 @@
 # system calls per request, TLS and HTTP/2 beside nginx and HAProxy, and a flame graph of ours.
 #
 #   benchmarks/load/run.sh                        # everything below, about 24 minutes
-#   benchmarks/load/run.sh --quick                # the same, short: a smoke run, about 6 minutes
+#   benchmarks/load/run.sh --quick                # the same, short: a smoke run (12 minutes on a busy 2-core VM)
 #   benchmarks/load/run.sh --backend-workers 1    # one rig: backends in a 1-worker nginx, 20 s warm-up (3 rounds of 5 s)
 #   benchmarks/load/run.sh --backend-workers 2    # the other: a 2-worker nginx, and 4 s of warm-up before each cell
 #   benchmarks/load/run.sh --syscalls             # system calls per proxied request, ours and nginx's workers (strace -c)
