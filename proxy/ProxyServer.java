@@ -108,14 +108,13 @@ public final class ProxyServer {
     private final XnioWorker worker;
     private final AcceptingChannel<StreamConnection> listener;
     private final HttpOpenListener http;
-    private final ChannelListener<StreamConnection> openWithParseFailureAnswer;
+    private final ChannelListener<StreamConnection> open; // Undertow's: HTTP/1.1, or ALPN choosing it or HTTP/2
     private final LongAdder connectionsAccepted = new LongAdder();
     private final ServerTls tls;           // null: plain HTTP
     private final UndertowXnioSsl ssl;     // wraps each accepted connection when tls is set
     private final OptionMap sslOptions;
     private final boolean h2c;             // cleartext HTTP/2 by prior knowledge on the plain listener
     private final ClientConnectionCap cap;
-    private final RequestLineTap.Taps requestLines = new RequestLineTap.Taps();
 
     /** With {@code givenPool} and {@code givenStrategy} (both or neither), the one upstream runs over them instead of new ones. */
     private ProxyServer(ProxySettings settings, GatewayConfig config, BackendPool givenPool, String givenStrategyName, Strategy givenStrategy,
@@ -166,7 +165,7 @@ public final class ProxyServer {
         ByteBufferPool buffers = new ThreadLocalBufferPool(true, 16 * 1024, 64, 256);
         HttpOpenListener http = new HttpOpenListener(buffers, httpOptions);
         this.cap = new ClientConnectionCap(settings.limits().maxClientConnections(), settings.listener().tunnelIdleTimeout().toMillis());
-        HttpHandler root = cap.around(requestLines.around(shutdown));
+        HttpHandler root = cap.around(shutdown);
         // With --h2c, "Upgrade: h2c" switches the connection to HTTP/2 (RFC 7540 §3.2) as prior knowledge does; the
         // upgrading request is then served as stream 1 through our handlers. Outside them, so the 101 itself is
         // no tunnel. Without it, HopByHopHeaders drops the Upgrade and the request is served as HTTP/1.1.
@@ -181,9 +180,9 @@ public final class ProxyServer {
                 http2.setRootHandler(root);
                 alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
             }
-            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(alpn, requestLines, gateway::answeredWithoutExchange);
+            this.open = alpn;
         } else {
-            this.openWithParseFailureAnswer = ParseFailureAnswer.openListener(http, requestLines, gateway::answeredWithoutExchange);
+            this.open = http;
         }
 
         this.worker = xnio.createWorker(OptionMap.builder()
@@ -331,8 +330,8 @@ public final class ProxyServer {
 
     /**
      * Counts the client connection, then hands it to Undertow's HTTP/1.1 listener with
-     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap} and {@link RequestLineTap} above it,
-     * and {@link ParseFailureAnswer} under its sink. A TLS connection gets {@link PlainHttpOnTlsPort} on its raw bytes,
+     * {@link LazyReadSuspension} under its source, {@link ClientConnectionCap}'s watches above it (which feed the
+     * connection's {@link RequestLineTap}), and {@link ParseFailureAnswer} under its sink. A TLS connection gets {@link PlainHttpOnTlsPort} on its raw bytes,
      * then is wrapped, the way Undertow's own HTTPS
      * listener wraps it (server mode, our protocols and suites; the handshake runs as the first bytes arrive), and
      * the cap and {@link ParseFailureAnswer} sit above the encryption, where they see plain bytes and the connection
@@ -351,8 +350,9 @@ public final class ProxyServer {
             PlainHttpOnTlsPort.install(connection); // under the encryption: it reads the raw first byte
             served = ssl.wrapExistingConnection(connection, sslOptions, false);
         }
-        cap.accepted(served);
-        openWithParseFailureAnswer.handleEvent(served);
+        RequestLineTap requestLine = cap.accepted(served);
+        ParseFailureAnswer.install(served, requestLine, gateway::answeredWithoutExchange);
+        open.handleEvent(served);
         cap.opened(served);
     }
 
@@ -362,11 +362,12 @@ public final class ProxyServer {
     }
 
     /**
-     * Client connections the proxy tracks as open now: the connection cap's count and the request-line
-     * taps', which must both fall back as connections close, whatever the protocol (they leak otherwise).
+     * Client connections the proxy tracks as open now: the connection cap's count, and the connections whose slot
+     * (request-line tap, byte counts) it still keeps, which must both fall back to 0 as connections close,
+     * whatever the protocol (they leak otherwise).
      */
     public List<Integer> connectionsTracked() {
-        return List.of(cap.open(), requestLines.size());
+        return List.of(cap.open(), cap.kept());
     }
 
     /** Client connections accepted since start. */

@@ -18,11 +18,11 @@ import proxy.ProxySettings;
 import strategies.RoundRobin;
 
 /**
- * What the proxy keeps per client connection (the connection cap's count, the request-line tap the access log
- * reads parser refusals from) is let go when the connection closes, on every kind of connection: both hook
- * Undertow's close listener, which each protocol's connection sets at its own time (at once for plain HTTP/1.1,
- * after the handshake and ALPN for TLS), and a connection whose count is never given back would leave the cap
- * closing live connections for room that is not taken.
+ * What the proxy keeps per client connection (the connection cap's count, and its slot: the request-line tap the
+ * access log reads parser refusals from, the byte counts, by socket and by peer) is let go when the connection
+ * closes, on every kind of connection: the cap hooks Undertow's close listener, which each protocol's connection
+ * sets at its own time (at once for plain HTTP/1.1, after the handshake and ALPN for TLS), and a connection whose
+ * count is never given back would leave the cap closing live connections for room that is not taken.
  */
 class ConnectionTrackingTest {
     private static final List<Integer> NOTHING_OPEN = List.of(0, 0);
@@ -74,7 +74,7 @@ class ConnectionTrackingTest {
 
     private static void awaitNothingOpen(ProxyServer proxy) throws InterruptedException {
         TestSupport.await(() -> NOTHING_OPEN.equals(proxy.connectionsTracked()), Duration.ofSeconds(10),
-                "every closed connection let go by the cap and the request-line taps: " + proxy.connectionsTracked());
+                "every closed connection let go by the cap: counted out and its slot dropped: " + proxy.connectionsTracked());
     }
 
     /** A TLS connection to {@code proxy} with h2 negotiated by ALPN. */

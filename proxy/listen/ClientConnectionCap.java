@@ -9,11 +9,11 @@ import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
+import io.undertow.util.AttachmentKey;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +35,11 @@ import org.xnio.conduits.StreamSourceConduit;
  * between requests is closed to make room, as nginx reuses keep-alive connections, never one mid-request,
  * awaiting its answer or tunnelled; an HTTP/2 connection is idle while no stream is open on it. Tunnels close
  * after {@code --tunnel-idle-timeout} without a byte either way (HAProxy's {@code timeout tunnel}).
- * It counts each connection's bytes for {@link Tunnel} and the tunnels open for the drain. Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle queue
- * is locked.
+ * It counts each connection's bytes for {@link Tunnel} and the tunnels open for the drain, and feeds each connection's
+ * {@link RequestLineTap}. Everything it keeps for a connection is one {@code Slot}, found from an exchange through
+ * the connection's attachment, so a request costs no map lookup, no allocation and no conduit beyond one watch
+ * each way. Thread-safe: a connection's state changes on its IO thread, which alone closes it for room; the idle
+ * queue is locked.
  */
 public final class ClientConnectionCap {
     private enum State { IDLE, BUSY, TUNNEL }
@@ -48,15 +51,17 @@ public final class ClientConnectionCap {
     private final long tunnelIdleNanos;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger tunnels = new AtomicInteger();
+    /** Each open connection's slot, by its socket: how an exchange's connection finds its slot the first time. */
     private final Map<StreamConnection, Slot> slots = new ConcurrentHashMap<>();
     /**
      * The same slots by the client's address, which names one TCP connection on this listener: Undertow's HTTP/2
      * exchanges name a multiplexed connection that keeps its socket private, but tell the peer's address.
      */
     private final Map<SocketAddress, Slot> byPeer = new ConcurrentHashMap<>();
-    /** Idle connections, longest idle first; touched on every IO thread, so guarded by itself. */
-    private final LinkedHashSet<Slot> idle = new LinkedHashSet<>();
-    private final ExchangeCompletionListener onComplete = this::exchangeCompleted;
+    /** Idle connections, longest idle first; touched on every IO thread, so locked inside. */
+    private final IdleQueue idle = new IdleQueue();
+    /** The slot of an HTTP/1.1 connection, put on Undertow's connection by its first exchange. */
+    private static final AttachmentKey<Slot> SLOT = AttachmentKey.create(Slot.class);
 
     public ClientConnectionCap(int cap, long tunnelIdleMillis) {
         this.cap = cap;
@@ -66,8 +71,10 @@ public final class ClientConnectionCap {
     /**
      * Tracks a newly accepted connection (before Undertow's open listener takes it, so its conduits sit under
      * Undertow's and survive an upgrade), then makes room if it is one over the cap.
+     *
+     * @return the connection's request-line tap, which the watch on its source feeds
      */
-    public void accepted(StreamConnection connection) {
+    public RequestLineTap accepted(StreamConnection connection) {
         Slot slot = new Slot(connection);
         slots.put(connection, slot);
         if (connection.getPeerAddress() != null) {
@@ -79,6 +86,7 @@ public final class ClientConnectionCap {
             makeRoom(ROOM_ATTEMPTS);
         }
         slot.becomeIdle(); // awaiting its first request: reusable, as nginx's are, but the newest of all
+        return slot.requestLine;
     }
 
     /**
@@ -109,6 +117,11 @@ public final class ClientConnectionCap {
         return open.get();
     }
 
+    /** Connections whose slot is still kept, by socket and by peer: each must fall to 0 as they close, or it leaks. */
+    public int kept() {
+        return slots.size() + byPeer.size();
+    }
+
     private void forget(Slot slot) {
         SocketAddress peer = slot.connection.getPeerAddress();
         if (peer != null) {
@@ -117,24 +130,28 @@ public final class ClientConnectionCap {
     }
 
     /**
-     * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing;
-     * an HTTP/2 stream keeps its connection busy from its start to its end; an HTTP/1.1 connection carries the byte
-     * counts a {@link Tunnel} reads.
+     * Wraps the root handler: each exchange, when it completes, leaves its connection idle, tunnelled or closing
+     * and re-arms its request-line tap; an HTTP/2 stream keeps its connection busy from its start to its end. An
+     * HTTP/1.1 connection gets its slot and the byte counts a {@link Tunnel} reads as attachments on its first
+     * exchange, so the requests after it find them there.
      */
     public HttpHandler around(HttpHandler next) {
         return exchange -> {
-            if (!(exchange.getConnection() instanceof AbstractServerConnection)) {
-                Slot slot = byPeer.get(exchange.getConnection().getPeerAddress());
+            ServerConnection connection = exchange.getConnection();
+            if (connection instanceof AbstractServerConnection server) {
+                Slot slot = connection.getAttachment(SLOT);
+                if (slot == null && (slot = slots.get(server.getChannel())) != null) {
+                    connection.putAttachment(SLOT, slot);
+                    connection.putAttachment(Tunnel.BYTES, slot.bytes);
+                }
+                if (slot != null) {
+                    exchange.addExchangeCompleteListener(slot.requestEnd);
+                }
+            } else {
+                Slot slot = byPeer.get(connection.getPeerAddress());
                 if (slot != null) {
                     slot.streamStarted();
-                }
-            }
-            exchange.addExchangeCompleteListener(onComplete);
-            ServerConnection connection = exchange.getConnection();
-            if (connection instanceof AbstractServerConnection server && connection.getAttachment(Tunnel.BYTES) == null) {
-                Slot slot = slots.get(server.getChannel());
-                if (slot != null) {
-                    connection.putAttachment(Tunnel.BYTES, slot.bytes);
+                    exchange.addExchangeCompleteListener(slot.streamEnd);
                 }
             }
             next.handleRequest(exchange);
@@ -146,18 +163,18 @@ public final class ClientConnectionCap {
         return tunnels.get();
     }
 
-    private void exchangeCompleted(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
+    /**
+     * An HTTP/1.1 exchange completed: the next byte read starts a request, whose line the tap records; the connection
+     * is idle unless the exchange opened a tunnel, closes it, or a pipelined request is already read.
+     */
+    private void requestCompleted(Slot slot, HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
         try {
-            ServerConnection connection = exchange.getConnection();
-            if (!(connection instanceof AbstractServerConnection)) {
-                streamCompleted(connection);
-                return;
-            }
-            Slot slot = slots.get(((AbstractServerConnection) connection).getChannel());
-            if (slot != null && connection.isOpen()) {
+            AbstractServerConnection connection = (AbstractServerConnection) exchange.getConnection();
+            slot.requestLine.nextRequest(connection.getExtraBytes());
+            if (connection.isOpen()) {
                 if (exchange.getStatusCode() == 101) {
                     slot.becomeTunnel();
-                } else if (exchange.isPersistent() && !hasPipelinedBytes((AbstractServerConnection) connection)) {
+                } else if (exchange.isPersistent() && !hasPipelinedBytes(connection)) {
                     slot.becomeIdle();
                     if (open.get() > cap) {
                         makeRoom(ROOM_ATTEMPTS);
@@ -170,12 +187,13 @@ public final class ClientConnectionCap {
     }
 
     /** An HTTP/2 stream ended: with none left open, its connection is idle, and the first to close when room is needed. */
-    private void streamCompleted(ServerConnection connection) {
-        Slot slot = byPeer.get(connection.getPeerAddress());
-        if (slot != null && slot.streamEnded() && connection.isOpen()) {
-            if (open.get() > cap) {
+    private void streamCompleted(Slot slot, HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
+        try {
+            if (slot.streamEnded() && exchange.getConnection().isOpen() && open.get() > cap) {
                 makeRoom(ROOM_ATTEMPTS);
             }
+        } finally {
+            next.proceed();
         }
     }
 
@@ -190,14 +208,9 @@ public final class ClientConnectionCap {
      * cap (XNIO stops accepting one past it per IO thread), and the next connection to fall idle makes room.
      */
     private void makeRoom(int attemptsLeft) {
-        Slot victim;
-        synchronized (idle) {
-            var oldest = idle.iterator();
-            if (!oldest.hasNext()) {
-                return;
-            }
-            victim = oldest.next();
-            oldest.remove();
+        Slot victim = idle.takeOldest();
+        if (victim == null) {
+            return;
         }
         // Counted out now, not when its close is done on its thread: the exchange that completes next must
         // not see the room still taken and close a second one.
@@ -240,7 +253,14 @@ public final class ClientConnectionCap {
         final StreamConnection connection;
         final AtomicBoolean countedOut = new AtomicBoolean();
         final Tunnel.Bytes bytes = new Tunnel.Bytes();
+        final RequestLineTap requestLine = new RequestLineTap();
+        final ExchangeCompletionListener requestEnd = (exchange, next) -> requestCompleted(this, exchange, next);
+        final ExchangeCompletionListener streamEnd = (exchange, next) -> streamCompleted(this, exchange, next);
         volatile State state = State.BUSY;
+        // The idle queue's links, guarded by its lock.
+        Slot older;
+        Slot newer;
+        boolean queued;
         long lastActivity;
         // HTTP/2: streams open now. Bytes alone say nothing there (PING, SETTINGS, WINDOW_UPDATE come between streams).
         private final AtomicInteger streams = new AtomicInteger();
@@ -252,9 +272,7 @@ public final class ClientConnectionCap {
 
         void becomeIdle() {
             state = State.IDLE;
-            synchronized (idle) {
-                idle.add(this);
-            }
+            idle.add(this);
         }
 
         /** A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. */
@@ -322,13 +340,64 @@ public final class ClientConnectionCap {
         }
 
         private void leaveIdle() {
-            synchronized (idle) {
-                idle.remove(this);
-            }
+            idle.remove(this);
         }
     }
 
-    /** Tells the slot when bytes arrive from the client. */
+    /**
+     * Idle connections in the order they fell idle, linked through their slots: a request costs one add and one
+     * remove, each a few pointer changes under the lock, and nothing allocated. Thread-safe.
+     */
+    private static final class IdleQueue {
+        private Slot oldest;
+        private Slot newest;
+
+        /** Puts {@code slot} last, unless it is queued already. */
+        synchronized void add(Slot slot) {
+            if (slot.queued) {
+                return;
+            }
+            slot.queued = true;
+            slot.older = newest;
+            slot.newer = null;
+            if (newest == null) {
+                oldest = slot;
+            } else {
+                newest.newer = slot;
+            }
+            newest = slot;
+        }
+
+        synchronized void remove(Slot slot) {
+            if (!slot.queued) {
+                return;
+            }
+            slot.queued = false;
+            if (slot.older == null) {
+                oldest = slot.newer;
+            } else {
+                slot.older.newer = slot.newer;
+            }
+            if (slot.newer == null) {
+                newest = slot.older;
+            } else {
+                slot.newer.older = slot.older;
+            }
+            slot.older = null;
+            slot.newer = null;
+        }
+
+        /** The connection idle longest, taken off the queue; null when none is idle. */
+        synchronized Slot takeOldest() {
+            Slot slot = oldest;
+            if (slot != null) {
+                remove(slot);
+            }
+            return slot;
+        }
+    }
+
+    /** Tells the slot when bytes arrive from the client, and hands the request line's bytes to its tap. */
     private static final class SourceWatch extends AbstractStreamSourceConduit<StreamSourceConduit> {
         private final Slot slot;
 
@@ -352,12 +421,28 @@ public final class ClientConnectionCap {
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
-            return seen(next.read(dst));
+            int start = dst.position();
+            int read = next.read(dst);
+            if (read > 0 && slot.requestLine.recording()) {
+                slot.requestLine.record(dst, start, dst.position());
+            }
+            return seen(read);
         }
 
         @Override
         public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
-            return seen(next.read(dsts, offs, len));
+            if (!slot.requestLine.recording()) {
+                return seen(next.read(dsts, offs, len));
+            }
+            int[] starts = new int[len];
+            for (int i = 0; i < len; i++) {
+                starts[i] = dsts[offs + i].position();
+            }
+            long read = next.read(dsts, offs, len);
+            for (int i = 0; i < len && read > 0 && slot.requestLine.recording(); i++) {
+                slot.requestLine.record(dsts[offs + i], starts[i], dsts[offs + i].position());
+            }
+            return seen(read);
         }
 
         @Override

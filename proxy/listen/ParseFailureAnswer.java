@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.xnio.ChannelListener;
 import org.xnio.StreamConnection;
 import org.xnio.ssl.SslConnection;
 import org.xnio.channels.StreamSourceChannel;
@@ -59,27 +58,13 @@ public final class ParseFailureAnswer extends AbstractStreamSinkConduit<StreamSi
     }
 
     /**
-     * The open listener that puts this conduit under every connection {@code http} serves, with a
-     * {@link RequestLineTap} under its source, and tells {@code log} about each refusal as a completed
-     * request: status 400, no backend, the request line as received.
+     * Puts this conduit under {@code connection}'s sink, before Undertow's open listener wraps it (idle timeout,
+     * response framing), so it sees every byte; on a TLS connection it sits above the encryption, where the bytes
+     * are plain. Each refusal is told to {@code log} as a completed request: status 400, no backend, the request
+     * line as {@code requestLine} received it.
      */
-    public static ChannelListener<StreamConnection> openListener(ChannelListener<StreamConnection> http, RequestLineTap.Taps taps, TrafficObserver log) {
-        return new Installer(http, taps, log);
-    }
-
-    /**
-     * Installs the conduits before Undertow wraps them (idle timeout, response framing), so they see every
-     * byte; on a TLS connection they sit above the encryption, where the bytes are plain.
-     */
-    private record Installer(ChannelListener<StreamConnection> http, RequestLineTap.Taps taps, TrafficObserver log)
-            implements ChannelListener<StreamConnection> {
-        @Override
-        public void handleEvent(StreamConnection connection) {
-            RequestLineTap tap = taps.install(connection);
-            connection.getSinkChannel().setConduit(new ParseFailureAnswer(connection.getSinkChannel().getConduit(), connection, tap, log));
-            http.handleEvent(connection);
-            taps.forgetOnClose(connection);
-        }
+    public static void install(StreamConnection connection, RequestLineTap requestLine, TrafficObserver log) {
+        connection.getSinkChannel().setConduit(new ParseFailureAnswer(connection.getSinkChannel().getConduit(), connection, requestLine, log));
     }
 
     /** The refusal as the access log and the statistics see a request: what the client sent, and our 400. */
