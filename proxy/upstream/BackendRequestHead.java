@@ -21,7 +21,8 @@ import org.xnio.XnioWorker;
  * ProxyHandler sees it, passing everything through to Undertow's own, except that the request is finished first.
  * ProxyHandler appends the client to {@code X-Forwarded-For} after every handler of ours ran, joined with a bare
  * comma ({@code 203.0.113.9,127.0.0.1}); nginx's {@code $proxy_add_x_forwarded_for} and every other proxy join
- * with {@code ", "}, which is what backends' parsers see most. Confined to the request's IO thread.
+ * with {@code ", "}, which is what backends' parsers see most. Only a request that arrives with an X-Forwarded-For
+ * its client may keep is sent through it: ProxyHandler joins nothing otherwise. Confined to the request's IO thread.
  */
 final class BackendRequestHead implements ClientConnection {
     private final ClientConnection connection;

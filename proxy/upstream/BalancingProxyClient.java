@@ -164,7 +164,10 @@ public final class BalancingProxyClient implements ProxyClient {
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
             ProxiedRequest.of(exchange).attempts(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
-            proxyHandler.completed(exchange, new ProxyConnection(new BackendRequestHead(connection.getConnection()), connection.getTargetPath()));
+            // Only a request that brings its own X-Forwarded-For gets Undertow's bare-comma join, which BackendRequestHead
+            // respaces; every other request goes on the pool's connection as it is, with nothing allocated or delegated.
+            proxyHandler.completed(exchange, exchange.getRequestHeaders().contains(Headers.X_FORWARDED_FOR)
+                    ? new ProxyConnection(new BackendRequestHead(connection.getConnection()), connection.getTargetPath()) : connection);
         }
 
         void timedOut(HttpServerExchange exchange) {
