@@ -26,6 +26,8 @@ public final class RouteTable {
     private final HostTable exact;
     private final HostTable wildcard;
     private final PathIndex anyHost;
+    private final boolean byExactHost;    // some route names an exact host: otherwise the Host header is not hashed
+    private final boolean byWildcardHost; // some route names a *.host
     private final boolean readsHeaders;
 
     public RouteTable(List<RouteConfig> routes) {
@@ -46,6 +48,8 @@ public final class RouteTable {
         this.exact = new HostTable(exactHosts, this::index);
         this.wildcard = new HostTable(wildcardHosts, this::index);
         this.anyHost = index(any);
+        this.byExactHost = !exactHosts.isEmpty();
+        this.byWildcardHost = !wildcardHosts.isEmpty();
         this.readsHeaders = routes.stream().anyMatch(route -> route.headerName() != null);
     }
 
@@ -64,15 +68,15 @@ public final class RouteTable {
      * @param host the Host header as sent (any case, maybe with a port), or null
      */
     public int match(String host, String path, String method, RequestView request) {
-        if (host != null) {
+        if (host != null && (byExactHost || byWildcardHost)) {
             int end = hostEnd(host);
-            PathIndex forHost = exact.get(host, 0, end);
+            PathIndex forHost = byExactHost ? exact.get(host, 0, end) : null;
             int found = forHost == null ? -1 : forHost.first(path, method, request);
             if (found >= 0) {
                 return found;
             }
             // *.example.com covers a.example.com and a.b.example.com: try each parent name, longest first.
-            for (int dot = host.indexOf('.'); dot >= 0 && dot < end; dot = host.indexOf('.', dot + 1)) {
+            for (int dot = byWildcardHost ? host.indexOf('.') : -1; dot >= 0 && dot < end; dot = host.indexOf('.', dot + 1)) {
                 forHost = wildcard.get(host, dot + 1, end);
                 found = forHost == null ? -1 : forHost.first(path, method, request);
                 if (found >= 0) {
