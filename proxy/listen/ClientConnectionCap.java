@@ -272,14 +272,17 @@ public final class ClientConnectionCap {
 
         void becomeIdle() {
             state = State.IDLE;
-            idle.add(this);
+            idle.moveToNewest(this);
         }
 
-        /** A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. */
+        /**
+         * A byte arrived: a request starts (or a tunnel is used); it is no longer a candidate to close. It stays in the
+         * idle queue until it falls idle again (moved to the newest end) or {@link #makeRoom} passes over it: one lock
+         * per request instead of two.
+         */
         void received() {
             if (state == State.IDLE && !multiplexed) {
                 state = State.BUSY;
-                leaveIdle();
             } else if (state == State.TUNNEL) {
                 lastActivity = System.nanoTime();
             }
@@ -288,8 +291,7 @@ public final class ClientConnectionCap {
         void streamStarted() {
             multiplexed = true;
             if (streams.getAndIncrement() == 0) {
-                state = State.BUSY;
-                leaveIdle();
+                state = State.BUSY; // left in the idle queue, as an HTTP/1.1 connection's request leaves it
             }
         }
 
@@ -345,17 +347,21 @@ public final class ClientConnectionCap {
     }
 
     /**
-     * Idle connections in the order they fell idle, linked through their slots: a request costs one add and one
-     * remove, each a few pointer changes under the lock, and nothing allocated. Thread-safe.
+     * Connections in the order they last fell idle, linked through their slots; one that went busy since stays where
+     * it was until it falls idle again or is passed over. A request costs one move to the newest end, a few pointer
+     * changes under the lock, and nothing allocated. Thread-safe.
      */
     private static final class IdleQueue {
         private Slot oldest;
         private Slot newest;
 
-        /** Puts {@code slot} last, unless it is queued already. */
-        synchronized void add(Slot slot) {
+        /** Puts {@code slot} at the newest end, taking it from where it was. */
+        synchronized void moveToNewest(Slot slot) {
             if (slot.queued) {
-                return;
+                if (slot == newest) {
+                    return;
+                }
+                remove(slot);
             }
             slot.queued = true;
             slot.older = newest;
@@ -387,13 +393,15 @@ public final class ClientConnectionCap {
             slot.newer = null;
         }
 
-        /** The connection idle longest, taken off the queue; null when none is idle. */
+        /** The connection idle longest, taken off the queue with the busy ones queued before it; null when none is idle. */
         synchronized Slot takeOldest() {
-            Slot slot = oldest;
-            if (slot != null) {
+            for (Slot slot = oldest; slot != null; slot = oldest) {
                 remove(slot);
+                if (slot.state == State.IDLE) {
+                    return slot;
+                }
             }
-            return slot;
+            return null;
         }
     }
 
