@@ -59,17 +59,19 @@ public final class RequestLineTap {
         if (startNanos == 0 && to > from) {
             startNanos = System.nanoTime();
         }
-        for (int i = from; i < to && recording; i++) {
-            byte b = buffer.get(i);
-            if (length == line.length && length < MAX_LINE_BYTES) {
-                line = Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, length * 2));
-            }
-            if (length < line.length) {
-                line[length++] = b;
-            }
-            if (b == '\n') {
+        int end = from;
+        while (end < to && recording) {
+            if (buffer.get(end++) == '\n') {
                 recording = false; // the rest is headers and body: not ours to look at
             }
+        }
+        int kept = Math.min(end - from, MAX_LINE_BYTES - length);
+        if (kept > 0) {
+            if (length + kept > line.length) {
+                line = Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, Math.max(line.length * 2, length + kept)));
+            }
+            buffer.get(from, line, length, kept); // one bulk copy, not a byte at a time
+            length += kept;
         }
     }
 }
