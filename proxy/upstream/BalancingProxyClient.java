@@ -67,7 +67,8 @@ public final class BalancingProxyClient implements ProxyClient {
     }
 
     /** A backend chosen for one request: Undertow hands it back to {@link #getConnection}. */
-    record BackendTarget(Backend backend) implements ProxyTarget {}
+    /** The backend a request goes to, with the request's attempts, so its connection's callback looks nothing up. */
+    record BackendTarget(Backend backend, Attempts attempts) implements ProxyTarget {}
 
     @Override
     public ProxyTarget findTarget(HttpServerExchange exchange) {
@@ -92,14 +93,16 @@ public final class BalancingProxyClient implements ProxyClient {
                 exchange.getResponseHeaders().add(Headers.SET_COOKIE, setCookie);
             }
         }
-        return new BackendTarget(route.backend());
+        return new BackendTarget(route.backend(), attempts);
     }
 
     @Override
     public void getConnection(ProxyTarget target, HttpServerExchange exchange, ProxyCallback<ProxyConnection> callback,
                               long timeout, TimeUnit timeUnit) {
-        Backend backend = ((BackendTarget) target).backend();
-        ConnectionCallback connecting = new ConnectionCallback(backend, callback);
+        BackendTarget chosen = (BackendTarget) target;
+        Backend backend = chosen.backend();
+        Attempts attempts = chosen.attempts() != null ? chosen.attempts() : ProxiedRequest.of(exchange).attempts(exchange, health, failures);
+        ConnectionCallback connecting = new ConnectionCallback(backend, attempts, callback);
         ProxyConnectionPool backendConnections = connections.to(backend);
         if (backendConnections == null) {
             connecting.failed(exchange); // it left the pool since it was chosen: as good as refused
@@ -115,7 +118,7 @@ public final class BalancingProxyClient implements ProxyClient {
 
     @Override
     public List<ProxyTarget> getAllTargets() {
-        return pool.all().stream().<ProxyTarget>map(BackendTarget::new).toList();
+        return pool.all().stream().<ProxyTarget>map(backend -> new BackendTarget(backend, null)).toList();
     }
 
     /**
@@ -128,12 +131,14 @@ public final class BalancingProxyClient implements ProxyClient {
      */
     private final class ConnectionCallback implements ProxyCallback<ProxyConnection> {
         private final Backend backend;
+        private final Attempts attempts;
         private final ProxyCallback<ProxyConnection> proxyHandler;
         private XnioExecutor.Key deadline;
         private boolean settled;
 
-        ConnectionCallback(Backend backend, ProxyCallback<ProxyConnection> proxyHandler) {
+        ConnectionCallback(Backend backend, Attempts attempts, ProxyCallback<ProxyConnection> proxyHandler) {
             this.backend = backend;
+            this.attempts = attempts;
             this.proxyHandler = proxyHandler;
         }
 
@@ -156,14 +161,14 @@ public final class BalancingProxyClient implements ProxyClient {
                 boolean leftover = ResponseHeadGuard.isMidAnswer(connection.getConnection());
                 IoUtils.safeClose(connection.getConnection());
                 if (leftover) {
-                    getConnection(new BackendTarget(backend), exchange, proxyHandler, connectTimeoutMillis, TimeUnit.MILLISECONDS);
+                    getConnection(new BackendTarget(backend, attempts), exchange, proxyHandler, connectTimeoutMillis, TimeUnit.MILLISECONDS);
                 } else {
                     connectFailed(exchange, Failure.CONNECT_FAILED);
                 }
                 return;
             }
             // ProxyHandler keeps the means to resend the request only when its body is already read in full.
-            ProxiedRequest.of(exchange).attempts(exchange, health, failures).sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
+            attempts.sending(backend, connection.getConnection(), guard, exchange.isRequestComplete());
             // Only a request that brings its own X-Forwarded-For gets Undertow's bare-comma join, which BackendRequestHead
             // respaces; every other request goes on the pool's connection as it is, with nothing allocated or delegated.
             proxyHandler.completed(exchange, exchange.getRequestHeaders().contains(Headers.X_FORWARDED_FOR)
@@ -198,7 +203,7 @@ public final class BalancingProxyClient implements ProxyClient {
 
         /** Nothing was sent: the policy decides between ProxyHandler's retry (another pick) and its 503. */
         private void connectFailed(HttpServerExchange exchange, Failure failure) {
-            FailurePolicy.Decision decision = ProxiedRequest.of(exchange).attempts(exchange, health, failures).failed(failure, backend);
+            FailurePolicy.Decision decision = attempts.failed(failure, backend);
             if (exchange.isComplete()) {
                 return; // already answered (a 504): the failure is counted, nobody is waiting
             }
