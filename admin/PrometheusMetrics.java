@@ -1,5 +1,7 @@
 package admin;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -13,8 +15,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -45,6 +50,7 @@ final class PrometheusMetrics implements TrafficObserver {
     private final ProxyServer proxy;
     private final Function<String, String> label;
     private final Set<Series> seen = ConcurrentHashMap.newKeySet();
+    private final Map<Backend, Points> byBackend = new ConcurrentHashMap<>();
     private final Counter requests = Counter.builder().name("lb_requests_total")
             .help("Requests answered through each backend, by status class").labelNames("upstream", "backend", "address", "code").register(registry);
     private final Histogram durations = Histogram.builder().name("lb_request_duration_seconds")
@@ -98,25 +104,68 @@ final class PrometheusMetrics implements TrafficObserver {
     public void completed(CompletedRequest request) {
         String upstream = request.upstream() == null ? "" : request.upstream();
         for (Backend failed : request.retriedFrom()) {
-            Series series = seriesOf(upstream, failed);
-            retries.labelValues(series.labels()).inc();
+            pointsOf(upstream, failed).retried().inc();
         }
         Backend backend = request.backend();
         if (backend == null) {
             answeredByProxy.inc();
             return;
         }
-        Series series = seriesOf(upstream, backend);
-        int statusClass = Math.max(1, Math.min(5, request.status() / 100));
-        requests.labelValues(series.upstream(), series.backend(), series.address(), TrafficStats.STATUS_CLASSES[statusClass - 1]).inc();
-        durations.labelValues(series.labels()).observe(request.durationNanos() / 1e9);
-        responseBytes.labelValues(series.labels()).inc(request.bytesSent());
+        Points points = pointsOf(upstream, backend);
+        points.requests(Math.max(1, Math.min(5, request.status() / 100))).inc();
+        points.duration.observe(request.durationNanos() / 1e9);
+        points.bytes.inc(request.bytesSent());
     }
 
-    private Series seriesOf(String upstream, Backend backend) {
-        Series series = new Series(upstream, label.apply(backend.name()), backend.name());
-        seen.add(series);
-        return series;
+    /** The backend's series in {@code upstream}, looked up by label values once, not on every request. */
+    private Points pointsOf(String upstream, Backend backend) {
+        Points points = byBackend.get(backend);
+        if (points == null || !points.series.upstream().equals(upstream)) {
+            Series series = new Series(upstream, label.apply(backend.name()), backend.name());
+            seen.add(series);
+            points = new Points(series);
+            byBackend.put(backend, points);
+        }
+        return points;
+    }
+
+    /**
+     * One backend's series in one upstream, resolved to the client library's data points: a request then costs
+     * no label-list hashing. The status classes' and retries' series are made on first use, as before, so a
+     * backend shows only the classes it answered. Thread-safe: two threads may resolve a series at once, and both
+     * get the same data point.
+     */
+    private final class Points {
+        final Series series;
+        final DistributionDataPoint duration;
+        final CounterDataPoint bytes;
+        private final CounterDataPoint[] byClass = new CounterDataPoint[TrafficStats.STATUS_CLASSES.length];
+        private volatile CounterDataPoint retried;
+
+        Points(Series series) {
+            this.series = series;
+            this.duration = durations.labelValues(series.labels());
+            this.bytes = responseBytes.labelValues(series.labels());
+        }
+
+        /** @param statusClass 1 for 1xx up to 5 for 5xx */
+        CounterDataPoint requests(int statusClass) {
+            CounterDataPoint point = byClass[statusClass - 1];
+            if (point == null) {
+                point = requests.labelValues(series.upstream(), series.backend(), series.address(), TrafficStats.STATUS_CLASSES[statusClass - 1]);
+                byClass[statusClass - 1] = point;
+            }
+            return point;
+        }
+
+        CounterDataPoint retried() {
+            CounterDataPoint point = retried;
+            if (point == null) {
+                point = retries.labelValues(series.labels());
+                retried = point;
+            }
+            return point;
+        }
     }
 
     /** The content type of the format {@code accept} asks for: OpenMetrics if it names it, else Prometheus text 0.0.4. */
@@ -139,7 +188,12 @@ final class PrometheusMetrics implements TrafficObserver {
     /** Drops every series of a backend that left the pool (a request finishing after it left may have re-created one). */
     private void forgetRemovedBackends() {
         Set<Series> current = new HashSet<>();
-        proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> current.add(new Series(upstream, label.apply(backend.name()), backend.name()))));
+        Set<Backend> inPools = Collections.newSetFromMap(new IdentityHashMap<>());
+        proxy.pools().forEach((upstream, pool) -> pool.all().forEach(backend -> {
+            current.add(new Series(upstream, label.apply(backend.name()), backend.name()));
+            inPools.add(backend);
+        }));
+        byBackend.keySet().retainAll(inPools);
         for (Series series : List.copyOf(seen)) {
             if (!current.contains(series)) {
                 seen.remove(series);

@@ -1,6 +1,7 @@
 package tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import admin.AdminServer;
@@ -104,6 +105,39 @@ class AdminTest {
         assertEquals((double) a.requestCount(), samples.get("lb_requests_total{address=\"" + aName + "\",backend=\"" + aName + "\",code=\"2xx\",upstream=\"default\"}"));
         assertEquals(1.0, samples.get("lb_backend_up{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}"));
         assertEquals(0.0, samples.get("lb_backend_in_flight{address=\"" + aName + "\",backend=\"" + aName + "\",upstream=\"default\"}"));
+    }
+
+    @Test
+    void aRemovedBackendsSeriesLeaveTheMetricsAndAReturningOneCountsAgain() throws Exception {
+        DemoServer a = support.demo("a"), b = support.demo("b");
+        ProxyServer proxy = withAdmin(a.url(), b.url());
+        List<CompletedRequest> seen = TestSupport.observe(proxy);
+        for (int i = 0; i < 10; i++) {
+            support.get(proxy, "/");
+        }
+        TestSupport.await(() -> seen.size() == 10, "every completion reported");
+        String aSeries = "lb_requests_total{address=\"127.0.0.1:" + a.port() + "\",backend=\"127.0.0.1:" + a.port() + "\",code=\"2xx\",upstream=\"default\"} ";
+        String bSeries = "lb_requests_total{address=\"127.0.0.1:" + b.port() + "\",backend=\"127.0.0.1:" + b.port() + "\",code=\"2xx\",upstream=\"default\"} ";
+        assertTrue(call("GET", "/metrics").body().contains(bSeries + "5.0"), "b served half");
+
+        assertEquals(200, call("DELETE", "/backend?backend=127.0.0.1:" + b.port()).statusCode());
+        for (int i = 0; i < 4; i++) {
+            support.get(proxy, "/");
+        }
+        TestSupport.await(() -> seen.size() == 14, "every completion reported");
+        String afterRemoval = call("GET", "/metrics").body();
+        assertFalse(afterRemoval.contains(bSeries), "a removed backend's series leave: " + afterRemoval);
+        assertTrue(afterRemoval.contains(aSeries + "9.0"), "the one that stays keeps counting: " + afterRemoval);
+
+        // Back in the pool, it is a new backend: its series starts again, and the one that stayed still counts.
+        assertEquals(200, call("POST", "/backend?url=" + b.url()).statusCode());
+        for (int i = 0; i < 4; i++) {
+            support.get(proxy, "/");
+        }
+        TestSupport.await(() -> seen.size() == 18, "every completion reported");
+        String afterReturn = call("GET", "/metrics").body();
+        assertTrue(afterReturn.contains(bSeries + "2.0"), afterReturn);
+        assertTrue(afterReturn.contains(aSeries + "11.0"), afterReturn);
     }
 
     @Test
