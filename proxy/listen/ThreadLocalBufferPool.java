@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The buffers for client and backend connections: each thread keeps its own stack of free buffers, so
@@ -21,6 +22,12 @@ public final class ThreadLocalBufferPool implements ByteBufferPool {
     private final int perThread;
     private final int shared;
     private final ThreadLocal<ArrayDeque<ByteBuffer>> local = ThreadLocal.withInitial(ArrayDeque::new);
+    /**
+     * The same stacks for the first threads that use the pool (the IO threads, which take and return a buffer per
+     * read), by thread id: a slot that names the current thread is its stack, found with no ThreadLocal lookup.
+     */
+    private final AtomicReferenceArray<Owned> owned = new AtomicReferenceArray<>(OWNED_SLOTS);
+    private static final int OWNED_SLOTS = 64; // a power of two
     private final ConcurrentLinkedQueue<ByteBuffer> spare = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spareCount = new AtomicInteger();
     private volatile ThreadLocalBufferPool arrayBacked;
@@ -37,9 +44,29 @@ public final class ThreadLocalBufferPool implements ByteBufferPool {
         this.shared = shared;
     }
 
+    /** A thread's stack of free buffers, and the thread. */
+    private record Owned(Thread thread, ArrayDeque<ByteBuffer> free) {}
+
+    /** The current thread's stack: from its slot if it holds one, else its ThreadLocal, which then claims a free slot. */
+    private ArrayDeque<ByteBuffer> mine() {
+        Thread current = Thread.currentThread();
+        int slot = (int) current.getId() & (OWNED_SLOTS - 1);
+        Owned owner = owned.get(slot);
+        if (owner != null && owner.thread() == current) {
+            return owner.free();
+        }
+        ArrayDeque<ByteBuffer> free = local.get();
+        if (owner == null) {
+            owned.compareAndSet(slot, null, new Owned(current, free)); // a lost race leaves the slot to the other thread
+        } else if (!owner.thread().isAlive()) {
+            owned.compareAndSet(slot, owner, new Owned(current, free)); // a finished thread's slot is free again
+        }
+        return free;
+    }
+
     @Override
     public PooledByteBuffer allocate() {
-        ByteBuffer buffer = local.get().pollLast();
+        ByteBuffer buffer = mine().pollLast();
         if (buffer == null && (buffer = spare.poll()) != null) {
             spareCount.decrementAndGet();
         }
@@ -56,7 +83,7 @@ public final class ThreadLocalBufferPool implements ByteBufferPool {
         if (closed) {
             return;
         }
-        ArrayDeque<ByteBuffer> mine = local.get();
+        ArrayDeque<ByteBuffer> mine = mine();
         if (mine.size() < perThread) {
             mine.addLast(buffer);
         } else if (spareCount.incrementAndGet() <= shared) {
