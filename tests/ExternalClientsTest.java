@@ -135,6 +135,26 @@ class ExternalClientsTest {
     }
 
     @Test
+    void curlOverH2AndHttp11GetsABackendsTrailersWithoutTheFieldsATrailerMayNotCarry() throws Exception {
+        assumeTrue(installed("curl", "--version"), "curl is not installed");
+        assumeTrue(run(List.of("curl", "--version")).contains("HTTP2"), "this curl is built without HTTP/2 (nghttp2)");
+        backend = support.raw(RawBackend.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+                + "X-Sum: 2\r\nSet-Cookie: a=b\r\nContent-Length: 9\r\n\r\n"));
+        ProxyServer h2c = proxy(new ProtocolSettings(null, true, true, null));
+        for (String version : List.of("--http2-prior-knowledge", "--http1.1")) {
+            Path head = dir.resolve(version.substring(2) + ".head");
+            String out = run(List.of("curl", "-sS", "--max-time", "10", version, "-H", "TE: trailers", "-D", head.toString(),
+                    "-o", dir.resolve(version.substring(2) + ".body").toString(), "-w", "%{http_code}", "http://127.0.0.1:" + h2c.port() + "/t")).strip();
+            assertEquals("200", out, version);
+            // curl's header dump ends with the trailer fields it received (HTTP/1.1 chunked trailers, or HTTP/2 trailing HEADERS).
+            String dumped = Files.readString(head).toLowerCase(Locale.ROOT);
+            assertTrue(dumped.contains("\r\nx-sum: 2\r\n"), version + ": an ordinary trailer passes: " + dumped);
+            assertFalse(dumped.contains("set-cookie") || dumped.contains("content-length: 9"), version + ": a refused trailer field reached the client: " + dumped);
+        }
+        assertEquals(2, backend.requestHeads().size(), backend.requestHeads().toString());
+    }
+
+    @Test
     void theJdkClientGetsTheSameBytesOverH2AndOnAnH2cListener() throws Exception {
         ServerTls tls = TestSupport.selfSignedTls();
         ProxyServer https = proxy(ProtocolSettings.tls(tls));

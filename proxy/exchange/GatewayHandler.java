@@ -21,7 +21,6 @@ import proxy.request.HopByHopHeaders;
 import proxy.request.RequestBodyWatch;
 import proxy.request.RequestFramingGuard;
 import proxy.upstream.ResponseTimeout;
-import proxy.upstream.TrailerFields;
 
 /**
  * What the load balancer does to every request before Undertow's ProxyHandler forwards it, and to
@@ -107,7 +106,6 @@ public final class GatewayHandler implements HttpHandler {
         DroppedRequestHeaders.strip(exchange.getRequestHeaders(), allowUnderscoresInHeaders);
         forwarded.apply(exchange);
         exchange.addResponseCommitListener(STRIP_RESPONSE_HOP_BY_HOP);
-        exchange.addResponseWrapper(TrailerFields::filterResponse); // a backend's trailers, filtered as the request's are
         ResponseTimeout.arm(exchange, responseTimeoutMillis);
         // A client that sent "Expect: 100-continue" waits for our go-ahead before sending its body. Like
         // nginx, we give it as soon as the request passed the checks above, and do not forward the

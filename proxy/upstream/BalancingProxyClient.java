@@ -151,7 +151,7 @@ public final class BalancingProxyClient implements ProxyClient {
             // The backend's answer to this request is read through a guard: 1xx, framing, head size.
             ResponseHeadGuard guard;
             try {
-                guard = ResponseHeadGuard.install(connection.getConnection(), exchange.getRequestHeaders().contains(Headers.UPGRADE),
+                guard = ResponseHeadGuard.install(connection.getConnection(), exchange, exchange.getRequestHeaders().contains(Headers.UPGRADE),
                         !Methods.HEAD.equals(exchange.getRequestMethod()), maxResponseHeaderBytes);
             } catch (IllegalStateException e) {
                 // Never send a request whose answer we cannot check. A pooled connection still in the middle of an

@@ -1,6 +1,7 @@
 package proxy.upstream;
 
 import io.undertow.client.ClientConnection;
+import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -89,6 +90,7 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
 
     private final PushBackStreamSourceConduit pushBack;
+    private final HttpServerExchange exchange; // the client's, whose answer this backend response becomes
     private final boolean upgradeAsked;
     private final boolean bodyExpected; // false for a HEAD request: its answer has no body, whatever its head says
     private ChunkedResponseCheck chunks; // a chunked body's framing, checked as it passes; null otherwise
@@ -109,9 +111,10 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
     private Refusal refusal;
     private String failure;
 
-    private ResponseHeadGuard(PushBackStreamSourceConduit next, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
+    private ResponseHeadGuard(PushBackStreamSourceConduit next, HttpServerExchange exchange, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
         super(next);
         this.pushBack = next;
+        this.exchange = exchange;
         this.upgradeAsked = upgradeAsked;
         this.bodyExpected = bodyExpected;
         this.maxHeadBytes = maxHeadBytes;
@@ -122,9 +125,10 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
      * Undertow resets the connection's source to its push-back conduit after every exchange, so the
      * guard lasts exactly one response, and the next request gets its own.
      *
+     * @param exchange the client's exchange the answer goes back on: a chunked answer gets its trailers filtered there
      * @param upgradeAsked whether the request asks to switch protocols, the only case a 101 may answer
      */
-    static ResponseHeadGuard install(ClientConnection connection, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
+    static ResponseHeadGuard install(ClientConnection connection, HttpServerExchange exchange, boolean upgradeAsked, boolean bodyExpected, int maxHeadBytes) {
         StreamConnection stream;
         try {
             stream = (StreamConnection) STREAM_OF_CONNECTION.invokeExact(connection);
@@ -134,7 +138,7 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         if (!(stream.getSourceChannel().getConduit() instanceof PushBackStreamSourceConduit parserInput)) {
             throw new IllegalStateException("unexpected conduit under Undertow's client parser: " + stream.getSourceChannel().getConduit());
         }
-        ResponseHeadGuard guard = new ResponseHeadGuard(parserInput, upgradeAsked, bodyExpected, maxHeadBytes);
+        ResponseHeadGuard guard = new ResponseHeadGuard(parserInput, exchange, upgradeAsked, bodyExpected, maxHeadBytes);
         stream.getSourceChannel().setConduit(guard);
         return guard;
     }
@@ -519,6 +523,13 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         boolean hasBody = bodyExpected && status >= 200 && status != 204 && status != 304;
         if (hasBody && transferEncodings == 1) {
             chunks = new ChunkedResponseCheck();
+            // Only a chunked body can end in trailers, and ProxyHandler hands the backend's on to the client as they came
+            // (HTTPTrailerChannelListener). Its ResponseCallback opens the client's response channel right after the parser
+            // reads this head, on this thread, so the filter joins exactly the answers that may carry trailers; the others
+            // pay for no conduit. A response already started is a 504 sent before this answer came: it goes nowhere.
+            if (!exchange.isResponseStarted()) {
+                exchange.addResponseWrapper(TrailerFields::filterResponse);
+            }
         }
     }
 

@@ -39,7 +39,7 @@ public final class TrailerFields {
         return !NEVER_FORWARDED.contains(name.toLowerCase(Locale.ROOT));
     }
 
-    /** Wraps a response's body so its trailers are filtered as the body ends. */
+    /** Wraps a response's body so its trailers are filtered as the body ends; {@link ResponseHeadGuard} adds it to chunked answers only. */
     public static StreamSinkConduit filterResponse(ConduitFactory<StreamSinkConduit> factory, HttpServerExchange exchange) {
         return new ResponseFilter(factory.create(), exchange);
     }
