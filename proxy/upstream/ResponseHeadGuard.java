@@ -6,15 +6,19 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.xnio.Buffers;
+import org.xnio.Pooled;
 import org.xnio.StreamConnection;
 import org.xnio.channels.StreamSinkChannel;
+import org.xnio.conduits.AbstractConduit;
 import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.Conduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.Conduits;
 import org.xnio.conduits.PushBackStreamSourceConduit;
@@ -83,6 +87,11 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
     }
 
     private static final MethodHandle STREAM_OF_CONNECTION = streamAccessor();
+    // What waits in Undertow's push-back conduit: its chain of buffer conduits, each over one pushed-back buffer.
+    private static final VarHandle PUSHED_BACK_FIRST = field(PushBackStreamSourceConduit.class, "current", StreamSourceConduit.class);
+    private static final Class<?> PUSHED_BACK_BUFFER = nested(PushBackStreamSourceConduit.class, "BufferConduit");
+    private static final VarHandle PUSHED_BACK_BYTES = field(PUSHED_BACK_BUFFER, "pooledBuffer", Pooled.class);
+    private static final VarHandle PUSHED_BACK_NEXT = field(AbstractConduit.class, "next", Conduit.class);
     private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
@@ -95,6 +104,8 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
     private final boolean bodyExpected; // false for a HEAD request: its answer has no body, whatever its head says
     private ChunkedResponseCheck chunks; // a chunked body's framing, checked as it passes; null otherwise
     private int headLeft;               // bytes of the final head still to pass before its body starts
+    private long checkedAgain;          // bytes at the front of the push-back conduit that chunks has checked already
+    private long pushedBackAfterRead;   // bytes waiting in the push-back conduit when our last read returned
     private final int maxHeadBytes;
 
     private byte[] head;         // the head being scanned: SCRATCH within a read, or our own copy across reads
@@ -236,22 +247,62 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         return 0;
     }
 
-    /** A chunked body's bytes, passed on once {@link ChunkedResponseCheck} has seen their framing is sound. */
+    /**
+     * A chunked body's bytes, passed on once {@link ChunkedResponseCheck} has seen their framing is sound, each byte
+     * once. Undertow's chunk decoder reads a buffer's worth through this guard and pushes what it did not use back
+     * into the push-back conduit under it ({@code ChunkedStreamSourceConduit}'s {@code BufferWrapper.pushBack}), so
+     * the same bytes come up through this guard again: whatever appeared there since our last read was checked when
+     * it first passed, and is skipped.
+     */
     private int readChecked(ByteBuffer dst) throws IOException {
+        checkedAgain += pushedBack() - pushedBackAfterRead;
         int start = dst.position();
         int read = next.read(dst);
         if (read > 0) {
             int head = Math.min(headLeft, read);
             headLeft -= head;
+            int again = (int) Math.min(checkedAgain, read - head);
+            checkedAgain -= again;
             try {
-                chunks.check(dst, start + head, read - head);
+                chunks.check(dst, start + head + again, read - head - again);
             } catch (IOException e) {
                 refusal = Refusal.MALFORMED;
                 failure = e.getMessage();
                 throw e;
             }
         }
+        pushedBackAfterRead = pushedBack();
         return read;
+    }
+
+    /** Bytes waiting in Undertow's push-back conduit under this guard, to be read before the socket's. */
+    private long pushedBack() {
+        long bytes = 0;
+        Object conduit = PUSHED_BACK_FIRST.get(pushBack);
+        while (PUSHED_BACK_BUFFER.isInstance(conduit)) {
+            bytes += ((ByteBuffer) ((Pooled<?>) PUSHED_BACK_BYTES.get(conduit)).getResource()).remaining();
+            conduit = PUSHED_BACK_NEXT.get(conduit);
+        }
+        return bytes;
+    }
+
+    private static VarHandle field(Class<?> owner, String name, Class<?> type) {
+        try {
+            return MethodHandles.privateLookupIn(owner, MethodHandles.lookup()).findVarHandle(owner, name, type);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("this XNIO has no " + owner.getName() + "." + name + ": the chunked response check "
+                    + "cannot tell bytes pushed back from new ones (written for Undertow 2.4's XNIO 3.8)", e);
+        }
+    }
+
+    private static Class<?> nested(Class<?> owner, String name) {
+        for (Class<?> member : owner.getDeclaredClasses()) {
+            if (member.getSimpleName().equals(name)) {
+                return member;
+            }
+        }
+        throw new IllegalStateException("this XNIO has no " + owner.getName() + "$" + name
+                + ": the chunked response check cannot tell bytes pushed back from new ones (written for Undertow 2.4's XNIO 3.8)");
     }
 
     @Override
@@ -523,6 +574,7 @@ public final class ResponseHeadGuard extends AbstractStreamSourceConduit<StreamS
         boolean hasBody = bodyExpected && status >= 200 && status != 204 && status != 304;
         if (hasBody && transferEncodings == 1) {
             chunks = new ChunkedResponseCheck();
+            pushedBackAfterRead = pushedBack(); // what this guard put back: head and body bytes not yet checked
             // Only a chunked body can end in trailers, and ProxyHandler hands the backend's on to the client as they came
             // (HTTPTrailerChannelListener). Its ResponseCallback opens the client's response channel right after the parser
             // reads this head, on this thread, so the filter joins exactly the answers that may carry trailers; the others
