@@ -81,10 +81,7 @@ class AdminTest {
         DemoServer a = support.demo("a"), b = support.demo("b");
         ProxyServer proxy = withAdmin(a.url(), b.url());
         List<CompletedRequest> seen = TestSupport.observe(proxy);
-        for (int i = 0; i < 10; i++) {
-            support.get(proxy, "/");
-        }
-        TestSupport.await(() -> seen.size() == 10, "every completion reported");
+        getAndAwaitReports(proxy, seen, 10);
 
         HttpResponse<String> metrics = call("GET", "/metrics");
         assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
@@ -112,29 +109,20 @@ class AdminTest {
         DemoServer a = support.demo("a"), b = support.demo("b");
         ProxyServer proxy = withAdmin(a.url(), b.url());
         List<CompletedRequest> seen = TestSupport.observe(proxy);
-        for (int i = 0; i < 10; i++) {
-            support.get(proxy, "/");
-        }
-        TestSupport.await(() -> seen.size() == 10, "every completion reported");
+        getAndAwaitReports(proxy, seen, 10);
         String aSeries = "lb_requests_total{address=\"127.0.0.1:" + a.port() + "\",backend=\"127.0.0.1:" + a.port() + "\",code=\"2xx\",upstream=\"default\"} ";
         String bSeries = "lb_requests_total{address=\"127.0.0.1:" + b.port() + "\",backend=\"127.0.0.1:" + b.port() + "\",code=\"2xx\",upstream=\"default\"} ";
         assertTrue(call("GET", "/metrics").body().contains(bSeries + "5.0"), "b served half");
 
         assertEquals(200, call("DELETE", "/backend?backend=127.0.0.1:" + b.port()).statusCode());
-        for (int i = 0; i < 4; i++) {
-            support.get(proxy, "/");
-        }
-        TestSupport.await(() -> seen.size() == 14, "every completion reported");
+        getAndAwaitReports(proxy, seen, 4);
         String afterRemoval = call("GET", "/metrics").body();
         assertFalse(afterRemoval.contains(bSeries), "a removed backend's series leave: " + afterRemoval);
         assertTrue(afterRemoval.contains(aSeries + "9.0"), "the one that stays keeps counting: " + afterRemoval);
 
         // Back in the pool, it is a new backend: its series starts again, and the one that stayed still counts.
         assertEquals(200, call("POST", "/backend?url=" + b.url()).statusCode());
-        for (int i = 0; i < 4; i++) {
-            support.get(proxy, "/");
-        }
-        TestSupport.await(() -> seen.size() == 18, "every completion reported");
+        getAndAwaitReports(proxy, seen, 4);
         String afterReturn = call("GET", "/metrics").body();
         assertTrue(afterReturn.contains(bSeries + "2.0"), afterReturn);
         assertTrue(afterReturn.contains(aSeries + "11.0"), afterReturn);
@@ -371,6 +359,15 @@ class AdminTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Sends {@code count} GETs for / and waits until {@code seen} (TestSupport.observe) has heard of each completion. */
+    private void getAndAwaitReports(ProxyServer proxy, List<CompletedRequest> seen, int count) throws Exception {
+        int expected = seen.size() + count;
+        for (int i = 0; i < count; i++) {
+            support.get(proxy, "/");
+        }
+        TestSupport.await(() -> seen.size() == expected, "every completion reported");
     }
 
     private HttpResponse<String> call(String method, String pathAndQuery) throws Exception {
